@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * plimsoll certs generate: a CA and a serving certificate for the webhook
+ * Service (see certs/generate.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/generate.h"
+#include "cli/cli.h"
+#include "core/alloc.h"
+
+#define MAX_EXTRA 64
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: plimsoll certs generate --service NAME --namespace NS --out DIR\n"
+                 "                               [--days N] [--dns NAME|IP]...\n\n"
+                 "Writes DIR/ca.crt, DIR/tls.crt and DIR/tls.key (mode 0600): a CA and an ECDSA\n"
+                 "P-256 serving certificate for NAME.NS.svc and NAME.NS.svc.cluster.local, plus\n"
+                 "every --dns name or IP address. --days defaults to 365.\n");
+}
+
+static int parse_days(const char *s, int *ret)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 1 || v > 36500) {
+        return -1;
+    }
+    *ret = (int)v;
+    return 0;
+}
+
+int pl_cmd_certs(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"service", required_argument, NULL, 's'}, {"namespace", required_argument, NULL, 'n'},
+        {"out", required_argument, NULL, 'o'},     {"days", required_argument, NULL, 'd'},
+        {"dns", required_argument, NULL, 'D'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    if (argc < 2 || strcmp(argv[1], "generate") != 0) {
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            usage(stdout);
+            return PL_EXIT_OK;
+        }
+        usage(stderr);
+        return PL_EXIT_USAGE;
+    }
+    const char *extra[MAX_EXTRA + 1] = {NULL};
+    size_t n_extra = 0;
+    struct pl_certs_request req = {.days = 365, .extra_san = extra};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            req.service = optarg;
+            break;
+        case 'n':
+            req.namespace_ = optarg;
+            break;
+        case 'o':
+            req.out_dir = optarg;
+            break;
+        case 'd':
+            if (parse_days(optarg, &req.days) < 0) {
+                fprintf(stderr, "plimsoll certs generate: --days must be a number from 1 to 36500\n");
+                return PL_EXIT_USAGE;
+            }
+            break;
+        case 'D':
+            if (n_extra == MAX_EXTRA) {
+                fprintf(stderr, "plimsoll certs generate: at most %d --dns names\n", MAX_EXTRA);
+                return PL_EXIT_USAGE;
+            }
+            extra[n_extra++] = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return PL_EXIT_OK;
+        default:
+            usage(stderr);
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc - 1) {
+        fprintf(stderr, "plimsoll certs generate: unexpected argument \"%s\"\n", argv[optind + 1]);
+        return PL_EXIT_USAGE;
+    }
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_certs_generate(&req, &err) < 0) {
+        char text[1024];
+        fprintf(stderr, "plimsoll certs generate: %s\n", pl_error_format(&err, text, sizeof(text)));
+        return PL_EXIT_USAGE;
+    }
+    printf("wrote %s/ca.crt, %s/tls.crt, %s/tls.key (valid %d days)\n", req.out_dir, req.out_dir,
+           req.out_dir, req.days);
+    return PL_EXIT_OK;
+}

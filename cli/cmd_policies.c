@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * plimsoll policies: every policy with its id, default mode, summary and
+ * parameters, as text or JSON (--output json).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "policies/registry.h"
+
+static void print_text(void)
+{
+    for (size_t i = 0; pl_policies[i]; i++) {
+        const struct pl_policy *p = pl_policies[i];
+        printf("%-22s %-8s %s\n", p->id, pl_mode_name(p->default_mode), p->summary);
+        for (const struct pl_param *q = p->params; q && q->name; q++) {
+            printf("%-22s %-8s   %s (%s, default %s): %s\n", "", "", q->name, q->type,
+                   q->default_doc, q->summary);
+        }
+    }
+}
+
+static json_t *policies_json(void)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; pl_policies[i]; i++) {
+        const struct pl_policy *p = pl_policies[i];
+        json_t *params = json_array();
+        for (const struct pl_param *q = p->params; q && q->name; q++) {
+            json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:s}", "name", q->name,
+                                                    "type", q->type, "default", q->default_doc,
+                                                    "summary", q->summary));
+        }
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "kind",
+                                             "policy", "default_mode",
+                                             pl_mode_name(p->default_mode), "summary", p->summary,
+                                             "parameters", params));
+    }
+    return arr;
+}
+
+int pl_cmd_policies(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = "text";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'h':
+            printf("Usage: plimsoll policies [--output text|json]\n\n"
+                   "Lists every policy: id, default mode, what it checks, parameters.\n");
+            return PL_EXIT_OK;
+        default:
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (strcmp(output, "text") == 0) {
+        print_text();
+        return PL_EXIT_OK;
+    }
+    if (strcmp(output, "json") != 0) {
+        fprintf(stderr, "plimsoll policies: --output must be text or json\n");
+        return PL_EXIT_USAGE;
+    }
+    json_t *arr = policies_json();
+    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    if (!text) {
+        pl_oom();
+    }
+    printf("%s\n", text);
+    free(text);
+    return PL_EXIT_OK;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Renderers of `plimsoll check` results. The results are one JSON document
+ * (the --output json form); every other format is rendered from it, so the
+ * formats cannot disagree.
+ *
+ * results: {"summary": {...}, "results": [{"file", "document", "kind",
+ * "namespace", "name", "allowed", "violations": [{"policy", "mode", "path",
+ * "message", "runbook"}], "warnings": [...]}]}
+ */
+#ifndef PL_CLI_OUTPUT_H
+#define PL_CLI_OUTPUT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+/** Human-readable: the admission message and warnings of each object. */
+void pl_output_text(const json_t *results, FILE *out);
+
+/** The results document itself, indented. */
+void pl_output_json(const json_t *results, FILE *out);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Typed jansson getters (see json.h).
+ */
+#include "core/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const json_t *pl_json_object(const json_t *parent, const char *key)
+{
+    const json_t *v = json_is_object(parent) ? json_object_get(parent, key) : NULL;
+    return json_is_object(v) ? v : NULL;
+}
+
+const json_t *pl_json_array(const json_t *parent, const char *key)
+{
+    const json_t *v = json_is_object(parent) ? json_object_get(parent, key) : NULL;
+    return json_is_array(v) ? v : NULL;
+}
+
+const char *pl_json_string(const json_t *parent, const char *key)
+{
+    const json_t *v = json_is_object(parent) ? json_object_get(parent, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+bool pl_json_bool(const json_t *parent, const char *key, bool def)
+{
+    const json_t *v = json_is_object(parent) ? json_object_get(parent, key) : NULL;
+    return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+bool pl_json_integer(const json_t *parent, const char *key, long long *ret)
+{
+    const json_t *v = json_is_object(parent) ? json_object_get(parent, key) : NULL;
+    if (!json_is_integer(v)) {
+        return false;
+    }
+    *ret = json_integer_value(v);
+    return true;
+}
+
+const json_t *pl_json_path(const json_t *root, const char *dotted)
+{
+    const json_t *v = root;
+    const char *p = dotted;
+    char key[128];
+    while (v && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof(key) || !json_is_object(v)) {
+            return NULL;
+        }
+        memcpy(key, p, n);
+        key[n] = '\0';
+        v = json_object_get(v, key);
+        p += n + (dot ? 1 : 0);
+    }
+    return v;
+}
+
+size_t pl_json_array_len(const json_t *v)
+{
+    return json_is_array(v) ? json_array_size(v) : 0;
+}
+
+json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(data, len, 0, &jerr);
+    if (!doc && err && err_size) {
+        snprintf(err, err_size, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+    }
+    return doc;
+}

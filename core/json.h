@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Typed, NULL-tolerant getters over jansson values. Kubernetes objects arrive
+ * from untrusted clients: a field may be missing, null or of the wrong type,
+ * and every getter answers such a case with NULL (or the default) instead of
+ * a crash. All returned values are borrowed from the parent.
+ */
+#ifndef PL_CORE_JSON_H
+#define PL_CORE_JSON_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "core/compiler.h"
+
+/** parent[key] if parent is an object and the member is an object; else NULL. Borrowed. */
+const json_t *pl_json_object(const json_t *parent, const char *key);
+
+/** parent[key] if it is an array; else NULL. Borrowed. */
+const json_t *pl_json_array(const json_t *parent, const char *key);
+
+/** parent[key] if it is a string; else NULL. Borrowed from parent. */
+const char *pl_json_string(const json_t *parent, const char *key);
+
+/** parent[key] as a bool; def when missing or not a boolean. */
+bool pl_json_bool(const json_t *parent, const char *key, bool def);
+
+/** Whether parent[key] is an integer; if so its value goes to *ret. */
+bool pl_json_integer(const json_t *parent, const char *key, long long *ret);
+
+/**
+ * Follows a dotted path of object keys ("spec.template.spec") from root.
+ * Returns the value (any type) or NULL when a step is missing. Borrowed.
+ */
+const json_t *pl_json_path(const json_t *root, const char *dotted);
+
+/** Number of elements of an array, 0 when v is not an array. */
+size_t pl_json_array_len(const json_t *v);
+
+/**
+ * Parses a JSON document of len bytes. Returns a new reference, or NULL with
+ * the reason in err (jansson's text, position included). Depth is bounded by
+ * jansson's compiled-in limit (2048).
+ */
+json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Violations and their rendering (see report.h). Rendering is where size
+ * bounds are enforced: the evaluation may find thousands of problems, the
+ * response carries what fits and says how many more there are.
+ */
+#include "core/report.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+
+static const char *const mode_names[] = {"off", "warn", "enforce"};
+
+const char *pl_mode_name(enum pl_mode mode)
+{
+    return (unsigned)mode < PL_ARRAY_SIZE(mode_names) ? mode_names[mode] : "off";
+}
+
+int pl_mode_parse(const char *name, enum pl_mode *ret_mode)
+{
+    for (size_t i = 0; name && i < PL_ARRAY_SIZE(mode_names); i++) {
+        if (strcmp(name, mode_names[i]) == 0) {
+            *ret_mode = (enum pl_mode)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void pl_report_init(struct pl_report *r, struct pl_pool *pool, const struct pl_object *obj)
+{
+    memset(r, 0, sizeof(*r));
+    r->pool = pool;
+    r->obj = obj;
+    r->mode = PL_MODE_ENFORCE;
+}
+
+static const char *scope_prefix(const struct pl_report *r, enum pl_scope scope)
+{
+    switch (scope) {
+    case PL_SCOPE_POD_META:
+        return r->obj && r->obj->pod_meta_path ? r->obj->pod_meta_path : "metadata";
+    case PL_SCOPE_POD_SPEC:
+        return r->obj && r->obj->pod_spec_path ? r->obj->pod_spec_path : "spec";
+    case PL_SCOPE_OBJECT:
+    default:
+        return "";
+    }
+}
+
+static void add_violation(struct pl_report *r, enum pl_scope scope, const char *path,
+                          const char *message)
+{
+    if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
+        r->dropped++;
+        return;
+    }
+    if (r->len == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct pl_violation *items = pl_pool_alloc(r->pool, cap * sizeof(*items));
+        if (r->len) {
+            memcpy(items, r->items, r->len * sizeof(*items));
+        }
+        r->items = items;
+        r->cap = cap;
+    }
+    const char *prefix = scope_prefix(r, scope);
+    struct pl_violation *v = &r->items[r->len++];
+    v->policy = r->policy ? r->policy : "";
+    v->mode = r->mode;
+    v->message = message;
+    if (!*path) {
+        v->path = prefix;
+    } else if (*prefix) {
+        v->path = pl_pool_printf(r->pool, "%s.%s", prefix, path);
+    } else {
+        v->path = path;
+    }
+    if (scope == PL_SCOPE_POD_META) {
+        v->short_path = *path ? pl_pool_printf(r->pool, "metadata.%s", path) : "metadata";
+    } else if (scope == PL_SCOPE_POD_SPEC && *path) {
+        v->short_path = path;
+    } else {
+        v->short_path = v->path;
+    }
+}
+
+void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...)
+{
+    if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
+        r->dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = pl_pool_vprintf(r->pool, fmt, ap);
+    va_end(ap);
+    add_violation(r, scope, pl_pool_strdup(r->pool, path), message);
+}
+
+void pl_report_container(struct pl_report *r, const struct pl_container *c, const char *sub,
+                         const char *fmt, ...)
+{
+    if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
+        r->dropped++;
+        return;
+    }
+    const char *path;
+    const char *name = pl_report_quote(r, c->name);
+    if (sub && *sub) {
+        path = pl_pool_printf(r->pool, "%s[%zu] (%s).%s", c->list, c->index, name, sub);
+    } else {
+        path = pl_pool_printf(r->pool, "%s[%zu] (%s)", c->list, c->index, name);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = pl_pool_vprintf(r->pool, fmt, ap);
+    va_end(ap);
+    add_violation(r, PL_SCOPE_POD_SPEC, path, message);
+}
+
+const char *pl_report_quote(struct pl_report *r, const char *text)
+{
+    if (!text) {
+        return "";
+    }
+    size_t len = strnlen(text, PL_REPORT_MAX_QUOTE + 1);
+    bool cut = len > PL_REPORT_MAX_QUOTE;
+    if (cut) {
+        len = PL_REPORT_MAX_QUOTE - 3;
+        /* Do not cut a UTF-8 sequence in half. */
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) {
+            len--;
+        }
+    }
+    char *out = pl_pool_alloc(r->pool, len + 4);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        out[i] = (ch < 0x20 || ch == 0x7F) ? '?' : (char)ch;
+    }
+    if (cut) {
+        memcpy(out + len, "...", 4);
+    } else {
+        out[len] = '\0';
+    }
+    return out;
+}
+
+size_t pl_report_count(const struct pl_report *r, enum pl_mode mode)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->len; i++) {
+        n += r->items[i].mode == mode;
+    }
+    if (mode == PL_MODE_ENFORCE) {
+        n += r->dropped; /* unknown mode: counted where it blocks, to be safe */
+    }
+    return n;
+}
+
+const char *pl_report_render_rejection(const struct pl_report *r, const char *runbook_base)
+{
+    size_t total = pl_report_count(r, PL_MODE_ENFORCE);
+    if (total == 0) {
+        return NULL;
+    }
+    struct pl_buf b;
+    pl_buf_init(&b, PL_MESSAGE_MAX);
+    const struct pl_object *o = r->obj;
+    int rc = pl_buf_printf(&b, "plimsoll rejected %s %s%s%s: %zu production-readiness violation%s",
+                           o && *o->kind_name ? o->kind_name : "object",
+                           o && *o->namespace_ ? o->namespace_ : "", o && *o->namespace_ ? "/" : "",
+                           o ? o->name : "", total, total == 1 ? "" : "s");
+    (void)rc; /* the header is far below the ceiling */
+    size_t shown = 0;
+    /* Room kept for the closing "... and N more" line. */
+    const size_t tail_room = 128;
+    for (size_t i = 0; i < r->len; i++) {
+        const struct pl_violation *v = &r->items[i];
+        if (v->mode != PL_MODE_ENFORCE) {
+            continue;
+        }
+        char line[1024];
+        int n = snprintf(line, sizeof(line), "\n- [%s] %s: %s. Runbook: %s%s", v->policy, v->path,
+                         v->message, runbook_base, v->policy);
+        if (n < 0 || (size_t)n >= sizeof(line) || b.len + (size_t)n + tail_room > b.max) {
+            break;
+        }
+        if (pl_buf_append(&b, line, (size_t)n) < 0) {
+            break;
+        }
+        shown++;
+    }
+    if (shown < total) {
+        rc = pl_buf_printf(&b, "\n- ... and %zu more (run `plimsoll check` on the manifest for the full list)",
+                           total - shown);
+        (void)rc;
+    }
+    char *text = pl_pool_strdup(r->pool, pl_buf_str(&b));
+    pl_buf_finish(&b);
+    return text;
+}
+
+/* Appends s (cut to PL_WARNING_MAX) to arr if the total stays within PL_WARNINGS_MAX. */
+static bool append_warning(json_t *arr, size_t *total, const char *s)
+{
+    char item[PL_WARNING_MAX + 1];
+    size_t len = strlen(s);
+    if (len > PL_WARNING_MAX) {
+        len = PL_WARNING_MAX - 3;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) {
+            len--;
+        }
+        memcpy(item, s, len);
+        memcpy(item + len, "...", 4);
+        len += 3;
+    } else {
+        memcpy(item, s, len + 1);
+    }
+    if (*total + len > PL_WARNINGS_MAX) {
+        return false;
+    }
+    *total += len;
+    json_array_append_new(arr, json_string(item));
+    return true;
+}
+
+json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook_base,
+                                  const json_t *extra_warnings)
+{
+    json_t *arr = json_array();
+    if (!arr) {
+        pl_oom();
+    }
+    size_t total = 0;
+    size_t shown = 0;
+    size_t wanted = pl_report_count(r, PL_MODE_WARN);
+    /* Room kept for the runbook and "... more" lines. */
+    const size_t tail_room = 2 * PL_WARNING_MAX;
+    size_t i;
+    const json_t *extra;
+    json_array_foreach(extra_warnings, i, extra)
+    {
+        if (json_is_string(extra)) {
+            (void)append_warning(arr, &total, json_string_value(extra));
+        }
+    }
+    char runbooks[PL_WARNING_MAX + 1] = "";
+    size_t runbooks_len = 0;
+    for (i = 0; i < r->len; i++) {
+        const struct pl_violation *v = &r->items[i];
+        if (v->mode != PL_MODE_WARN) {
+            continue;
+        }
+        char line[PL_WARNING_MAX * 4];
+        int n = snprintf(line, sizeof(line), "[%s] %s: %s", v->policy, v->short_path, v->message);
+        size_t item_len = n < 0 ? 0 : (size_t)n;
+        if (item_len > PL_WARNING_MAX) {
+            item_len = PL_WARNING_MAX;
+        }
+        if (n < 0 || total + tail_room + item_len > PL_WARNINGS_MAX) {
+            break;
+        }
+        (void)append_warning(arr, &total, line);
+        shown++;
+        /* One runbook link per distinct policy, gathered into a last line. */
+        char link[160];
+        int m = snprintf(link, sizeof(link), "%s%s%s", runbooks_len ? " " : "", runbook_base,
+                         v->policy);
+        if (m > 0 && !strstr(runbooks, link + (runbooks_len ? 1 : 0)) &&
+            runbooks_len + (size_t)m < sizeof(runbooks)) {
+            memcpy(runbooks + runbooks_len, link, (size_t)m + 1);
+            runbooks_len += (size_t)m;
+        }
+    }
+    if (shown < wanted) {
+        char more[128];
+        snprintf(more, sizeof(more), "... and %zu more warnings (run `plimsoll check` for the full list)",
+                 wanted - shown);
+        (void)append_warning(arr, &total, more);
+    }
+    if (runbooks_len) {
+        char line[PL_WARNING_MAX + 16];
+        snprintf(line, sizeof(line), "Runbooks: %s", runbooks);
+        (void)append_warning(arr, &total, line);
+    }
+    return arr;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The violations found in one object, and how they are told to a person.
+ *
+ * Policies append violations with a field path and a message; the evaluator
+ * stamps each with the policy id and the effective mode. Rendering turns
+ * them into the rejection text and the warnings of SPEC §9, bounded in size
+ * whatever the object: a Pod with thousands of failing containers still gets
+ * a message the API server and kubectl can carry.
+ *
+ * All strings live in the report's pool and die with its next clear.
+ */
+#ifndef PL_CORE_REPORT_H
+#define PL_CORE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/compiler.h"
+#include "core/object.h"
+#include "core/pool.h"
+
+enum pl_mode {
+    PL_MODE_OFF,
+    PL_MODE_WARN,
+    PL_MODE_ENFORCE,
+};
+
+/** "off", "warn" or "enforce". */
+const char *pl_mode_name(enum pl_mode mode);
+
+/** Parses a mode name. Returns 0, or -EINVAL for anything else. */
+PL_MUST_CHECK int pl_mode_parse(const char *name, enum pl_mode *ret_mode);
+
+/* What a violation's path is relative to. */
+enum pl_scope {
+    PL_SCOPE_OBJECT,   /* the object itself: "spec.replicas" */
+    PL_SCOPE_POD_META, /* the pod (template) metadata: "labels" */
+    PL_SCOPE_POD_SPEC, /* the pod spec: "containers[0] (web)" */
+};
+
+struct pl_violation {
+    const char *policy;  /* policy id */
+    enum pl_mode mode;   /* effective mode: PL_MODE_WARN or PL_MODE_ENFORCE */
+    const char *path;    /* relative to the object: "spec.template.spec.containers[0] (web)" */
+    const char *short_path; /* relative to the pod spec/metadata, for warnings */
+    const char *message; /* "no livenessProbe; a hung process is never restarted" */
+};
+
+/* Most violations kept per object; more are counted in dropped. */
+#define PL_REPORT_MAX_VIOLATIONS 1000
+/* Longest piece of request text (e.g. a container name) copied into a message. */
+#define PL_REPORT_MAX_QUOTE 64
+
+struct pl_report {
+    struct pl_pool *pool;         /* owns every string */
+    const struct pl_object *obj;  /* for path prefixes */
+    const char *policy;           /* set by the evaluator before each check */
+    enum pl_mode mode;            /* likewise */
+    struct pl_violation *items;   /* pool memory */
+    size_t len, cap;
+    size_t dropped;               /* violations past PL_REPORT_MAX_VIOLATIONS */
+};
+
+/** Makes an empty report whose strings come from pool. obj is borrowed. */
+void pl_report_init(struct pl_report *r, struct pl_pool *pool, const struct pl_object *obj);
+
+/**
+ * Appends a violation of the current policy at path (relative to scope) with
+ * a formatted message. Never fails: past the cap the violation is counted only.
+ */
+PL_PRINTF(4, 5)
+void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...);
+
+struct pl_container;
+
+/** pl_report_add() at a container: path "containers[0] (web)" plus an optional ".sub" field. */
+PL_PRINTF(4, 5)
+void pl_report_container(struct pl_report *r, const struct pl_container *c, const char *sub,
+                         const char *fmt, ...);
+
+/**
+ * A quoted piece of request text safe to put in a message: at most
+ * PL_REPORT_MAX_QUOTE bytes (cut with "..."), control characters replaced.
+ * Pool memory.
+ */
+const char *pl_report_quote(struct pl_report *r, const char *text);
+
+/** Number of violations (kept and dropped) in mode. */
+size_t pl_report_count(const struct pl_report *r, enum pl_mode mode);
+
+/* Size bounds of rendered text (SPEC §3: never more than the API server accepts). */
+#define PL_MESSAGE_MAX   (16u * 1024u) /* rejection status.message */
+#define PL_WARNINGS_MAX  (4u * 1024u)  /* all warnings together, as the API server keeps them */
+#define PL_WARNING_MAX   256u          /* one warning */
+
+/**
+ * The rejection text of SPEC §9 for the enforce-mode violations, or NULL when
+ * there are none. runbook_base is prepended to the policy id. Pool memory.
+ */
+const char *pl_report_render_rejection(const struct pl_report *r, const char *runbook_base);
+
+/**
+ * The warnings of SPEC §9 for the warn-mode violations, plus extra_warnings
+ * (borrowed array of strings, may be NULL) first. Returns a new reference to
+ * a JSON array of strings (empty when nothing to say), bounded by
+ * PL_WARNINGS_MAX, each item by PL_WARNING_MAX.
+ */
+json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook_base,
+                                  const json_t *extra_warnings);
+
+#endif

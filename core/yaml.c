@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libyaml event stream -> jansson values (see yaml.h). The parser is a
+ * recursive descent over events, bounded by PL_YAML_MAX_DEPTH, so the stack
+ * it uses is bounded too.
+ */
+#include "core/yaml.h"
+
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "core/alloc.h"
+
+struct anchor {
+    char *name;
+    json_t *value; /* owned reference */
+    size_t nodes;  /* expanded size of the subtree */
+};
+
+struct loader {
+    yaml_parser_t parser;
+    struct anchor *anchors;
+    size_t n_anchors;
+    size_t nodes; /* expanded node count of the whole stream */
+    json_t *lines; /* current document's path -> line map, or NULL */
+    struct pl_error *err;
+};
+
+static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth,
+                      json_t **ret, size_t *ret_nodes);
+
+static int next_event(struct loader *l, yaml_event_t *ev, const char *path)
+{
+    if (!yaml_parser_parse(&l->parser, ev)) {
+        return pl_error_set(l->err, path, (int)l->parser.problem_mark.line + 1, "invalid YAML: %s",
+                            l->parser.problem ? l->parser.problem : "syntax error");
+    }
+    return 0;
+}
+
+static bool matches(const char *s, const char *pattern)
+{
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+        return false;
+    }
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+/* Integer per the YAML 1.2 core schema; false if s is not one or overflows. */
+static bool scalar_integer(const char *s, json_int_t *ret)
+{
+    int base = 10;
+    const char *digits = s;
+    if (matches(s, "^[-+]?[0-9]+$")) {
+        base = 10;
+    } else if (matches(s, "^0o[0-7]+$")) {
+        base = 8;
+        digits = s + 2;
+    } else if (matches(s, "^0x[0-9a-fA-F]+$")) {
+        base = 16;
+        digits = s + 2;
+    } else {
+        return false;
+    }
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(digits, &end, base);
+    if (errno != 0 || *end != '\0') {
+        return false;
+    }
+    *ret = (json_int_t)v;
+    return true;
+}
+
+/* Resolves an untagged plain scalar to a JSON value (new reference). */
+static json_t *plain_scalar(const char *s)
+{
+    if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+        strcmp(s, "NULL") == 0) {
+        return json_null();
+    }
+    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0) {
+        return json_true();
+    }
+    if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0) {
+        return json_false();
+    }
+    /* Only strings that can be numbers pay for the regexes. */
+    if (strchr("+-.0123456789", s[0])) {
+        json_int_t i;
+        if (scalar_integer(s, &i)) {
+            return json_integer(i);
+        }
+        if (matches(s, "^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$")) {
+            return json_real(strtod(s, NULL));
+        }
+    }
+    return json_string(s);
+}
+
+static json_t *scalar_value(const yaml_event_t *ev)
+{
+    const char *s = (const char *)ev->data.scalar.value;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    if (tag && strcmp(tag, YAML_STR_TAG) == 0) {
+        return json_stringn(s, ev->data.scalar.length);
+    }
+    if (ev->data.scalar.quoted_implicit && !ev->data.scalar.plain_implicit) {
+        return json_stringn(s, ev->data.scalar.length);
+    }
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+        return json_stringn(s, ev->data.scalar.length);
+    }
+    if (strlen(s) != ev->data.scalar.length) {
+        return json_stringn(s, ev->data.scalar.length); /* embedded NUL: not a number */
+    }
+    return plain_scalar(s);
+}
+
+static void record_line(struct loader *l, const char *path, const yaml_event_t *ev)
+{
+    if (l->lines && !json_object_get(l->lines, path)) {
+        json_object_set_new(l->lines, path, json_integer((json_int_t)ev->start_mark.line + 1));
+    }
+}
+
+static int remember_anchor(struct loader *l, const char *name, json_t *value, size_t nodes)
+{
+    if (!name) {
+        return 0;
+    }
+    l->anchors = pl_xrealloc(l->anchors, (l->n_anchors + 1) * sizeof(*l->anchors));
+    struct anchor *a = &l->anchors[l->n_anchors++];
+    a->name = pl_xstrdup(name);
+    a->value = json_incref(value);
+    a->nodes = nodes;
+    return 0;
+}
+
+static int count_nodes(struct loader *l, size_t n, const char *path, const yaml_event_t *ev)
+{
+    l->nodes += n;
+    if (l->nodes > PL_YAML_MAX_NODES) {
+        return pl_error_set(l->err, path, (int)ev->start_mark.line + 1,
+                            "document too large: more than %d values once aliases are expanded",
+                            PL_YAML_MAX_NODES);
+    }
+    return 0;
+}
+
+static int parse_alias(struct loader *l, const yaml_event_t *ev, const char *path, json_t **ret,
+                       size_t *ret_nodes)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    for (size_t i = l->n_anchors; i-- > 0;) {
+        if (strcmp(l->anchors[i].name, name) == 0) {
+            int r = count_nodes(l, l->anchors[i].nodes, path, ev);
+            if (r < 0) {
+                return r;
+            }
+            *ret = json_incref(l->anchors[i].value);
+            *ret_nodes = l->anchors[i].nodes;
+            return 0;
+        }
+    }
+    return pl_error_set(l->err, path, (int)ev->start_mark.line + 1, "unknown alias *%s", name);
+}
+
+static int parse_sequence(struct loader *l, const char *path, int depth, json_t **ret,
+                          size_t *ret_nodes)
+{
+    json_t *arr = json_array();
+    size_t nodes = 1;
+    int r = 0;
+    for (size_t i = 0;; i++) {
+        yaml_event_t ev;
+        r = next_event(l, &ev, path);
+        if (r < 0) {
+            goto fail;
+        }
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        char child_path[512];
+        snprintf(child_path, sizeof(child_path), "%s[%zu]", path, i);
+        json_t *child = NULL;
+        size_t child_nodes = 0;
+        r = parse_node(l, &ev, child_path, depth + 1, &child, &child_nodes);
+        if (r < 0) {
+            goto fail;
+        }
+        json_array_append_new(arr, child);
+        nodes += child_nodes;
+    }
+    *ret = arr;
+    *ret_nodes = nodes;
+    return 0;
+fail:
+    json_decref(arr);
+    return r;
+}
+
+static int parse_mapping(struct loader *l, const char *path, int depth, json_t **ret,
+                         size_t *ret_nodes)
+{
+    json_t *obj = json_object();
+    size_t nodes = 1;
+    int r = 0;
+    for (;;) {
+        yaml_event_t key_ev;
+        r = next_event(l, &key_ev, path);
+        if (r < 0) {
+            goto fail;
+        }
+        if (key_ev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&key_ev);
+            break;
+        }
+        if (key_ev.type != YAML_SCALAR_EVENT) {
+            r = pl_error_set(l->err, path, (int)key_ev.start_mark.line + 1,
+                             "mapping keys must be plain strings");
+            yaml_event_delete(&key_ev);
+            goto fail;
+        }
+        char *key = pl_xstrndup((const char *)key_ev.data.scalar.value, key_ev.data.scalar.length);
+        int key_line = (int)key_ev.start_mark.line + 1;
+        yaml_event_delete(&key_ev);
+
+        char child_path[512];
+        snprintf(child_path, sizeof(child_path), "%s%s%s", path, *path ? "." : "", key);
+        if (json_object_get(obj, key)) {
+            r = pl_error_set(l->err, child_path, key_line, "duplicate key \"%s\"", key);
+            free(key);
+            goto fail;
+        }
+        yaml_event_t val_ev;
+        r = next_event(l, &val_ev, child_path);
+        if (r < 0) {
+            free(key);
+            goto fail;
+        }
+        json_t *child = NULL;
+        size_t child_nodes = 0;
+        r = parse_node(l, &val_ev, child_path, depth + 1, &child, &child_nodes);
+        if (r < 0) {
+            free(key);
+            goto fail;
+        }
+        json_object_set_new(obj, key, child);
+        free(key);
+        nodes += child_nodes;
+    }
+    *ret = obj;
+    *ret_nodes = nodes;
+    return 0;
+fail:
+    json_decref(obj);
+    return r;
+}
+
+/* Converts the node that starts with ev (consumed here) into *ret (new reference). */
+static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth,
+                      json_t **ret, size_t *ret_nodes)
+{
+    int r = 0;
+    const char *anchor = NULL;
+    if (depth > PL_YAML_MAX_DEPTH) {
+        r = pl_error_set(l->err, path, (int)ev->start_mark.line + 1,
+                         "document nested deeper than %d levels", PL_YAML_MAX_DEPTH);
+        goto out;
+    }
+    record_line(l, path, ev);
+    switch (ev->type) {
+    case YAML_ALIAS_EVENT:
+        r = parse_alias(l, ev, path, ret, ret_nodes);
+        goto out;
+    case YAML_SCALAR_EVENT:
+        anchor = (const char *)ev->data.scalar.anchor;
+        *ret = scalar_value(ev);
+        *ret_nodes = 1;
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        anchor = (const char *)ev->data.sequence_start.anchor;
+        r = parse_sequence(l, path, depth, ret, ret_nodes);
+        break;
+    case YAML_MAPPING_START_EVENT:
+        anchor = (const char *)ev->data.mapping_start.anchor;
+        r = parse_mapping(l, path, depth, ret, ret_nodes);
+        break;
+    default:
+        r = pl_error_set(l->err, path, (int)ev->start_mark.line + 1, "unexpected YAML event");
+        goto out;
+    }
+    if (r == 0) {
+        r = count_nodes(l, ev->type == YAML_SCALAR_EVENT ? 1 : 0, path, ev);
+    }
+    if (r == 0) {
+        r = remember_anchor(l, anchor, *ret, *ret_nodes);
+    } else if (*ret && ev->type == YAML_SCALAR_EVENT) {
+        json_decref(*ret);
+        *ret = NULL;
+    }
+out:
+    yaml_event_delete(ev);
+    return r;
+}
+
+static void loader_finish(struct loader *l)
+{
+    for (size_t i = 0; i < l->n_anchors; i++) {
+        free(l->anchors[i].name);
+        json_decref(l->anchors[i].value);
+    }
+    free(l->anchors);
+    l->anchors = NULL;
+    l->n_anchors = 0;
+    yaml_parser_delete(&l->parser);
+}
+
+/* Parses one document after its DOCUMENT-START event; appends it unless empty. */
+static int parse_document(struct loader *l, json_t *docs, json_t *all_lines)
+{
+    yaml_event_t ev;
+    int r = next_event(l, &ev, "");
+    if (r < 0) {
+        return r;
+    }
+    l->lines = all_lines ? json_object() : NULL;
+    json_t *doc = NULL;
+    size_t nodes = 0;
+    r = parse_node(l, &ev, "", 0, &doc, &nodes);
+    if (r < 0) {
+        json_decref(l->lines);
+        l->lines = NULL;
+        return r;
+    }
+    yaml_event_t end;
+    r = next_event(l, &end, "");
+    if (r == 0) {
+        yaml_event_delete(&end);
+    }
+    if (r == 0 && !json_is_null(doc)) {
+        json_array_append(docs, doc);
+        if (all_lines) {
+            json_array_append(all_lines, l->lines);
+        }
+    }
+    json_decref(doc);
+    json_decref(l->lines);
+    l->lines = NULL;
+    return r;
+}
+
+int pl_yaml_load(const char *data, size_t len, json_t **ret_docs, json_t **ret_lines,
+                 struct pl_error *err)
+{
+    struct loader l = {.err = err};
+    json_t *docs = json_array();
+    json_t *lines = ret_lines ? json_array() : NULL;
+    int r = 0;
+
+    if (!yaml_parser_initialize(&l.parser)) {
+        pl_oom();
+    }
+    yaml_parser_set_input_string(&l.parser, (const unsigned char *)data, len);
+    for (;;) {
+        yaml_event_t ev;
+        r = next_event(&l, &ev, "");
+        if (r < 0) {
+            goto out;
+        }
+        yaml_event_type_t type = ev.type;
+        yaml_event_delete(&ev);
+        if (type == YAML_STREAM_END_EVENT) {
+            break;
+        }
+        if (type == YAML_DOCUMENT_START_EVENT) {
+            r = parse_document(&l, docs, lines);
+            if (r < 0) {
+                goto out;
+            }
+        }
+    }
+    *ret_docs = docs;
+    docs = NULL;
+    if (ret_lines) {
+        *ret_lines = lines;
+        lines = NULL;
+    }
+out:
+    loader_finish(&l);
+    json_decref(docs);
+    json_decref(lines);
+    return r;
+}

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Configuration loading and validation (see config.h). The file is first
+ * turned into JSON by core/yaml (which also records the line of every
+ * field), then walked key by key; the first error stops the load and is
+ * reported with the field path and its line.
+ */
+#include "engine/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/yaml.h"
+#include "policies/params.h"
+#include "policies/registry.h"
+
+static const char *const default_excluded[] = {"kube-system", "kube-public", "kube-node-lease"};
+
+/* Policies that may not be exempted by default (SPEC §6). */
+static const char *const never_exempt_by_default[] = {"pod-security", "image-registry",
+                                                      "plain-secrets"};
+
+static const char *const mutation_ids[] = {"inject-commit", "inject-tracing",
+                                           "inject-security-defaults"};
+
+struct loader {
+    struct pl_config *cfg;
+    const json_t *lines; /* path -> line of the document, may be NULL */
+    struct pl_error *err;
+};
+
+/* Fills err for path (looking up its line) and returns -EINVAL. */
+PL_PRINTF(3, 4) static int fail(struct loader *l, const char *path, const char *fmt, ...)
+{
+    char msg[sizeof(l->err->message)];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        msg[0] = '\0';
+    }
+    /* The innermost path that has a line: a parameter error names a key that may not exist. */
+    char probe[256];
+    snprintf(probe, sizeof(probe), "%s", path);
+    int line = 0;
+    while (l->lines) {
+        line = (int)json_integer_value(json_object_get(l->lines, probe));
+        char *cut = strrchr(probe, '.');
+        char *bracket = strrchr(probe, '[');
+        if (line > 0 || (!cut && !bracket)) {
+            break;
+        }
+        *(cut > bracket ? cut : bracket) = '\0';
+    }
+    return pl_error_set(l->err, path, line, "%s", msg);
+}
+
+static struct pl_config *config_alloc(void)
+{
+    size_t n = pl_policy_count();
+    struct pl_config *cfg = pl_xcalloc(1, sizeof(*cfg));
+    atomic_init(&cfg->refs, 1);
+    cfg->runbook_base_url = pl_xstrdup(PL_DEFAULT_RUNBOOK_BASE);
+    cfg->grandfather_updates = true;
+    cfg->mutations = json_object();
+    cfg->policies = pl_xcalloc(n ? n : 1, sizeof(*cfg->policies));
+    for (size_t i = 0; i < n; i++) {
+        cfg->policies[i].mode = pl_policies[i]->default_mode;
+        cfg->policies[i].exempt_allowed = true;
+        for (size_t j = 0; j < PL_ARRAY_SIZE(never_exempt_by_default); j++) {
+            if (strcmp(pl_policies[i]->id, never_exempt_by_default[j]) == 0) {
+                cfg->policies[i].exempt_allowed = false;
+            }
+        }
+    }
+    return cfg;
+}
+
+static void add_excluded(struct pl_config *cfg, const char *ns)
+{
+    if (!ns || !*ns || pl_config_excludes(cfg, ns)) {
+        return;
+    }
+    cfg->exclude_namespaces =
+        pl_xrealloc(cfg->exclude_namespaces, (cfg->n_exclude + 1) * sizeof(char *));
+    cfg->exclude_namespaces[cfg->n_exclude++] = pl_xstrdup(ns);
+}
+
+static int load_strings(struct loader *l, const json_t *v, const char *key,
+                        void (*each)(struct loader *, const char *))
+{
+    if (!json_is_array(v)) {
+        return fail(l, key, "must be a list of strings");
+    }
+    size_t i;
+    const json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item) || json_string_length(item) == 0) {
+            char path[128];
+            snprintf(path, sizeof(path), "%s[%zu]", key, i);
+            return fail(l, path, "must be a non-empty string");
+        }
+        each(l, json_string_value(item));
+    }
+    return 0;
+}
+
+static void each_excluded(struct loader *l, const char *ns)
+{
+    add_excluded(l->cfg, ns);
+}
+
+static int load_policy(struct loader *l, int index, const json_t *settings)
+{
+    const struct pl_policy *p = pl_policies[index];
+    struct pl_policy_setting *s = &l->cfg->policies[index];
+    char path[512];
+    snprintf(path, sizeof(path), "policies.%s", p->id);
+    if (!json_is_object(settings)) {
+        return fail(l, path, "must be a mapping such as {mode: enforce}");
+    }
+    const json_t *mode = json_object_get(settings, "mode");
+    if (mode) {
+        snprintf(path, sizeof(path), "policies.%s.mode", p->id);
+        if (!json_is_string(mode) || pl_mode_parse(json_string_value(mode), &s->mode) < 0) {
+            return fail(l, path, "mode must be enforce, warn or off");
+        }
+    }
+    if (!p->parse_params) {
+        struct pl_error perr;
+        pl_error_init(&perr);
+        if (pl_params_check_keys(settings, NULL, &perr) < 0) {
+            snprintf(path, sizeof(path), "policies.%s.%s", p->id, perr.path);
+            return fail(l, path, "%s: %s takes no parameters", perr.message, p->id);
+        }
+        return 0;
+    }
+    struct pl_error perr;
+    pl_error_init(&perr);
+    void *params = NULL;
+    if (p->parse_params(settings, &params, &perr) < 0) {
+        snprintf(path, sizeof(path), "policies.%s%s%s", p->id, perr.path[0] ? "." : "",
+                 perr.path);
+        return fail(l, path, "%s", perr.message);
+    }
+    if (p->free_params) {
+        p->free_params(s->params);
+    }
+    s->params = params;
+    return 0;
+}
+
+static int load_policies(struct loader *l, const json_t *v)
+{
+    if (!json_is_object(v)) {
+        return fail(l, "policies", "must be a mapping of policy id to settings");
+    }
+    const char *id;
+    const json_t *settings;
+    json_object_foreach((json_t *)v, id, settings)
+    {
+        int index = pl_policy_index(id);
+        if (index < 0) {
+            char path[256];
+            snprintf(path, sizeof(path), "policies.%s", id);
+            return fail(l, path, "unknown policy \"%s\" (see `plimsoll policies`)", id);
+        }
+        int r = load_policy(l, index, settings);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int load_mutations(struct loader *l, const json_t *v)
+{
+    if (!json_is_object(v)) {
+        return fail(l, "mutations", "must be a mapping of mutation id to settings");
+    }
+    const char *id;
+    const json_t *settings;
+    json_object_foreach((json_t *)v, id, settings)
+    {
+        char path[256];
+        snprintf(path, sizeof(path), "mutations.%s", id);
+        if (strcmp(id, "mutate-templates") == 0) {
+            if (!json_is_boolean(settings)) {
+                return fail(l, path, "must be true or false");
+            }
+            l->cfg->mutate_templates = json_is_true(settings);
+            continue;
+        }
+        bool known = false;
+        for (size_t i = 0; i < PL_ARRAY_SIZE(mutation_ids); i++) {
+            known = known || strcmp(id, mutation_ids[i]) == 0;
+        }
+        if (!known) {
+            return fail(l, path, "unknown mutation \"%s\" (see `plimsoll policies`)", id);
+        }
+        if (!json_is_object(settings)) {
+            return fail(l, path, "must be a mapping such as {enabled: true}");
+        }
+        const json_t *enabled = json_object_get(settings, "enabled");
+        if (enabled && !json_is_boolean(enabled)) {
+            snprintf(path, sizeof(path), "mutations.%s.enabled", id);
+            return fail(l, path, "must be true or false");
+        }
+        json_object_set(l->cfg->mutations, id, (json_t *)settings);
+    }
+    return 0;
+}
+
+static int load_exemptions(struct loader *l, const json_t *v)
+{
+    if (!json_is_object(v)) {
+        return fail(l, "exemptions", "must be a mapping with the key allow");
+    }
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)v, key, value)
+    {
+        if (strcmp(key, "allow") != 0) {
+            char path[128];
+            snprintf(path, sizeof(path), "exemptions.%s", key);
+            return fail(l, path, "unknown key \"%s\" (expected allow)", key);
+        }
+    }
+    const json_t *allow = json_object_get(v, "allow");
+    if (!allow) {
+        return 0;
+    }
+    if (!json_is_array(allow)) {
+        return fail(l, "exemptions.allow", "must be a list of policy ids");
+    }
+    size_t n = pl_policy_count();
+    for (size_t i = 0; i < n; i++) {
+        l->cfg->policies[i].exempt_allowed = false;
+    }
+    size_t i;
+    const json_t *item;
+    json_array_foreach(allow, i, item)
+    {
+        int index = json_is_string(item) ? pl_policy_index(json_string_value(item)) : -1;
+        if (index < 0) {
+            char path[128];
+            snprintf(path, sizeof(path), "exemptions.allow[%zu]", i);
+            return fail(l, path, "not a known policy id");
+        }
+        l->cfg->policies[index].exempt_allowed = true;
+    }
+    return 0;
+}
+
+static int load_top(struct loader *l, const json_t *doc)
+{
+    const char *key;
+    const json_t *v;
+    int r = 0;
+    bool excludes_set = false;
+    json_object_foreach((json_t *)doc, key, v)
+    {
+        if (strcmp(key, "runbook-base-url") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0) {
+                return fail(l, key, "must be a URL such as https://example.org/plimsoll/policies/");
+            }
+            free(l->cfg->runbook_base_url);
+            l->cfg->runbook_base_url = pl_xstrdup(json_string_value(v));
+        } else if (strcmp(key, "exclude-namespaces") == 0) {
+            excludes_set = true;
+            r = load_strings(l, v, key, each_excluded);
+        } else if (strcmp(key, "grandfather-updates") == 0) {
+            if (!json_is_boolean(v)) {
+                return fail(l, key, "must be true or false");
+            }
+            l->cfg->grandfather_updates = json_is_true(v);
+        } else if (strcmp(key, "policies") == 0) {
+            r = load_policies(l, v);
+        } else if (strcmp(key, "mutations") == 0) {
+            r = load_mutations(l, v);
+        } else if (strcmp(key, "exemptions") == 0) {
+            r = load_exemptions(l, v);
+        } else {
+            return fail(l, key, "unknown key \"%s\"", key);
+        }
+        if (r < 0) {
+            return r;
+        }
+    }
+    if (!excludes_set) {
+        for (size_t i = 0; i < PL_ARRAY_SIZE(default_excluded); i++) {
+            add_excluded(l->cfg, default_excluded[i]);
+        }
+    }
+    return 0;
+}
+
+/* Runs parse_params(NULL) for every policy the file did not configure. */
+static int fill_default_params(struct loader *l)
+{
+    for (size_t i = 0; pl_policies[i]; i++) {
+        const struct pl_policy *p = pl_policies[i];
+        if (!p->parse_params || l->cfg->policies[i].params) {
+            continue;
+        }
+        struct pl_error perr;
+        pl_error_init(&perr);
+        if (p->parse_params(NULL, &l->cfg->policies[i].params, &perr) < 0) {
+            return fail(l, p->id, "built-in defaults rejected: %s", perr.message);
+        }
+    }
+    return 0;
+}
+
+int pl_config_parse(const char *text, size_t len, const char *self_namespace,
+                    struct pl_config **ret_cfg, struct pl_error *err)
+{
+    json_t *docs = NULL;
+    json_t *lines = NULL;
+    struct loader l = {.err = err};
+    int r = pl_yaml_load(text, len, &docs, &lines, err);
+    if (r < 0) {
+        return r;
+    }
+    l.cfg = config_alloc();
+    l.cfg->source = pl_xstrdup("inline");
+    if (json_array_size(docs) > 1) {
+        r = pl_error_set(err, "", 0, "expected one YAML document, found %zu",
+                         json_array_size(docs));
+        goto out;
+    }
+    const json_t *doc = json_array_get(docs, 0);
+    l.lines = json_array_get(lines, 0);
+    if (doc && !json_is_object(doc)) {
+        r = pl_error_set(err, "", 1, "the configuration must be a mapping");
+        goto out;
+    }
+    if (doc) {
+        r = load_top(&l, doc);
+        if (r < 0) {
+            goto out;
+        }
+    } else {
+        for (size_t i = 0; i < PL_ARRAY_SIZE(default_excluded); i++) {
+            add_excluded(l.cfg, default_excluded[i]);
+        }
+    }
+    r = fill_default_params(&l);
+    if (r < 0) {
+        goto out;
+    }
+    add_excluded(l.cfg, self_namespace);
+    *ret_cfg = l.cfg;
+    l.cfg = NULL;
+out:
+    pl_config_unref(l.cfg);
+    json_decref(docs);
+    json_decref(lines);
+    return r;
+}
+
+int pl_config_load_file(const char *path, const char *self_namespace, struct pl_config **ret_cfg,
+                        struct pl_error *err)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, PL_CONFIG_MAX_BYTES);
+    int r = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pl_error_set(err, "", 0, "cannot open %s: %s", path, strerror(errno));
+        return -EIO;
+    }
+    for (;;) {
+        char chunk[16384];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            pl_error_set(err, "", 0, "cannot read %s: %s", path, strerror(errno));
+            r = -EIO;
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (pl_buf_append(&b, chunk, (size_t)n) < 0) {
+            r = pl_error_set(err, "", 0, "%s is larger than %u bytes", path, PL_CONFIG_MAX_BYTES);
+            goto out;
+        }
+    }
+    r = pl_config_parse(pl_buf_str(&b), b.len, self_namespace, ret_cfg, err);
+    if (r == 0) {
+        free((*ret_cfg)->source);
+        (*ret_cfg)->source = pl_xstrdup(path);
+    }
+out:
+    close(fd);
+    pl_buf_finish(&b);
+    return r;
+}
+
+struct pl_config *pl_config_new_default(const char *self_namespace)
+{
+    struct pl_config *cfg = NULL;
+    struct pl_error err;
+    pl_error_init(&err);
+    /* The empty document is the defaults; failing here is a programming error. */
+    int r = pl_config_parse("", 0, self_namespace, &cfg, &err);
+    if (r < 0) {
+        fprintf(stderr, "plimsoll: built-in defaults are invalid: %s\n", err.message);
+        abort();
+    }
+    free(cfg->source);
+    cfg->source = pl_xstrdup("built-in defaults");
+    return cfg;
+}
+
+struct pl_config *pl_config_ref(struct pl_config *cfg)
+{
+    atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
+    return cfg;
+}
+
+struct pl_config *pl_config_unref(struct pl_config *cfg)
+{
+    if (!cfg || atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) != 1) {
+        return NULL;
+    }
+    for (size_t i = 0; pl_policies[i]; i++) {
+        if (pl_policies[i]->free_params) {
+            pl_policies[i]->free_params(cfg->policies[i].params);
+        }
+    }
+    for (size_t i = 0; i < cfg->n_exclude; i++) {
+        free(cfg->exclude_namespaces[i]);
+    }
+    free(cfg->exclude_namespaces);
+    free(cfg->policies);
+    free(cfg->runbook_base_url);
+    free(cfg->source);
+    json_decref(cfg->mutations);
+    free(cfg);
+    return NULL;
+}
+
+bool pl_config_excludes(const struct pl_config *cfg, const char *ns)
+{
+    for (size_t i = 0; ns && i < cfg->n_exclude; i++) {
+        if (strcmp(cfg->exclude_namespaces[i], ns) == 0) {
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One admission decision: which policies apply to an object, in which mode
+ * (SPEC §6 precedence), what they found, and the resulting verdict with its
+ * rejection message and warnings. The same function serves `plimsoll serve`,
+ * `plimsoll check` and the tests, so that verdicts cannot drift between them.
+ */
+#ifndef PL_ENGINE_EVALUATE_H
+#define PL_ENGINE_EVALUATE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "core/compiler.h"
+#include "core/error.h"
+#include "core/object.h"
+#include "core/pool.h"
+#include "core/report.h"
+#include "engine/config.h"
+
+enum pl_operation {
+    PL_OP_CREATE,
+    PL_OP_UPDATE,
+    PL_OP_DELETE,
+    PL_OP_CONNECT,
+};
+
+/** Parses "CREATE", "UPDATE", "DELETE", "CONNECT". Returns 0 or -EINVAL. */
+PL_MUST_CHECK int pl_operation_parse(const char *name, enum pl_operation *ret_op);
+
+struct pl_request {
+    enum pl_operation operation;
+    const char *namespace_;       /* namespace of the request; NULL: the object's */
+    const json_t *object;         /* borrowed; the object to admit */
+    const json_t *old_object;     /* borrowed; the stored object on UPDATE, else NULL */
+    const json_t *ns_annotations; /* borrowed annotations of the namespace, or NULL */
+};
+
+struct pl_decision {
+    bool allowed;
+    bool evaluated;          /* false when nothing applied (excluded namespace, no pod template) */
+    struct pl_object obj;    /* the object as described by core/object */
+    struct pl_report report; /* every violation, with its effective mode */
+    const char *message;     /* rejection text (pool memory), NULL when allowed */
+    json_t *warnings;        /* array of strings; freed with the pool */
+};
+
+/**
+ * Evaluates req under cfg. Strings and the warnings array live in pool until
+ * its next clear. Returns 0 with *out filled, or -EINVAL with err filled when
+ * the object is not a JSON object. Thread-safe for distinct pools.
+ */
+PL_MUST_CHECK int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req,
+                              struct pl_pool *pool, struct pl_decision *out, struct pl_error *err);
+
+/* Namespace annotation prefix (SPEC §6): plimsoll.dev/<policy-id>, plimsoll.dev/mode. */
+#define PL_ANNOTATION_PREFIX "plimsoll.dev/"
+
+#endif

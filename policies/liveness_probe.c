@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * liveness-probe: every long-running container has a livenessProbe, so that
+ * a process that hangs (deadlock, stuck event loop) is restarted by the
+ * kubelet instead of silently serving nothing. Jobs, CronJobs and Pods that
+ * run to completion are exempt: they end by themselves.
+ * Runbook: docs/policies/liveness-probe.md
+ */
+#include "policies/policy.h"
+
+#include "core/json.h"
+
+static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+{
+    if (!ev->obj->long_running) {
+        return 0;
+    }
+    struct pl_container_iter it;
+    struct pl_container c;
+    pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);
+    while (pl_container_iter_next(&it, &c)) {
+        if (!pl_json_object(c.json, "livenessProbe")) {
+            pl_report_container(out, &c, NULL, "no livenessProbe; a hung process is never restarted");
+        }
+    }
+    return 0;
+}
+
+const struct pl_policy pl_policy_liveness_probe = {
+    .id = "liveness-probe",
+    .default_mode = PL_MODE_ENFORCE,
+    .summary = "every long-running container has a livenessProbe",
+    .check = check,
+};

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy table. Adding a policy: write policies/<id>.c, declare it in
+ * the list below, add it to the table in id order and to meson.build, add
+ * docs/policies/<id>.md and test/cases/<id>/. test_registry checks all of it.
+ */
+#include "policies/registry.h"
+
+#include <string.h>
+
+extern const struct pl_policy pl_policy_automount_token;
+extern const struct pl_policy pl_policy_commit_labels;
+extern const struct pl_policy pl_policy_config_mounted;
+extern const struct pl_policy pl_policy_distinct_probes;
+extern const struct pl_policy pl_policy_graceful_shutdown;
+extern const struct pl_policy pl_policy_image_registry;
+extern const struct pl_policy pl_policy_image_tag;
+extern const struct pl_policy pl_policy_liveness_probe;
+extern const struct pl_policy pl_policy_plain_secrets;
+extern const struct pl_policy pl_policy_pod_security;
+extern const struct pl_policy pl_policy_readiness_probe;
+extern const struct pl_policy pl_policy_replicas;
+extern const struct pl_policy pl_policy_required_annotations;
+extern const struct pl_policy pl_policy_required_labels;
+extern const struct pl_policy pl_policy_resources;
+
+const struct pl_policy *const pl_policies[] = {
+    &pl_policy_automount_token,
+    &pl_policy_commit_labels,
+    &pl_policy_config_mounted,
+    &pl_policy_distinct_probes,
+    &pl_policy_graceful_shutdown,
+    &pl_policy_image_registry,
+    &pl_policy_image_tag,
+    &pl_policy_liveness_probe,
+    &pl_policy_plain_secrets,
+    &pl_policy_pod_security,
+    &pl_policy_readiness_probe,
+    &pl_policy_replicas,
+    &pl_policy_required_annotations,
+    &pl_policy_required_labels,
+    &pl_policy_resources,
+    NULL,
+};
+
+size_t pl_policy_count(void)
+{
+    size_t n = 0;
+    while (pl_policies[n]) {
+        n++;
+    }
+    return n;
+}
+
+int pl_policy_index(const char *id)
+{
+    for (size_t i = 0; pl_policies[i]; i++) {
+        if (strcmp(pl_policies[i]->id, id) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}

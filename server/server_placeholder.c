@@ -1,0 +1,1 @@
+int pl__server_placeholder(void); int pl__server_placeholder(void) { return 0; }
