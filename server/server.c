@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * plimsoll serve's process lifecycle (see server.h):
+ *   start-up   load configuration and certificates (a bad file is a clear
+ *              error, exit 2), start the namespace view when an API server
+ *              is configured, then the health and webhook daemons;
+ *   running    the main thread waits for signals and, once a second, looks
+ *              at the configuration file: a changed file (Kubernetes swaps a
+ *              ..data symlink, so stat(2) follows links) or SIGHUP reloads
+ *              it; an invalid file keeps the old snapshot, logged and counted;
+ *   shutdown   on SIGTERM or SIGINT /readyz turns 503 and responses carry
+ *              "Connection: close", requests keep being served for the drain
+ *              period, then the daemons stop and the process exits 0.
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "server/health.h"
+#include "server/http.h"
+#include "server/metrics.h"
+#include "server/nswatch.h"
+#include "server/tls.h"
+#include "server/webhook.h"
+
+#define MAX_BODY (3u * 1024u * 1024u) /* SPEC §3 */
+
+static const struct pl_http_route webhook_routes[] = {
+    {"/validate", "POST", pl_webhook_validate},
+    {"/mutate", "POST", pl_webhook_mutate},
+    {NULL, NULL, NULL},
+};
+
+static const struct pl_http_route health_routes[] = {
+    {"/healthz", "GET", pl_health_healthz},
+    {"/readyz", "GET", pl_health_readyz},
+    {"/metrics", "GET", pl_health_metrics},
+    {NULL, NULL, NULL},
+};
+
+struct file_stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    bool present;
+};
+
+struct pl_config *pl_server_config(struct pl_server *s)
+{
+    pthread_mutex_lock(&s->cfg_lock);
+    struct pl_config *cfg = pl_config_ref(s->cfg);
+    pthread_mutex_unlock(&s->cfg_lock);
+    return cfg;
+}
+
+void pl_server_set_config(struct pl_server *s, struct pl_config *cfg)
+{
+    pthread_mutex_lock(&s->cfg_lock);
+    struct pl_config *old = s->cfg;
+    s->cfg = cfg;
+    pthread_mutex_unlock(&s->cfg_lock);
+    pl_config_unref(old); /* in-flight requests keep their own references */
+}
+
+static void free_pool(void *p)
+{
+    pl_pool_finish(p);
+    free(p);
+}
+
+struct pl_pool *pl_server_pool(struct pl_server *s)
+{
+    struct pl_pool *pool = pthread_getspecific(s->pool_key);
+    if (!pool) {
+        pool = pl_xmalloc(sizeof(*pool));
+        pl_pool_init(pool);
+        if (pthread_setspecific(s->pool_key, pool) != 0) {
+            pl_oom();
+        }
+    }
+    return pool;
+}
+
+bool pl_server_ready(struct pl_server *s)
+{
+    return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) &&
+           (!s->nswatch || pl_nswatch_synced(s->nswatch));
+}
+
+static struct file_stamp stamp_of(const char *path)
+{
+    struct file_stamp st = {0};
+    struct stat sb;
+    if (path && stat(path, &sb) == 0) {
+        st.dev = sb.st_dev;
+        st.ino = sb.st_ino;
+        st.size = sb.st_size;
+        st.mtime = sb.st_mtim;
+        st.present = true;
+    }
+    return st;
+}
+
+static bool stamp_changed(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->present != b->present || a->dev != b->dev || a->ino != b->ino ||
+           a->size != b->size || a->mtime.tv_sec != b->mtime.tv_sec ||
+           a->mtime.tv_nsec != b->mtime.tv_nsec;
+}
+
+static void log_error(const char *msg, const struct pl_error *err)
+{
+    char text[1024];
+    pl_log(PL_LOG_ERROR, msg, json_pack("{s:s}", "error", pl_error_format(err, text, sizeof(text))));
+}
+
+static int load_config(const struct pl_server_options *opts, struct pl_config **ret)
+{
+    struct pl_error err;
+    pl_error_init(&err);
+    if (!opts->config_path) {
+        *ret = pl_config_new_default(opts->self_namespace);
+        return 0;
+    }
+    int r = pl_config_load_file(opts->config_path, opts->self_namespace, ret, &err);
+    if (r < 0) {
+        log_error("invalid configuration", &err);
+    }
+    return r;
+}
+
+static void reload_config(struct pl_server *s, const char *why)
+{
+    struct pl_config *cfg = NULL;
+    if (load_config(s->opts, &cfg) < 0) {
+        pl_metrics_config_reload(false);
+        pl_log(PL_LOG_ERROR, "configuration reload rejected; the previous configuration stays in force",
+               json_pack("{s:s, s:s}", "path", s->opts->config_path, "trigger", why));
+        return;
+    }
+    pl_metrics_config_reload(true);
+    pl_server_set_config(s, cfg);
+    pl_log(PL_LOG_INFO, "configuration reloaded",
+           json_pack("{s:s, s:s}", "path", s->opts->config_path, "trigger", why));
+}
+
+static int start_nswatch(struct pl_server *s)
+{
+    struct pl_nswatch_options nopts = {.kubeconfig = s->opts->kubeconfig};
+    struct pl_error err;
+    pl_error_init(&err);
+    int r = pl_nswatch_new(&nopts, &s->nswatch, &err);
+    if (r == -ENOENT) {
+        s->nswatch = NULL;
+        pl_log(PL_LOG_INFO, "no API server configured: standalone, configuration only", NULL);
+        return 0;
+    }
+    if (r < 0) {
+        log_error("cannot set up the namespace watch", &err);
+        return r;
+    }
+    r = pl_nswatch_start(s->nswatch);
+    if (r < 0) {
+        pl_log(PL_LOG_ERROR, "cannot start the namespace watch", NULL);
+    }
+    return r;
+}
+
+static void warn_expiry(time_t not_after)
+{
+    double days = difftime(not_after, time(NULL)) / 86400.0;
+    if (days < 0) {
+        pl_log(PL_LOG_ERROR, "the serving certificate has expired; the API server will refuse it",
+               json_pack("{s:I}", "not_after", (json_int_t)not_after));
+    } else if (days < 14) {
+        pl_log(PL_LOG_WARN, "the serving certificate expires soon",
+               json_pack("{s:I, s:f}", "not_after", (json_int_t)not_after, "days_left", days));
+    }
+}
+
+static int start_daemons(struct pl_server *s, const struct pl_tls_files *tls,
+                         struct pl_http_daemon **ret_health, struct pl_http_daemon **ret_webhook)
+{
+    struct pl_error err;
+    pl_error_init(&err);
+    struct pl_http_options health = {
+        .listen = s->opts->health_listen,
+        .routes = health_routes,
+        .ctx = s,
+        .threads = 1,
+        .max_body = 4096,
+        .connection_timeout = 10,
+        .connection_limit = 64,
+    };
+    int r = pl_http_start(&health, ret_health, &err);
+    if (r < 0) {
+        log_error("cannot start the health server", &err);
+        return r;
+    }
+    struct pl_http_options webhook = {
+        .listen = s->opts->listen,
+        .routes = webhook_routes,
+        .ctx = s,
+        .threads = s->opts->threads,
+        .max_body = MAX_BODY,
+        .connection_timeout = s->opts->connection_timeout,
+        .connection_limit = s->opts->connection_limit,
+        .tls_cert_pem = tls->cert_pem,
+        .tls_key_pem = tls->key_pem,
+        .client_ca_pem = tls->ca_pem,
+    };
+    r = pl_http_start(&webhook, ret_webhook, &err);
+    if (r < 0) {
+        log_error("cannot start the webhook server", &err);
+        pl_http_stop(*ret_health);
+        *ret_health = NULL;
+    }
+    return r;
+}
+
+/* Waits for SIGTERM/SIGINT, reloading the configuration on SIGHUP or a file change. */
+static void run_until_signal(struct pl_server *s, const sigset_t *set)
+{
+    struct file_stamp last = stamp_of(s->opts->config_path);
+    for (;;) {
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            pl_log(PL_LOG_INFO, "shutdown requested: draining",
+                   json_pack("{s:s, s:I}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                             "drain_seconds", (json_int_t)s->opts->drain_seconds));
+            return;
+        }
+        if (!s->opts->config_path) {
+            continue;
+        }
+        struct file_stamp now = stamp_of(s->opts->config_path);
+        if (sig == SIGHUP) {
+            last = now;
+            reload_config(s, "SIGHUP");
+        } else if (stamp_changed(&now, &last)) {
+            last = now;
+            reload_config(s, "file changed");
+        }
+    }
+}
+
+/* Keeps serving for the drain period; a second SIGTERM/SIGINT cuts it short. */
+static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sigset_t *set)
+{
+    atomic_store(&s->draining, true);
+    pl_http_set_closing(webhook);
+    struct timespec left = {(time_t)s->opts->drain_seconds, 0};
+    while (left.tv_sec > 0) {
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            break;
+        }
+        left.tv_sec--;
+    }
+}
+
+static int serve(struct pl_server *s, const sigset_t *set)
+{
+    struct pl_tls_files tls = {0};
+    struct pl_http_daemon *health = NULL, *webhook = NULL;
+    struct pl_error err;
+    pl_error_init(&err);
+    int code = 2;
+    if (load_config(s->opts, &s->cfg) < 0) {
+        goto out;
+    }
+    if (pl_tls_files_load(s->opts->tls_cert, s->opts->tls_key, s->opts->client_ca, &tls, &err) <
+        0) {
+        log_error("cannot load the serving certificate", &err);
+        goto out;
+    }
+    s->cert_not_after = tls.not_after;
+    warn_expiry(tls.not_after);
+    if (start_nswatch(s) < 0 || start_daemons(s, &tls, &health, &webhook) < 0) {
+        goto out;
+    }
+    atomic_store(&s->tls_loaded, true);
+    pl_log(PL_LOG_INFO, "serving",
+           json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "listen", s->opts->listen, "health_listen",
+                     s->opts->health_listen, "threads", (json_int_t)s->opts->threads, "config",
+                     s->cfg->source, "namespace_view", s->nswatch ? "api-server" : "standalone",
+                     "version", s->opts->version));
+    run_until_signal(s, set);
+    drain(s, webhook, set);
+    code = 0;
+out:
+    pl_http_stop(webhook);
+    pl_http_stop(health);
+    pl_nswatch_free(s->nswatch);
+    s->nswatch = NULL;
+    pl_tls_files_finish(&tls);
+    if (code == 0) {
+        pl_log(PL_LOG_INFO, "stopped", NULL);
+    }
+    return code;
+}
+
+int pl_server_run(const struct pl_server_options *opts)
+{
+    struct pl_server s = {.opts = opts};
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    /* Blocked before any thread starts, so that every thread inherits the mask
+     * and the signals are taken only by sigtimedwait in this thread. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&s.cfg_lock, NULL);
+    if (pthread_key_create(&s.pool_key, free_pool) != 0) {
+        pl_oom();
+    }
+    atomic_init(&s.draining, false);
+    atomic_init(&s.tls_loaded, false);
+    int code = serve(&s, &set);
+    struct pl_pool *pool = pthread_getspecific(s.pool_key);
+    free_pool(pool);
+    pthread_key_delete(s.pool_key);
+    pl_config_unref(s.cfg);
+    pthread_mutex_destroy(&s.cfg_lock);
+    return code;
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Admission endpoints (see webhook.h). The request document is parsed once,
+ * borrowed by the evaluation, and freed with the thread's arena; the response
+ * is serialised once straight into the HTTP body.
+ */
+#include "server/webhook.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "engine/admission.h"
+#include "engine/evaluate.h"
+#include "engine/mutate.h"
+#include "policies/registry.h"
+#include "server/metrics.h"
+#include "server/nswatch.h"
+#include "server/server.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool pl_webhook_trace_id(const char *tp, char out[33])
+{
+    /* version "-" trace-id(32) "-" parent-id(16) "-" flags(2) */
+    if (!tp || strlen(tp) < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') {
+        return false;
+    }
+    bool nonzero = false;
+    for (size_t i = 0; i < 32; i++) {
+        char c = tp[3 + i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+        nonzero = nonzero || c != '0';
+    }
+    if (!nonzero) {
+        return false;
+    }
+    memcpy(out, tp + 3, 32);
+    out[32] = '\0';
+    return true;
+}
+
+static void decref_cleanup(void *arg)
+{
+    json_decref(arg);
+}
+
+static void log_invalid(enum pl_endpoint ep, const char *why, double started)
+{
+    pl_metrics_request(ep, PL_KIND_OTHER, PL_OP_CREATE, PL_OUTCOME_INVALID,
+                       now_seconds() - started);
+    pl_log(PL_LOG_WARN, "invalid admission review",
+           json_pack("{s:s, s:s}", "endpoint", ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate",
+                     "error", why));
+}
+
+static json_t *violated_ids(const struct pl_decision *d)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < d->report.len; i++) {
+        const char *id = d->report.items[i].policy;
+        bool seen = false;
+        size_t j;
+        json_t *v;
+        json_array_foreach(ids, j, v)
+        {
+            seen = seen || strcmp(json_string_value(v), id) == 0;
+        }
+        if (!seen) {
+            json_array_append_new(ids, json_string(id));
+        }
+        int index = pl_policy_index(id);
+        if (index >= 0) {
+            pl_metrics_violation((size_t)index, d->report.items[i].mode);
+        }
+    }
+    return ids;
+}
+
+static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
+                         const struct pl_decision *d, enum pl_outcome outcome, double seconds,
+                         const char *traceparent, size_t patch_ops)
+{
+    static const char *const outcome_names[] = {"allowed", "warned", "rejected", "mutated",
+                                                "invalid"};
+    json_t *fields = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:f}", "endpoint",
+        ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate", "uid", adm->uid, "kind",
+        *adm->kind ? adm->kind : d->obj.kind_name, "namespace", adm->namespace_, "name",
+        *adm->name ? adm->name : d->obj.name, "operation", adm->operation_name, "user", adm->user,
+        "decision", outcome_names[outcome], "dry_run", adm->dry_run, "violations",
+        violated_ids(d), "latency_ms", seconds * 1e3);
+    if (patch_ops) {
+        json_object_set_new(fields, "patch_ops", json_integer((json_int_t)patch_ops));
+    }
+    char trace_id[33];
+    if (pl_webhook_trace_id(traceparent, trace_id)) {
+        json_object_set_new(fields, "trace_id", json_string(trace_id));
+    }
+    pl_log(PL_LOG_INFO, "admission decision", fields);
+}
+
+/* Serialises doc (a new reference, consumed) into the response body. */
+static void respond_json(struct pl_http_response *res, json_t *doc)
+{
+    res->body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!res->body) {
+        pl_oom();
+    }
+    res->body_len = strlen(res->body);
+    res->status = 200;
+}
+
+static enum pl_outcome outcome_of(const struct pl_decision *d, size_t patch_ops)
+{
+    if (!d->allowed) {
+        return PL_OUTCOME_REJECTED;
+    }
+    if (patch_ops) {
+        return PL_OUTCOME_MUTATED;
+    }
+    return json_array_size(d->warnings) ? PL_OUTCOME_WARNED : PL_OUTCOME_ALLOWED;
+}
+
+/* Decides one review on the given endpoint. Everything request-scoped lives in pool. */
+static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_http_request *req,
+                   struct pl_http_response *res, struct pl_pool *pool)
+{
+    double started = now_seconds();
+    char why[700];
+    json_t *review = pl_json_load(req->body, req->body_len, why, sizeof(why));
+    if (!review) {
+        pl_http_error(res, 400, why);
+        log_invalid(ep, why, started);
+        return;
+    }
+    pl_pool_on_clear(pool, decref_cleanup, review);
+    struct pl_admission adm;
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_admission_decode(review, &adm, &err) < 0) {
+        snprintf(why, sizeof(why), "invalid AdmissionReview: %s", err.message);
+        pl_http_error(res, 400, why);
+        log_invalid(ep, why, started);
+        return;
+    }
+    if (s->nswatch && *adm.namespace_) {
+        json_t *annotations = pl_nswatch_annotations(s->nswatch, adm.namespace_);
+        if (annotations) {
+            pl_pool_on_clear(pool, decref_cleanup, annotations);
+        }
+        adm.request.ns_annotations = annotations;
+    }
+    struct pl_config *cfg = pl_server_config(s);
+    struct pl_decision decision;
+    json_t *patch = NULL;
+    int r;
+    if (ep == PL_ENDPOINT_VALIDATE) {
+        r = pl_evaluate(cfg, &adm.request, pool, &decision, &err);
+    } else {
+        /* /mutate never rejects: validation is /validate's job. */
+        memset(&decision, 0, sizeof(decision));
+        r = pl_object_init(&decision.obj, adm.request.object, &err);
+        decision.allowed = true;
+        if (r == 0 && adm.request.object) {
+            r = pl_mutate(cfg, &adm.request, pool, &patch, &err);
+        }
+    }
+    pl_config_unref(cfg);
+    if (r < 0) {
+        snprintf(why, sizeof(why), "cannot evaluate the object: %s", err.message);
+        pl_http_error(res, 400, why);
+        log_invalid(ep, why, started);
+        json_decref(patch);
+        return;
+    }
+    size_t patch_ops = json_array_size(patch);
+    respond_json(res, pl_admission_encode(&adm, &decision, patch));
+    json_decref(patch);
+    double seconds = now_seconds() - started;
+    enum pl_outcome outcome = outcome_of(&decision, patch_ops);
+    enum pl_operation op = adm.request.operation;
+    pl_metrics_request(ep, decision.obj.kind, op, outcome, seconds);
+    log_decision(ep, &adm, &decision, outcome, seconds, pl_http_header(req, "traceparent"),
+                 patch_ops);
+}
+
+static void handle_endpoint(void *ctx, enum pl_endpoint ep, const struct pl_http_request *req,
+                            struct pl_http_response *res)
+{
+    struct pl_server *s = ctx;
+    struct pl_pool *pool = pl_server_pool(s);
+    handle(s, ep, req, res, pool);
+    pl_pool_clear(pool);
+}
+
+void pl_webhook_validate(void *ctx, const struct pl_http_request *req, struct pl_http_response *res)
+{
+    handle_endpoint(ctx, PL_ENDPOINT_VALIDATE, req, res);
+}
+
+void pl_webhook_mutate(void *ctx, const struct pl_http_request *req, struct pl_http_response *res)
+{
+    handle_endpoint(ctx, PL_ENDPOINT_MUTATE, req, res);
+}
