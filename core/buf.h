@@ -15,10 +15,10 @@
 #include "core/compiler.h"
 
 struct pl_buf {
-    char *data;  /* NULL until the first append; NUL-terminated after it */
-    size_t len;  /* bytes used, without the terminating NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* largest len allowed */
+    char *data; /* NULL until the first append; NUL-terminated after it */
+    size_t len; /* bytes used, without the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* largest len allowed */
 };
 
 /** Makes b empty with ceiling max. Allocates nothing. Release with pl_buf_finish(). */

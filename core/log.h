@@ -21,7 +21,8 @@ enum pl_log_level {
     PL_LOG_ERROR,
 };
 
-/** Sets the lowest level written. Returns 0, or -EINVAL for an unknown name (debug|info|warn|error). */
+/** Sets the lowest level written. Returns 0, or -EINVAL for an unknown name
+ * (debug|info|warn|error). */
 PL_MUST_CHECK int pl_log_set_level_name(const char *name);
 
 /** Writes to fd from now on (default STDOUT_FILENO). Not thread-safe: call at start-up. */

@@ -33,16 +33,16 @@ enum pl_kind {
 };
 
 struct pl_object {
-    const json_t *root;         /* the whole object */
+    const json_t *root; /* the whole object */
     enum pl_kind kind;
-    const char *kind_name;      /* "Deployment"; "" when absent */
-    const char *name;           /* metadata.name, else generateName, else "" */
-    const char *namespace_;     /* metadata.namespace or "" */
-    const json_t *pod_meta;     /* pod (template) metadata object, or NULL */
-    const json_t *pod_spec;     /* pod spec object, or NULL (no template: nothing to check) */
-    const char *pod_meta_path;  /* "metadata", "spec.template.metadata", ... */
-    const char *pod_spec_path;  /* "spec", "spec.template.spec", ... */
-    bool long_running;          /* SPEC §4 */
+    const char *kind_name;     /* "Deployment"; "" when absent */
+    const char *name;          /* metadata.name, else generateName, else "" */
+    const char *namespace_;    /* metadata.namespace or "" */
+    const json_t *pod_meta;    /* pod (template) metadata object, or NULL */
+    const json_t *pod_spec;    /* pod spec object, or NULL (no template: nothing to check) */
+    const char *pod_meta_path; /* "metadata", "spec.template.metadata", ... */
+    const char *pod_spec_path; /* "spec", "spec.template.spec", ... */
+    bool long_running;         /* SPEC §4 */
 };
 
 /**

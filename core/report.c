@@ -197,8 +197,9 @@ const char *pl_report_render_rejection(const struct pl_report *r, const char *ru
         shown++;
     }
     if (shown < total) {
-        rc = pl_buf_printf(&b, "\n- ... and %zu more (run `plimsoll check` on the manifest for the full list)",
-                           total - shown);
+        rc = pl_buf_printf(
+            &b, "\n- ... and %zu more (run `plimsoll check` on the manifest for the full list)",
+            total - shown);
         (void)rc;
     }
     char *text = pl_pool_strdup(r->pool, pl_buf_str(&b));
@@ -280,7 +281,8 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
     }
     if (shown < wanted) {
         char more[128];
-        snprintf(more, sizeof(more), "... and %zu more warnings (run `plimsoll check` for the full list)",
+        snprintf(more, sizeof(more),
+                 "... and %zu more warnings (run `plimsoll check` for the full list)",
                  wanted - shown);
         (void)append_warning(arr, &total, more);
     }

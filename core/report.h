@@ -42,11 +42,11 @@ enum pl_scope {
 };
 
 struct pl_violation {
-    const char *policy;  /* policy id */
-    enum pl_mode mode;   /* effective mode: PL_MODE_WARN or PL_MODE_ENFORCE */
-    const char *path;    /* relative to the object: "spec.template.spec.containers[0] (web)" */
+    const char *policy;     /* policy id */
+    enum pl_mode mode;      /* effective mode: PL_MODE_WARN or PL_MODE_ENFORCE */
+    const char *path;       /* relative to the object: "spec.template.spec.containers[0] (web)" */
     const char *short_path; /* relative to the pod spec/metadata, for warnings */
-    const char *message; /* "no livenessProbe; a hung process is never restarted" */
+    const char *message;    /* "no livenessProbe; a hung process is never restarted" */
 };
 
 /* Most violations kept per object; more are counted in dropped. */
@@ -55,13 +55,13 @@ struct pl_violation {
 #define PL_REPORT_MAX_QUOTE 64
 
 struct pl_report {
-    struct pl_pool *pool;         /* owns every string */
-    const struct pl_object *obj;  /* for path prefixes */
-    const char *policy;           /* set by the evaluator before each check */
-    enum pl_mode mode;            /* likewise */
-    struct pl_violation *items;   /* pool memory */
+    struct pl_pool *pool;        /* owns every string */
+    const struct pl_object *obj; /* for path prefixes */
+    const char *policy;          /* set by the evaluator before each check */
+    enum pl_mode mode;           /* likewise */
+    struct pl_violation *items;  /* pool memory */
     size_t len, cap;
-    size_t dropped;               /* violations past PL_REPORT_MAX_VIOLATIONS */
+    size_t dropped; /* violations past PL_REPORT_MAX_VIOLATIONS */
 };
 
 /** Makes an empty report whose strings come from pool. obj is borrowed. */
@@ -72,7 +72,8 @@ void pl_report_init(struct pl_report *r, struct pl_pool *pool, const struct pl_o
  * a formatted message. Never fails: past the cap the violation is counted only.
  */
 PL_PRINTF(4, 5)
-void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...);
+void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt,
+                   ...);
 
 struct pl_container;
 
@@ -92,9 +93,9 @@ const char *pl_report_quote(struct pl_report *r, const char *text);
 size_t pl_report_count(const struct pl_report *r, enum pl_mode mode);
 
 /* Size bounds of rendered text (SPEC §3: never more than the API server accepts). */
-#define PL_MESSAGE_MAX   (16u * 1024u) /* rejection status.message */
-#define PL_WARNINGS_MAX  (4u * 1024u)  /* all warnings together, as the API server keeps them */
-#define PL_WARNING_MAX   256u          /* one warning */
+#define PL_MESSAGE_MAX  (16u * 1024u) /* rejection status.message */
+#define PL_WARNINGS_MAX (4u * 1024u)  /* all warnings together, as the API server keeps them */
+#define PL_WARNING_MAX  256u          /* one warning */
 
 /**
  * The rejection text of SPEC §9 for the enforce-mode violations, or NULL when

@@ -28,13 +28,13 @@ struct loader {
     yaml_parser_t parser;
     struct anchor *anchors;
     size_t n_anchors;
-    size_t nodes; /* expanded node count of the whole stream */
+    size_t nodes;  /* expanded node count of the whole stream */
     json_t *lines; /* current document's path -> line map, or NULL */
     struct pl_error *err;
 };
 
-static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth,
-                      json_t **ret, size_t *ret_nodes);
+static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth, json_t **ret,
+                      size_t *ret_nodes);
 
 static int next_event(struct loader *l, yaml_event_t *ev, const char *path)
 {
@@ -270,8 +270,8 @@ fail:
 }
 
 /* Converts the node that starts with ev (consumed here) into *ret (new reference). */
-static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth,
-                      json_t **ret, size_t *ret_nodes)
+static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth, json_t **ret,
+                      size_t *ret_nodes)
 {
     int r = 0;
     const char *anchor = NULL;

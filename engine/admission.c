@@ -52,7 +52,8 @@ int pl_admission_decode(const json_t *review, struct pl_admission *ret, struct p
     }
     const char *uid = pl_json_string(req, "uid");
     if (!uid || !*uid || strlen(uid) > PL_ADMISSION_MAX_UID) {
-        return pl_error_set(err, "request.uid", 0, "request.uid must be a non-empty string of at most %d bytes",
+        return pl_error_set(err, "request.uid", 0,
+                            "request.uid must be a non-empty string of at most %d bytes",
                             PL_ADMISSION_MAX_UID);
     }
     ret->uid = uid;
@@ -63,8 +64,8 @@ int pl_admission_decode(const json_t *review, struct pl_admission *ret, struct p
     }
     const json_t *object = json_object_get(req, "object");
     const json_t *old_object = json_object_get(req, "oldObject");
-    bool needs_object = ret->request.operation == PL_OP_CREATE ||
-                        ret->request.operation == PL_OP_UPDATE;
+    bool needs_object =
+        ret->request.operation == PL_OP_CREATE || ret->request.operation == PL_OP_UPDATE;
     if (needs_object && !json_is_object(object)) {
         return pl_error_set(err, "request.object", 0, "request.object must be an object on %s",
                             ret->operation_name);

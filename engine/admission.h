@@ -24,11 +24,11 @@
 struct pl_admission {
     const char *api_version; /* "admission.k8s.io/v1" or "admission.k8s.io/v1beta1" */
     const char *uid;
-    const char *kind;        /* request.kind.kind, "" when absent */
-    const char *namespace_;  /* request.namespace, "" when absent */
-    const char *name;        /* request.name, else the object's, "" when absent */
+    const char *kind;       /* request.kind.kind, "" when absent */
+    const char *namespace_; /* request.namespace, "" when absent */
+    const char *name;       /* request.name, else the object's, "" when absent */
     const char *operation_name;
-    const char *user;        /* request.userInfo.username, "" when absent */
+    const char *user; /* request.userInfo.username, "" when absent */
     bool dry_run;
     struct pl_request request; /* ready for pl_evaluate() */
 };

@@ -150,8 +150,7 @@ static int load_policy(struct loader *l, int index, const json_t *settings)
     pl_error_init(&perr);
     void *params = NULL;
     if (p->parse_params(settings, &params, &perr) < 0) {
-        snprintf(path, sizeof(path), "policies.%s%s%s", p->id, perr.path[0] ? "." : "",
-                 perr.path);
+        snprintf(path, sizeof(path), "policies.%s%s%s", p->id, perr.path[0] ? "." : "", perr.path);
         return fail(l, path, "%s", perr.message);
     }
     if (p->free_params) {

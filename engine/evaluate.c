@@ -50,9 +50,10 @@ static bool annotation_mode(const json_t *annotations, const char *key, json_t *
         return true;
     }
     char note[256];
-    snprintf(note, sizeof(note),
-             "plimsoll: namespace annotation %s has the unknown value \"%.64s\" (expected enforce, warn or off); ignored",
-             key, value);
+    snprintf(
+        note, sizeof(note),
+        "plimsoll: namespace annotation %s has the unknown value \"%.64s\" (expected enforce, warn or off); ignored",
+        key, value);
     json_array_append_new(notes, json_string(note));
     return false;
 }
@@ -105,9 +106,15 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
                 struct pl_decision *out, struct pl_error *err)
 {
     memset(out, 0, sizeof(*out));
-    int r = pl_object_init(&out->obj, req->object, err);
+    /* DELETE and CONNECT may come without an object: nothing to judge. */
+    int r = req->object ? pl_object_init(&out->obj, req->object, err) : 0;
     if (r < 0) {
         return r;
+    }
+    if (!req->object) {
+        out->obj.kind_name = "";
+        out->obj.name = "";
+        out->obj.namespace_ = "";
     }
     if (!*out->obj.namespace_ && req->namespace_) {
         out->obj.namespace_ = req->namespace_; /* the API server may leave it to the request */

@@ -53,7 +53,8 @@ void pl_health_metrics(void *ctx, const struct pl_http_request *req, struct pl_h
         .draining = atomic_load(&s->draining),
         .namespace_view_configured = s->nswatch != NULL,
         .namespace_view_synced = s->nswatch && pl_nswatch_synced(s->nswatch),
-        .namespace_view_staleness_seconds = s->nswatch ? pl_nswatch_staleness_seconds(s->nswatch) : 0,
+        .namespace_view_staleness_seconds =
+            s->nswatch ? pl_nswatch_staleness_seconds(s->nswatch) : 0,
         .certificate_not_after = (double)s->cert_not_after,
         .config_source = cfg->source,
     };

@@ -121,8 +121,8 @@ static const struct pl_http_route *find_route(const struct pl_http_daemon *d, co
 
 static bool declared_too_large(const struct pl_http_daemon *d, struct MHD_Connection *conn)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!cl) {
         return false;
     }
@@ -130,6 +130,23 @@ static bool declared_too_large(const struct pl_http_daemon *d, struct MHD_Connec
     char *end = NULL;
     unsigned long long n = strtoull(cl, &end, 10);
     return errno == ERANGE || (end && *end == '\0' && n > d->opts.max_body);
+}
+
+/* With --client-ca: whether the peer sent a certificate that the CA verifies. */
+static bool client_verified(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!info || !info->tls_session) {
+        return false;
+    }
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    unsigned status = 0;
+    unsigned n_certs = 0;
+    if (!gnutls_certificate_get_peers(session, &n_certs) || n_certs == 0) {
+        return false;
+    }
+    return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
 }
 
 /* First call for a request: route it, or answer at once. */
@@ -144,6 +161,11 @@ static enum MHD_Result begin_request(struct pl_http_daemon *d, struct MHD_Connec
     if (!route) {
         return send_error(d, conn, MHD_HTTP_NOT_FOUND, "not found", NULL);
     }
+    if (d->opts.client_ca_pem && !client_verified(conn)) {
+        return send_error(d, conn, MHD_HTTP_FORBIDDEN,
+                          "a client certificate signed by the configured client CA is required",
+                          NULL);
+    }
     if (declared_too_large(d, conn)) {
         return send_error(d, conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", NULL);
     }
@@ -155,9 +177,8 @@ static enum MHD_Result begin_request(struct pl_http_daemon *d, struct MHD_Connec
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct pl_http_daemon *d = cls;
     (void)version;
@@ -240,7 +261,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, struct
     }
     memcpy(host, h, hlen);
     host[hlen] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, colon + 1, &hints, &res);
@@ -266,8 +288,8 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     d->tls = opts->tls_cert_pem != NULL;
     atomic_init(&d->closing, false);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -287,18 +309,19 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
         {opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, opts->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    d->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY, pool_opts,
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_ARRAY, d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+                              mhd_log, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                              MHD_OPTION_ARRAY, pool_opts, MHD_OPTION_CONNECTION_TIMEOUT,
+                              opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+                              opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY,
+                              d->tls ? tls_opts : no_opts, MHD_OPTION_END);
     if (!d->mhd) {
         free(d);
-        pl_error_set(err, "", 0,
-                     "cannot serve on %s (address in use, no permission, or a certificate/key that does not load)",
-                     opts->listen);
+        pl_error_set(
+            err, "", 0,
+            "cannot serve on %s (address in use, no permission, or a certificate/key that does not load)",
+            opts->listen);
         return -EIO;
     }
     *ret = d;

@@ -31,8 +31,8 @@ struct pl_http_request {
 };
 
 struct pl_http_response {
-    unsigned status;          /* 200 unless set */
-    char *body;               /* malloc'd, freed by the HTTP layer; NULL: empty */
+    unsigned status; /* 200 unless set */
+    char *body;      /* malloc'd, freed by the HTTP layer; NULL: empty */
     size_t body_len;
     const char *content_type; /* static string; default application/json */
 };
@@ -56,7 +56,7 @@ struct pl_http_options {
     unsigned connection_limit;          /* concurrent connections */
     const char *tls_cert_pem;           /* NULL: plain HTTP */
     const char *tls_key_pem;
-    const char *client_ca_pem;          /* NULL: no client certificates asked for */
+    const char *client_ca_pem; /* NULL: no client certificates asked for */
 };
 
 struct pl_http_daemon;

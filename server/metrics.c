@@ -10,8 +10,8 @@
 
 #include "policies/registry.h"
 
-#define N_KINDS (PL_KIND_CRONJOB + 1)
-#define N_OPS   (PL_OP_CONNECT + 1)
+#define N_KINDS      (PL_KIND_CRONJOB + 1)
+#define N_OPS        (PL_OP_CONNECT + 1)
 #define MAX_POLICIES 64
 
 static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -27,9 +27,15 @@ static atomic_ullong reloads[2];
 
 static const char *const endpoint_names[] = {"validate", "mutate"};
 static const char *const outcome_names[] = {"allowed", "warned", "rejected", "mutated", "invalid"};
-static const char *const kind_names[] = {"Other",      "Pod",       "Deployment",
-                                         "StatefulSet", "DaemonSet", "ReplicaSet",
-                                         "ReplicationController", "Job", "CronJob"};
+static const char *const kind_names[] = {"Other",
+                                         "Pod",
+                                         "Deployment",
+                                         "StatefulSet",
+                                         "DaemonSet",
+                                         "ReplicaSet",
+                                         "ReplicationController",
+                                         "Job",
+                                         "CronJob"};
 static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
 
 void pl_metrics_request(enum pl_endpoint ep, enum pl_kind kind, enum pl_operation op,
@@ -74,18 +80,19 @@ static unsigned long long load(atomic_ullong *v)
 
 static int render_requests(struct pl_buf *out)
 {
-    int r = pl_buf_puts(out, "# HELP plimsoll_admission_requests_total Admission reviews answered.\n"
-                             "# TYPE plimsoll_admission_requests_total counter\n");
+    int r =
+        pl_buf_puts(out, "# HELP plimsoll_admission_requests_total Admission reviews answered.\n"
+                         "# TYPE plimsoll_admission_requests_total counter\n");
     for (size_t e = 0; r == 0 && e < PL_ENDPOINT_COUNT; e++) {
         for (size_t k = 0; r == 0 && k < N_KINDS; k++) {
             for (size_t o = 0; r == 0 && o < N_OPS; o++) {
                 for (size_t d = 0; r == 0 && d < PL_OUTCOME_COUNT; d++) {
                     unsigned long long n = load(&requests[e][k][o][d]);
                     if (n) {
-                        r = pl_buf_printf(out,
-                                          "plimsoll_admission_requests_total{endpoint=\"%s\",kind=\"%s\",operation=\"%s\",decision=\"%s\"} %llu\n",
-                                          endpoint_names[e], kind_names[k], op_names[o],
-                                          outcome_names[d], n);
+                        r = pl_buf_printf(
+                            out,
+                            "plimsoll_admission_requests_total{endpoint=\"%s\",kind=\"%s\",operation=\"%s\",decision=\"%s\"} %llu\n",
+                            endpoint_names[e], kind_names[k], op_names[o], outcome_names[d], n);
                     }
                 }
             }
@@ -96,22 +103,25 @@ static int render_requests(struct pl_buf *out)
 
 static int render_latency(struct pl_buf *out)
 {
-    int r = pl_buf_puts(out, "# HELP plimsoll_admission_duration_seconds Time to answer a review, from full body to response.\n"
-                             "# TYPE plimsoll_admission_duration_seconds histogram\n");
+    int r = pl_buf_puts(
+        out,
+        "# HELP plimsoll_admission_duration_seconds Time to answer a review, from full body to response.\n"
+        "# TYPE plimsoll_admission_duration_seconds histogram\n");
     for (size_t e = 0; r == 0 && e < PL_ENDPOINT_COUNT; e++) {
         for (size_t i = 0; r == 0 && i < N_BUCKETS; i++) {
-            r = pl_buf_printf(out,
-                              "plimsoll_admission_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
-                              endpoint_names[e], buckets[i], load(&latency_buckets[e][i]));
+            r = pl_buf_printf(
+                out, "plimsoll_admission_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+                endpoint_names[e], buckets[i], load(&latency_buckets[e][i]));
         }
         unsigned long long count = load(&latency_count[e]);
         if (r == 0) {
-            r = pl_buf_printf(out,
-                              "plimsoll_admission_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n"
-                              "plimsoll_admission_duration_seconds_sum{endpoint=\"%s\"} %.9f\n"
-                              "plimsoll_admission_duration_seconds_count{endpoint=\"%s\"} %llu\n",
-                              endpoint_names[e], count, endpoint_names[e],
-                              (double)load(&latency_sum_ns[e]) / 1e9, endpoint_names[e], count);
+            r = pl_buf_printf(
+                out,
+                "plimsoll_admission_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n"
+                "plimsoll_admission_duration_seconds_sum{endpoint=\"%s\"} %.9f\n"
+                "plimsoll_admission_duration_seconds_count{endpoint=\"%s\"} %llu\n",
+                endpoint_names[e], count, endpoint_names[e], (double)load(&latency_sum_ns[e]) / 1e9,
+                endpoint_names[e], count);
         }
     }
     return r;
@@ -119,8 +129,9 @@ static int render_latency(struct pl_buf *out)
 
 static int render_violations(struct pl_buf *out)
 {
-    int r = pl_buf_puts(out, "# HELP plimsoll_violations_total Violations found, by policy and effective mode.\n"
-                             "# TYPE plimsoll_violations_total counter\n");
+    int r = pl_buf_puts(
+        out, "# HELP plimsoll_violations_total Violations found, by policy and effective mode.\n"
+             "# TYPE plimsoll_violations_total counter\n");
     for (size_t i = 0; r == 0 && pl_policies[i] && i < MAX_POLICIES; i++) {
         for (int m = PL_MODE_WARN; r == 0 && m <= PL_MODE_ENFORCE; m++) {
             r = pl_buf_printf(out, "plimsoll_violations_total{policy=\"%s\",mode=\"%s\"} %llu\n",
@@ -153,28 +164,31 @@ int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g, con
         r = render_violations(out);
     }
     if (r == 0) {
-        r = pl_buf_printf(out,
-                          "# HELP plimsoll_config_reloads_total Configuration loads after start-up, by result.\n"
-                          "# TYPE plimsoll_config_reloads_total counter\n"
-                          "plimsoll_config_reloads_total{result=\"success\"} %llu\n"
-                          "plimsoll_config_reloads_total{result=\"failure\"} %llu\n",
-                          load(&reloads[1]), load(&reloads[0]));
+        r = pl_buf_printf(
+            out,
+            "# HELP plimsoll_config_reloads_total Configuration loads after start-up, by result.\n"
+            "# TYPE plimsoll_config_reloads_total counter\n"
+            "plimsoll_config_reloads_total{result=\"success\"} %llu\n"
+            "plimsoll_config_reloads_total{result=\"failure\"} %llu\n",
+            load(&reloads[1]), load(&reloads[0]));
     }
     if (r == 0 && g->namespace_view_configured) {
-        r = pl_buf_printf(out,
-                          "# HELP plimsoll_namespace_view_synced Whether the first namespace list succeeded.\n"
-                          "# TYPE plimsoll_namespace_view_synced gauge\nplimsoll_namespace_view_synced %d\n"
-                          "# HELP plimsoll_namespace_view_staleness_seconds Seconds since the namespace view was last known current.\n"
-                          "# TYPE plimsoll_namespace_view_staleness_seconds gauge\n"
-                          "plimsoll_namespace_view_staleness_seconds %.3f\n",
-                          g->namespace_view_synced, g->namespace_view_staleness_seconds);
+        r = pl_buf_printf(
+            out,
+            "# HELP plimsoll_namespace_view_synced Whether the first namespace list succeeded.\n"
+            "# TYPE plimsoll_namespace_view_synced gauge\nplimsoll_namespace_view_synced %d\n"
+            "# HELP plimsoll_namespace_view_staleness_seconds Seconds since the namespace view was last known current.\n"
+            "# TYPE plimsoll_namespace_view_staleness_seconds gauge\n"
+            "plimsoll_namespace_view_staleness_seconds %.3f\n",
+            g->namespace_view_synced, g->namespace_view_staleness_seconds);
     }
     if (r == 0 && g->certificate_not_after > 0) {
-        r = pl_buf_printf(out,
-                          "# HELP plimsoll_certificate_expiry_timestamp_seconds notAfter of the serving certificate.\n"
-                          "# TYPE plimsoll_certificate_expiry_timestamp_seconds gauge\n"
-                          "plimsoll_certificate_expiry_timestamp_seconds %.0f\n",
-                          g->certificate_not_after);
+        r = pl_buf_printf(
+            out,
+            "# HELP plimsoll_certificate_expiry_timestamp_seconds notAfter of the serving certificate.\n"
+            "# TYPE plimsoll_certificate_expiry_timestamp_seconds gauge\n"
+            "plimsoll_certificate_expiry_timestamp_seconds %.0f\n",
+            g->certificate_not_after);
     }
     return r;
 }

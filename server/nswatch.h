@@ -19,7 +19,8 @@ struct pl_nswatch;
 
 struct pl_nswatch_options {
     const char *kubeconfig; /* path, or NULL: in-cluster credentials when present */
-    const char *sa_dir;     /* service-account dir; NULL: /var/run/secrets/kubernetes.io/serviceaccount */
+    const char
+        *sa_dir; /* service-account dir; NULL: /var/run/secrets/kubernetes.io/serviceaccount */
 };
 
 /**

@@ -112,15 +112,15 @@ static struct file_stamp stamp_of(const char *path)
 
 static bool stamp_changed(const struct file_stamp *a, const struct file_stamp *b)
 {
-    return a->present != b->present || a->dev != b->dev || a->ino != b->ino ||
-           a->size != b->size || a->mtime.tv_sec != b->mtime.tv_sec ||
-           a->mtime.tv_nsec != b->mtime.tv_nsec;
+    return a->present != b->present || a->dev != b->dev || a->ino != b->ino || a->size != b->size ||
+           a->mtime.tv_sec != b->mtime.tv_sec || a->mtime.tv_nsec != b->mtime.tv_nsec;
 }
 
 static void log_error(const char *msg, const struct pl_error *err)
 {
     char text[1024];
-    pl_log(PL_LOG_ERROR, msg, json_pack("{s:s}", "error", pl_error_format(err, text, sizeof(text))));
+    pl_log(PL_LOG_ERROR, msg,
+           json_pack("{s:s}", "error", pl_error_format(err, text, sizeof(text))));
 }
 
 static int load_config(const struct pl_server_options *opts, struct pl_config **ret)
@@ -143,7 +143,8 @@ static void reload_config(struct pl_server *s, const char *why)
     struct pl_config *cfg = NULL;
     if (load_config(s->opts, &cfg) < 0) {
         pl_metrics_config_reload(false);
-        pl_log(PL_LOG_ERROR, "configuration reload rejected; the previous configuration stays in force",
+        pl_log(PL_LOG_ERROR,
+               "configuration reload rejected; the previous configuration stays in force",
                json_pack("{s:s, s:s}", "path", s->opts->config_path, "trigger", why));
         return;
     }

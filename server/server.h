@@ -21,9 +21,9 @@
 struct pl_nswatch;
 
 struct pl_server_options {
-    const char *listen;         /* TLS webhook, "ADDR:PORT" */
-    const char *health_listen;  /* plain HTTP health and metrics */
-    const char *tls_cert;       /* PEM files */
+    const char *listen;        /* TLS webhook, "ADDR:PORT" */
+    const char *health_listen; /* plain HTTP health and metrics */
+    const char *tls_cert;      /* PEM files */
     const char *tls_key;
     const char *client_ca;      /* NULL: no client certificates */
     const char *config_path;    /* NULL: built-in defaults */
@@ -33,19 +33,19 @@ struct pl_server_options {
     unsigned drain_seconds;     /* how long to keep serving after SIGTERM */
     unsigned connection_timeout;
     unsigned connection_limit;
-    const char *version;        /* for build info */
+    const char *version; /* for build info */
     const char *commit;
 };
 
 struct pl_server {
     const struct pl_server_options *opts;
     pthread_mutex_t cfg_lock;
-    struct pl_config *cfg;       /* current snapshot; take refs through pl_server_config() */
-    struct pl_nswatch *nswatch;  /* NULL when standalone */
+    struct pl_config *cfg;      /* current snapshot; take refs through pl_server_config() */
+    struct pl_nswatch *nswatch; /* NULL when standalone */
     atomic_bool draining;
     atomic_bool tls_loaded;
     time_t cert_not_after;
-    pthread_key_t pool_key;      /* per-thread request arena */
+    pthread_key_t pool_key; /* per-thread request arena */
 };
 
 /** Runs the server until SIGTERM/SIGINT and the drain. Returns the process exit code. */

@@ -95,13 +95,13 @@ static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
 {
     static const char *const outcome_names[] = {"allowed", "warned", "rejected", "mutated",
                                                 "invalid"};
-    json_t *fields = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:f}", "endpoint",
-        ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate", "uid", adm->uid, "kind",
-        *adm->kind ? adm->kind : d->obj.kind_name, "namespace", adm->namespace_, "name",
-        *adm->name ? adm->name : d->obj.name, "operation", adm->operation_name, "user", adm->user,
-        "decision", outcome_names[outcome], "dry_run", adm->dry_run, "violations",
-        violated_ids(d), "latency_ms", seconds * 1e3);
+    json_t *fields =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:f}", "endpoint",
+                  ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate", "uid", adm->uid, "kind",
+                  *adm->kind ? adm->kind : d->obj.kind_name, "namespace", adm->namespace_, "name",
+                  *adm->name ? adm->name : d->obj.name, "operation", adm->operation_name, "user",
+                  adm->user, "decision", outcome_names[outcome], "dry_run", adm->dry_run,
+                  "violations", violated_ids(d), "latency_ms", seconds * 1e3);
     if (patch_ops) {
         json_object_set_new(fields, "patch_ops", json_integer((json_int_t)patch_ops));
     }
@@ -173,8 +173,9 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     } else {
         /* /mutate never rejects: validation is /validate's job. */
         memset(&decision, 0, sizeof(decision));
-        r = pl_object_init(&decision.obj, adm.request.object, &err);
         decision.allowed = true;
+        decision.obj.kind_name = decision.obj.name = decision.obj.namespace_ = "";
+        r = adm.request.object ? pl_object_init(&decision.obj, adm.request.object, &err) : 0;
         if (r == 0 && adm.request.object) {
             r = pl_mutate(cfg, &adm.request, pool, &patch, &err);
         }

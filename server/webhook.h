@@ -10,7 +10,8 @@
 #include "server/http.h"
 
 /** Route handler for POST /validate; ctx is the struct pl_server. */
-void pl_webhook_validate(void *ctx, const struct pl_http_request *req, struct pl_http_response *res);
+void pl_webhook_validate(void *ctx, const struct pl_http_request *req,
+                         struct pl_http_response *res);
 
 /** Route handler for POST /mutate; ctx is the struct pl_server. */
 void pl_webhook_mutate(void *ctx, const struct pl_http_request *req, struct pl_http_response *res);

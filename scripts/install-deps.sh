@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian 12 packages plimsoll needs to build and test, only
+# when something is missing (so a second run costs nothing). Run as root or
+# with sudo available.
+#   scripts/install-deps.sh          build + run (quick start)
+#   scripts/install-deps.sh --test   also everything the test suite uses
+set -euo pipefail
+
+runtime=(build-essential meson ninja-build pkg-config libmicrohttpd-dev libgnutls28-dev
+         libjansson-dev libyaml-dev libssl-dev libcurl4-openssl-dev libpcre2-dev
+         curl jq openssl ca-certificates git)
+testing=(libcmocka-dev clang clang-format-14 clang-tools-14 libclang-rt-14-dev valgrind
+         python3 python3-yaml python3-jsonpatch unzip wrk nodejs npm)
+
+want=("${runtime[@]}")
+[ "${1:-}" = "--test" ] && want+=("${testing[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,759 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Integration tests: the real `plimsoll serve` on loopback, real TLS clients.
+
+Starts the server with certificates from `plimsoll certs generate`, then talks
+to it with Python's ssl/http.client, curl and openssl s_client: AdmissionReview
+v1 and v1beta1 round trips, every 4xx path, keep-alive, TLS versions, hostile
+and oversized input, slow clients, configuration reloads and the SIGTERM drain.
+
+Usage: run.py PLIMSOLL [--quick] [--filter SUBSTR]
+  PLIMSOLL_WRAPPER="valgrind ..." runs the server under a wrapper.
+Prints "ok - name" / "not ok - name" and ends with "N passed, N failed".
+"""
+import base64
+import http.client
+import json
+import os
+import shlex
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TESTS = []
+
+
+def test(quick=False):
+    def wrap(fn):
+        TESTS.append((fn.__name__, fn, quick))
+        return fn
+    return wrap
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A plimsoll serve process with its own certificates and ports."""
+
+    def __init__(self, binary, workdir, config=None, extra=(), env=None):
+        self.binary = binary
+        self.dir = workdir
+        self.certs = os.path.join(workdir, "certs")
+        if not os.path.exists(os.path.join(self.certs, "tls.crt")):
+            subprocess.run([binary, "certs", "generate", "--service", "plimsoll", "--namespace",
+                            "plimsoll", "--out", self.certs, "--dns", "localhost", "--dns",
+                            "127.0.0.1"], check=True, capture_output=True)
+        self.port = free_port()
+        self.health = free_port()
+        self.log_path = os.path.join(workdir, f"server-{self.port}.log")
+        args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--health-listen",
+                f"127.0.0.1:{self.health}", "--tls-cert", os.path.join(self.certs, "tls.crt"),
+                "--tls-key", os.path.join(self.certs, "tls.key"), "--drain-seconds", "1",
+                "--threads", "2"]
+        if config is not None:
+            self.config_path = os.path.join(workdir, f"config-{self.port}.yaml")
+            with open(self.config_path, "w") as f:
+                f.write(config)
+            args += ["--config", self.config_path]
+        args += list(extra)
+        wrapper = shlex.split(os.environ.get("PLIMSOLL_WRAPPER", ""))
+        self.log = open(self.log_path, "w")
+        full_env = dict(os.environ)
+        full_env.pop("KUBERNETES_SERVICE_HOST", None)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(wrapper + args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=full_env)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited {self.proc.returncode}: {self.read_log()}")
+            try:
+                status, _ = self.get("/readyz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("server not ready in time: " + self.read_log())
+
+    def read_log(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def log_lines(self):
+        out = []
+        for line in self.read_log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def get(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.health, timeout=10)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
+
+    def context(self, **kw):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.crt"))
+        for k, v in kw.items():
+            setattr(ctx, k, v)
+        return ctx
+
+    def connect(self, **kw):
+        return http.client.HTTPSConnection("localhost", self.port, context=self.context(**kw),
+                                           timeout=20)
+
+    def post(self, path, body, headers=None, conn=None):
+        own = conn is None
+        c = conn or self.connect()
+        try:
+            if not isinstance(body, (bytes, bytearray)):
+                body = json.dumps(body).encode()
+            h = {"Content-Type": "application/json"}
+            h.update(headers or {})
+            c.request("POST", path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, data, r
+        finally:
+            if own:
+                c.close()
+
+    def review(self, review, path="/validate", **kw):
+        status, data, _ = self.post(path, review, **kw)
+        assert status == 200, f"status {status}: {data[:300]!r}"
+        return json.loads(data)
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def pod(name="web", containers=None, **spec):
+    containers = containers if containers is not None else [{"name": "web", "image": "nginx:1.25"}]
+    s = {"containers": containers}
+    s.update(spec)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"},
+            "spec": s}
+
+
+def good_container(name="web"):
+    probe = {"httpGet": {"path": "/healthz", "port": 8080}}
+    return {"name": name, "image": "registry.example.com/web:1.2.3",
+            "livenessProbe": probe, "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                          "limits": {"memory": "128Mi"}}}
+
+
+def deployment(containers, name="web"):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"replicas": 3, "template": {"metadata": {"labels": {"app": name}},
+                                                 "spec": {"containers": containers}}}}
+
+
+def review(obj, version="v1", operation="CREATE", uid="11111111-2222-3333-4444-555555555555",
+           namespace="shop", old=None, dry_run=False):
+    kind = obj.get("kind", "Pod")
+    kind = kind if isinstance(kind, str) else "Pod"
+    group = {"Pod": "", "Deployment": "apps", "CronJob": "batch", "Job": "batch"}.get(kind, "apps")
+    return {"apiVersion": f"admission.k8s.io/{version}", "kind": "AdmissionReview",
+            "request": {"uid": uid, "kind": {"group": group, "version": "v1", "kind": kind},
+                        "resource": {"group": group, "version": "v1",
+                                     "resource": kind.lower() + "s"},
+                        "namespace": namespace,
+                        "name": (obj.get("metadata") or {}).get("name", "")
+                        if isinstance(obj.get("metadata"), dict) else "",
+                        "operation": operation,
+                        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+                        "object": obj, "oldObject": old, "dryRun": dry_run}}
+
+
+# Policies that are not among the first three are switched off in the tests
+# that count violations, so that the assertions do not depend on them.
+ONLY_CORE = """
+policies:
+{}
+""".format("\n".join(f"  {p}: {{mode: off}}" for p in [
+    "automount-token", "commit-labels", "config-mounted", "distinct-probes",
+    "graceful-shutdown", "image-registry", "image-tag", "plain-secrets", "pod-security",
+    "replicas", "required-annotations", "required-labels"]))
+
+# ---------------------------------------------------------------- tests
+
+
+@test(quick=True)
+def v1_rejection_round_trip(s):
+    r = s.review(review(deployment([{"name": "web", "image": "nginx:1.25"}])))
+    assert r["apiVersion"] == "admission.k8s.io/v1" and r["kind"] == "AdmissionReview", r
+    resp = r["response"]
+    assert resp["uid"] == "11111111-2222-3333-4444-555555555555", resp
+    assert resp["allowed"] is False
+    assert resp["status"]["code"] == 403
+    msg = resp["status"]["message"]
+    assert msg.startswith("plimsoll rejected Deployment shop/web: "), msg
+    assert ("- [liveness-probe] spec.template.spec.containers[0] (web): no livenessProbe; "
+            "a hung process is never restarted. Runbook: ") in msg, msg
+    assert "- [resources] spec.template.spec.containers[0] (web): resources.limits.memory is not set." in msg, msg
+
+
+@test(quick=True)
+def v1beta1_round_trip(s):
+    r = s.review(review(pod(containers=[good_container()]), version="v1beta1", uid="abc"))
+    assert r["apiVersion"] == "admission.k8s.io/v1beta1", r
+    assert r["response"]["uid"] == "abc" and r["response"]["allowed"] is True, r
+    assert "status" not in r["response"], r
+
+
+@test()
+def admitted_pod_has_no_status(s):
+    r = s.review(review(pod(containers=[good_container()])))
+    assert r["response"]["allowed"] is True and "status" not in r["response"], r
+
+
+@test()
+def every_kind_is_evaluated(s):
+    bad = [{"name": "app", "image": "x:1"}]
+    tmpl = {"metadata": {}, "spec": {"containers": bad}}
+    kinds = {
+        "Pod": ({"spec": {"containers": bad}}, "spec.containers[0] (app)"),
+        "Deployment": ({"spec": {"template": tmpl}}, "spec.template.spec.containers[0] (app)"),
+        "StatefulSet": ({"spec": {"template": tmpl}}, "spec.template.spec.containers[0] (app)"),
+        "DaemonSet": ({"spec": {"template": tmpl}}, "spec.template.spec.containers[0] (app)"),
+        "ReplicaSet": ({"spec": {"template": tmpl}}, "spec.template.spec.containers[0] (app)"),
+        "ReplicationController": ({"spec": {"template": tmpl}},
+                                  "spec.template.spec.containers[0] (app)"),
+        "Job": ({"spec": {"template": tmpl}}, "spec.template.spec.containers[0] (app)"),
+        "CronJob": ({"spec": {"jobTemplate": {"spec": {"template": tmpl}}}},
+                    "spec.jobTemplate.spec.template.spec.containers[0] (app)"),
+    }
+    for kind, (body, path) in kinds.items():
+        obj = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x", "namespace": "shop"}}
+        obj.update(body)
+        r = s.review(review(obj))["response"]
+        assert r["allowed"] is False, (kind, r)
+        msg = r["status"]["message"]
+        assert f"- [resources] {path}: resources.requests.cpu is not set" in msg, (kind, msg)
+        long_running = kind not in ("Job", "CronJob")
+        assert (f"[liveness-probe] {path}" in msg) == long_running, (kind, msg)
+
+
+@test()
+def other_kinds_and_delete_are_admitted(s):
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "namespace": "shop"}}
+    assert s.review(review(svc))["response"]["allowed"] is True
+    bad = deployment([{"name": "web", "image": "x"}])
+    rv = review(bad, operation="DELETE")
+    rv["request"]["oldObject"] = bad
+    rv["request"]["object"] = None
+    assert s.review(rv)["response"]["allowed"] is True
+
+
+@test()
+def excluded_namespace_is_admitted(s):
+    bad = deployment([{"name": "web", "image": "x"}])
+    bad["metadata"]["namespace"] = "kube-system"
+    assert s.review(review(bad, namespace="kube-system"))["response"]["allowed"] is True
+
+
+@test()
+def dry_run_is_evaluated_the_same(s):
+    r = s.review(review(deployment([{"name": "web", "image": "x"}]), dry_run=True))
+    assert r["response"]["allowed"] is False
+
+
+@test(quick=True)
+def not_found_and_method_not_allowed(s):
+    status, data, _ = s.post("/nope", {"a": 1})
+    assert status == 404 and json.loads(data)["error"], (status, data)
+    c = s.connect()
+    c.request("GET", "/validate")
+    r = c.getresponse()
+    body = r.read()
+    assert r.status == 405 and r.getheader("Allow") == "POST", (r.status, r.getheaders())
+    assert json.loads(body)["error"]
+    c.close()
+    status, _ = s.get("/nope")
+    assert status == 404
+    c = http.client.HTTPConnection("127.0.0.1", s.health, timeout=5)
+    c.request("POST", "/healthz", body=b"x")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 405 and r.getheader("Allow") == "GET", r.status
+    c.close()
+
+
+@test(quick=True)
+def malformed_reviews_get_400_with_one_line_json(s):
+    cases = [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b"\x00\xff\xfe garbage",
+        json.dumps({"kind": "AdmissionReview"}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v2", "kind": "AdmissionReview",
+                    "request": {"uid": "x"}}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                    "request": {"operation": "CREATE", "object": {}}}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                    "request": {"uid": "x" * 1000, "operation": "CREATE", "object": {}}}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                    "request": {"uid": "x", "operation": "PATCH", "object": {}}}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                    "request": {"uid": "x", "operation": "CREATE", "object": "pod"}}).encode(),
+        json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                    "request": {"uid": 7, "operation": "CREATE", "object": {}}}).encode(),
+        b"[" * 100000 + b"]" * 100000,
+        b'{"a":' * 5000 + b"1" + b"}" * 5000,
+    ]
+    for body in cases:
+        for path in ("/validate", "/mutate"):
+            status, data, _ = s.post(path, body)
+            assert status == 400, (body[:80], status, data[:200])
+            assert b"\n" not in data.rstrip(b"\n"), data
+            assert json.loads(data)["error"], data
+    # the server is still fine afterwards
+    assert s.review(review(pod(containers=[good_container()])))["response"]["allowed"]
+
+
+@test()
+def hostile_object_shapes_are_values_not_crashes(s):
+    shapes = [
+        {"kind": "Pod", "metadata": "x", "spec": "y"},
+        {"kind": "Pod", "metadata": {"name": 5}, "spec": {"containers": "web"}},
+        {"kind": "Pod", "metadata": {}, "spec": {"containers": [None, 1, "x", [], {}]}},
+        {"kind": "Pod", "spec": {"containers": [{"name": {"a": 1}, "resources": []}],
+                                 "initContainers": {"a": 1}, "ephemeralContainers": 3}},
+        {"kind": "Deployment", "spec": {"template": []}},
+        {"kind": "CronJob", "spec": {"jobTemplate": {"spec": None}}},
+        {"kind": 7},
+        {"kind": "Pod", "metadata": {"name": "\u0000\n\u202e" * 200, "namespace": "shop"},
+         "spec": {"containers": [{"name": "\n" * 300 + "é" * 300, "image": 3}]}},
+    ]
+    for obj in shapes:
+        obj.setdefault("metadata", {})
+        rv = review({"metadata": {}, **obj})
+        status, data, _ = s.post("/validate", rv)
+        assert status == 200, (obj, status, data[:200])
+        resp = json.loads(data)["response"]
+        assert isinstance(resp["allowed"], bool)
+        status, data, _ = s.post("/mutate", rv)
+        assert status == 200, (obj, status, data[:200])
+
+
+@test()
+def message_and_warnings_stay_bounded_with_thousands_of_containers(s):
+    containers = [{"name": f"c{i}", "image": "x:1"} for i in range(3000)]
+    status, data, _ = s.post("/validate", review(pod(containers=containers)))
+    assert status == 200
+    resp = json.loads(data)["response"]
+    msg = resp["status"]["message"]
+    assert len(msg.encode()) <= 16 * 1024, len(msg)
+    assert "more (run `plimsoll check`" in msg, msg[-300:]
+    assert len(data) < 64 * 1024, len(data)
+
+
+@test()
+def warnings_are_bounded_and_formatted(s2):
+    # A server where liveness-probe warns: many containers produce many warnings.
+    cfg = ONLY_CORE + "  liveness-probe: {mode: warn}\n  readiness-probe: {mode: off}\n  resources: {mode: off}\n"
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        containers = [{"name": f"c{i}", "image": "x:1"} for i in range(500)]
+        resp = srv.review(review(pod(containers=containers)))["response"]
+        assert resp["allowed"] is True, resp
+        w = resp["warnings"]
+        assert w[0] == "[liveness-probe] containers[0] (c0): no livenessProbe; a hung process is never restarted", w[0]
+        assert sum(len(x) for x in w) <= 4096, sum(len(x) for x in w)
+        assert all(len(x) <= 256 for x in w)
+        assert any(x.startswith("... and ") for x in w), w[-3:]
+        assert w[-1].startswith("Runbooks: ") and "liveness-probe" in w[-1], w[-1]
+    finally:
+        assert srv.stop() == 0
+
+
+@test(quick=True)
+def oversized_bodies_get_413(s):
+    # A declared Content-Length over 3 MiB is answered before the body is sent.
+    raw = socket.create_connection(("127.0.0.1", s.port))
+    t = s.context().wrap_socket(raw, server_hostname="localhost")
+    t.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % (3 * 1024 * 1024 + 1))
+    t.settimeout(10)
+    head = t.recv(4096)
+    t.close()
+    assert head.startswith(b"HTTP/1.1 413"), head
+    # chunked, no Content-Length
+    c = s.connect()
+    c.putrequest("POST", "/validate")
+    c.putheader("Transfer-Encoding", "chunked")
+    c.putheader("Content-Type", "application/json")
+    c.endheaders()
+    chunk = b" " * 65536
+    try:
+        for _ in range(60):
+            c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        c.send(b"0\r\n\r\n")
+        r = c.getresponse()
+        assert r.status == 413, r.status
+        r.read()
+    finally:
+        c.close()
+    # exactly at the limit is fine (it is not JSON, so 400, not 413)
+    status, _, _ = s.post("/validate", b" " * (3 * 1024 * 1024))
+    assert status == 400, status
+
+
+@test(quick=True)
+def keep_alive_connection_carries_many_reviews(s):
+    c = s.connect()
+    c.connect()
+    sock = c.sock
+    for i in range(300):
+        obj = pod(containers=[good_container()] if i % 2 else [{"name": "web", "image": "x:1"}])
+        status, data, r = s.post("/validate", review(obj, uid=f"uid-{i}"), conn=c)
+        assert status == 200
+        resp = json.loads(data)["response"]
+        assert resp["uid"] == f"uid-{i}" and resp["allowed"] == bool(i % 2), resp
+        assert c.sock is sock, "the connection was not kept alive"
+    c.close()
+
+
+@test()
+def tls_versions(s):
+    for version, ok in ((ssl.TLSVersion.TLSv1_2, True), (ssl.TLSVersion.TLSv1_3, True)):
+        ctx = s.context(minimum_version=version, maximum_version=version)
+        with socket.create_connection(("127.0.0.1", s.port)) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+                assert t.version() == {ssl.TLSVersion.TLSv1_2: "TLSv1.2",
+                                       ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
+    # TLS 1.1 and older are refused (openssl s_client, which can still offer them).
+    p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{s.port}", "-tls1_1",
+                        "-CAfile", os.path.join(s.certs, "ca.crt")], input=b"",
+                       capture_output=True, timeout=20)
+    assert p.returncode != 0 or b"Cipher is (NONE)" in p.stdout, p.stdout[-400:]
+    p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{s.port}",
+                        "-servername", "localhost", "-verify_return_error", "-CAfile",
+                        os.path.join(s.certs, "ca.crt")], input=b"", capture_output=True,
+                       timeout=20)
+    assert b"Verify return code: 0 (ok)" in p.stdout, p.stdout[-400:]
+
+
+@test(quick=True)
+def curl_with_the_generated_ca(s):
+    p = subprocess.run(["curl", "-sS", "--fail-with-body", "--cacert",
+                        os.path.join(s.certs, "ca.crt"), f"https://localhost:{s.port}/validate",
+                        "-H", "Content-Type: application/json", "--data-binary",
+                        "@" + os.path.join(ROOT, "examples", "review-deployment.json")],
+                       capture_output=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    resp = json.loads(p.stdout)["response"]
+    assert resp["allowed"] is False and "[liveness-probe]" in resp["status"]["message"]
+
+
+@test(quick=True)
+def health_ready_metrics(s):
+    assert s.get("/healthz")[0] == 200
+    assert s.get("/readyz") == (200, "ok\n")
+    s.review(review(pod(containers=[good_container()])))
+    status, text = s.get("/metrics")
+    assert status == 200
+    assert 'plimsoll_build_info{version="' in text
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",decision="allowed"}' in text, text
+    assert "plimsoll_admission_duration_seconds_bucket" in text
+    assert "plimsoll_certificate_expiry_timestamp_seconds" in text
+
+
+@test()
+def decision_lines_are_logged(s):
+    tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    s.review(review(deployment([{"name": "web", "image": "x"}]), uid="log-me"),
+             headers={"traceparent": tp})
+    time.sleep(0.2)
+    lines = [l for l in s.log_lines() if l.get("uid") == "log-me"]
+    assert len(lines) == 1, lines
+    l = lines[0]
+    for key in ("ts", "level", "msg", "kind", "namespace", "name", "operation", "user",
+                "decision", "violations", "latency_ms"):
+        assert key in l, (key, l)
+    assert l["decision"] == "rejected" and l["kind"] == "Deployment" and l["user"] == "alice"
+    assert "liveness-probe" in l["violations"], l
+    assert l["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736", l
+
+
+@test()
+def slow_clients_do_not_stall_others(s2):
+    srv = Server(s2.binary, s2.dir, config=ONLY_CORE, extra=["--connection-timeout", "2"])
+    try:
+        slow = []
+        for _ in range(20):
+            raw = socket.create_connection(("127.0.0.1", srv.port))
+            t = srv.context().wrap_socket(raw, server_hostname="localhost")
+            t.send(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+            slow.append(t)
+        started = time.time()
+        resp = srv.review(review(pod(containers=[good_container()])))["response"]
+        assert resp["allowed"] and time.time() - started < 2, time.time() - started
+        time.sleep(3.5)
+        for t in slow:  # idle connections were closed by the server
+            t.settimeout(2)
+            try:
+                data = t.recv(100)
+            except (ssl.SSLError, OSError):
+                data = b""
+            assert data == b"" or b"HTTP/1.1 4" in data or b"HTTP/1.1 5" not in data, data
+            t.close()
+        # a plain TCP client that never starts TLS is dropped too
+        raw = socket.create_connection(("127.0.0.1", srv.port))
+        raw.settimeout(8)
+        try:
+            while raw.recv(100):  # at most a TLS alert, then the close
+                pass
+        except socket.timeout:
+            raise AssertionError("an idle plain-TCP connection was not closed")
+        raw.close()
+    finally:
+        assert srv.stop() == 0
+
+
+@test()
+def sigterm_drains_then_exits_zero(s2):
+    srv = Server(s2.binary, s2.dir, config=ONLY_CORE, extra=["--drain-seconds", "2"])
+    c = srv.connect()
+    c.connect()
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert srv.get("/readyz")[0] == 503
+    # requests keep being served during the drain, answered with Connection: close
+    status, data, r = srv.post("/validate", review(pod(containers=[good_container()])), conn=c)
+    assert status == 200 and json.loads(data)["response"]["allowed"]
+    assert (r.getheader("Connection") or "").lower() == "close", r.getheaders()
+    c.close()
+    status, data, _ = srv.post("/validate", review(pod(containers=[good_container()])))
+    assert status == 200
+    assert srv.proc.wait(20) == 0
+    srv.log.flush()
+    assert any(l.get("msg") == "stopped" for l in srv.log_lines())
+    srv.log.close()
+
+
+@test()
+def config_reload_keeps_old_on_error(s2):
+    cfg = ONLY_CORE + "  liveness-probe: {mode: enforce}\n"
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        bad = review(deployment([dict(good_container(), livenessProbe=None)]))
+        del bad["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+        assert srv.review(bad)["response"]["allowed"] is False
+        # an invalid file: the old configuration stays in force
+        with open(srv.config_path, "w") as f:
+            f.write("policies:\n  liveness-probe: {mode: enforcing}\n")
+        time.sleep(2.5)
+        assert srv.review(bad)["response"]["allowed"] is False
+        logs = srv.log_lines()
+        assert any("reload rejected" in l.get("msg", "") for l in logs), logs[-3:]
+        assert any("mode must be enforce, warn or off" in l.get("error", "") and
+                   "line 2" in l.get("error", "") for l in logs), logs[-4:]
+        # a valid file, swapped in like a ConfigMap update (rename): takes effect
+        tmp = srv.config_path + ".new"
+        with open(tmp, "w") as f:
+            f.write(cfg.replace("liveness-probe: {mode: enforce}", "liveness-probe: {mode: warn}"))
+        os.rename(tmp, srv.config_path)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            resp = srv.review(bad)["response"]
+            if resp["allowed"]:
+                break
+            time.sleep(0.2)
+        assert resp["allowed"] and any("[liveness-probe]" in w for w in resp["warnings"]), resp
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        _, text = srv.get("/metrics")
+        assert 'plimsoll_config_reloads_total{result="failure"} 1' in text, text
+        assert 'plimsoll_config_reloads_total{result="success"} 2' in text, text
+    finally:
+        assert srv.stop() == 0
+
+
+@test()
+def startup_errors_are_clear(s):
+    bad_cfg = os.path.join(s.dir, "bad.yaml")
+    with open(bad_cfg, "w") as f:
+        f.write("policies:\n  no-such-policy: {mode: warn}\n")
+    cert = os.path.join(s.certs, "tls.crt")
+    key = os.path.join(s.certs, "tls.key")
+    runs = [
+        (["--config", bad_cfg], "unknown policy \\\"no-such-policy\\\""),
+        (["--tls-cert", "/nonexistent.crt"], "cannot open /nonexistent.crt"),
+        (["--tls-key", cert], "do not form a usable certificate and key"),
+        (["--listen", "127.0.0.1:notaport"], "listen address"),
+    ]
+    for extra, expect in runs:
+        args = [s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
+                f"127.0.0.1:{free_port()}", "--health-listen", f"127.0.0.1:{free_port()}"] + extra
+        p = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        assert p.returncode == 2, (extra, p.returncode, p.stdout, p.stderr)
+        assert expect in p.stdout + p.stderr, (extra, p.stdout, p.stderr)
+    p = subprocess.run([s.binary, "serve"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "--tls-cert and --tls-key are required" in p.stderr
+
+
+@test()
+def expired_certificate_is_logged(s):
+    d = os.path.join(s.dir, "expired")
+    os.makedirs(d, exist_ok=True)
+    key = os.path.join(d, "tls.key")
+    crt = os.path.join(d, "tls.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-subj",
+                    "/CN=localhost", "-days", "1", "-not_before", "20200101000000Z",
+                    "-not_after", "20200102000000Z"], check=False, capture_output=True)
+    if not os.path.exists(crt):  # openssl 3.0 has no -not_before: backdate with faketime-free x509
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt + ".csr",
+                        "-subj", "/CN=localhost"], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", crt + ".csr", "-signkey", key,
+                        "-out", crt, "-days", "-1"], check=True, capture_output=True)
+    port, health = free_port(), free_port()
+    p = subprocess.Popen([s.binary, "serve", "--tls-cert", crt, "--tls-key", key, "--listen",
+                          f"127.0.0.1:{port}", "--health-listen", f"127.0.0.1:{health}",
+                          "--drain-seconds", "0"], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=20)
+    assert "expired" in out, out
+
+
+@test()
+def client_certificates_when_asked(s2):
+    srv = Server(s2.binary, s2.dir, config=ONLY_CORE,
+                 extra=["--client-ca", os.path.join(s2.certs, "ca.crt")])
+    try:
+        # no client certificate: refused
+        status, data, _ = srv.post("/validate", review(pod(containers=[good_container()])))
+        assert status == 403 and b"client certificate" in data, (status, data)
+        # a client certificate signed by the CA: served
+        d = os.path.join(s2.dir, "client")
+        if not os.path.exists(os.path.join(d, "tls.crt")):
+            subprocess.run([s2.binary, "certs", "generate", "--service", "client", "--namespace",
+                            "x", "--out", d], check=True, capture_output=True)
+        # the client cert is signed by its own CA: trust that CA on a second server
+        srv.stop()
+        srv = Server(s2.binary, s2.dir, config=ONLY_CORE,
+                     extra=["--client-ca", os.path.join(d, "ca.crt")])
+        ctx = srv.context()
+        ctx.load_cert_chain(os.path.join(d, "tls.crt"), os.path.join(d, "tls.key"))
+        c = http.client.HTTPSConnection("localhost", srv.port, context=ctx, timeout=10)
+        status, data, _ = srv.post("/validate", review(pod(containers=[good_container()])), conn=c)
+        assert status == 200 and json.loads(data)["response"]["allowed"], (status, data)
+        c.close()
+    finally:
+        srv.stop()
+
+
+@test()
+def mutate_answers_a_review(s):
+    r = s.review(review(pod(containers=[good_container()]), uid="m1"), path="/mutate")
+    assert r["response"]["uid"] == "m1" and r["response"]["allowed"] is True, r
+    if "patch" in r["response"]:
+        assert r["response"]["patchType"] == "JSONPatch"
+        assert isinstance(json.loads(base64.b64decode(r["response"]["patch"])), list)
+
+
+@test()
+def concurrent_clients(s):
+    errors = []
+
+    def worker(n):
+        try:
+            c = s.connect()
+            for i in range(50):
+                st, data, _ = s.post("/validate", review(pod(containers=[good_container()]),
+                                                         uid=f"{n}-{i}"), conn=c)
+                if st != 200 or json.loads(data)["response"]["uid"] != f"{n}-{i}":
+                    errors.append((n, i, st))
+            c.close()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append((n, repr(e)))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:5]
+
+
+def main():
+    args = [a for a in sys.argv[1:]]
+    quick = "--quick" in args
+    filt = None
+    if "--filter" in args:
+        filt = args[args.index("--filter") + 1]
+    binary = os.path.abspath([a for a in args if not a.startswith("--") and a != filt][0])
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="plimsoll-it-") as d:
+        server = Server(binary, d, config=ONLY_CORE)
+        try:
+            for name, fn, is_quick in TESTS:
+                if (quick and not is_quick) or (filt and filt not in name):
+                    continue
+                try:
+                    fn(server)
+                    print(f"ok - {name}", flush=True)
+                    passed += 1
+                except Exception:  # noqa: BLE001 - every failure is reported
+                    print(f"not ok - {name}", flush=True)
+                    print("    " + traceback.format_exc().replace("\n", "\n    "), flush=True)
+                    failed += 1
+                if server.proc.poll() is not None:
+                    print(f"not ok - server died (exit {server.proc.returncode})")
+                    print(server.read_log()[-3000:])
+                    failed += 1
+                    break
+        finally:
+            code = server.stop()
+            if code != 0:
+                print(f"not ok - server exit status {code} after SIGTERM")
+                print(server.read_log()[-3000:])
+                failed += 1
+            else:
+                print("ok - server exits 0 after SIGTERM")
+                passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
