@@ -74,6 +74,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
     v->policy = r->policy ? r->policy : "";
     v->mode = r->mode;
     v->message = message;
+    v->grandfathered = false;
     if (!*path) {
         v->path = prefix;
     } else if (*prefix) {
@@ -259,7 +260,8 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
             continue;
         }
         char line[PL_WARNING_MAX * 4];
-        int n = snprintf(line, sizeof(line), "[%s] %s: %s", v->policy, v->short_path, v->message);
+        int n = snprintf(line, sizeof(line), "[%s] %s: %s%s", v->policy, v->short_path, v->message,
+                         v->grandfathered ? " (already there before this update: allowed)" : "");
         size_t item_len = n < 0 ? 0 : (size_t)n;
         if (item_len > PL_WARNING_MAX) {
             item_len = PL_WARNING_MAX;

@@ -47,6 +47,7 @@ struct pl_violation {
     const char *path;       /* relative to the object: "spec.template.spec.containers[0] (web)" */
     const char *short_path; /* relative to the pod spec/metadata, for warnings */
     const char *message;    /* "no livenessProbe; a hung process is never restarted" */
+    bool grandfathered;     /* enforce-mode, but already in the stored object (UPDATE) */
 };
 
 /* Most violations kept per object; more are counted in dropped. */

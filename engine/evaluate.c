@@ -75,30 +75,138 @@ static enum pl_mode effective_mode(const struct pl_config *cfg, size_t index,
     return mode;
 }
 
-static int run_policies(const struct pl_config *cfg, const struct pl_request *req,
-                        struct pl_pool *pool, struct pl_decision *out, json_t *notes)
+/* Which policies the object exempts itself from (SPEC §6): annotation
+ * plimsoll.dev/exempt: "<id>,<id>" with a non-empty plimsoll.dev/exempt-reason,
+ * on the object or its pod template, for policies in exemptions.allow. Other
+ * attempts become notes (warnings) and change nothing. */
+static bool *exemptions(const struct pl_config *cfg, const struct pl_object *obj,
+                        struct pl_pool *pool, json_t *notes)
 {
+    size_t n = pl_policy_count();
+    bool *exempt = pl_pool_alloc(pool, n * sizeof(*exempt));
+    memset(exempt, 0, n * sizeof(*exempt));
+    const json_t *metas[2] = {pl_json_object(obj->root, "metadata"), obj->pod_meta};
+    const char *list = NULL, *reason = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *annotations = pl_json_object(metas[i], "annotations");
+        const char *l = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt");
+        const char *r = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt-reason");
+        list = l && *l ? l : list;
+        reason = r && *r ? r : reason;
+    }
+    if (!list) {
+        return exempt;
+    }
+    char note[320];
+    if (!reason || strspn(reason, " \t") == strlen(reason)) {
+        json_array_append_new(
+            notes, json_string("plimsoll: plimsoll.dev/exempt is ignored: it needs a non-empty "
+                               "plimsoll.dev/exempt-reason saying why"));
+        return exempt;
+    }
+    const char *p = list;
+    for (size_t count = 0; *p && count < 64; count++) {
+        size_t skip = strspn(p, " ,");
+        p += skip;
+        size_t len = strcspn(p, ", ");
+        if (len == 0) {
+            break;
+        }
+        char id[64];
+        snprintf(id, sizeof(id), "%.*s", (int)(len < sizeof(id) ? len : sizeof(id) - 1), p);
+        p += len;
+        int index = pl_policy_index(id);
+        if (index < 0) {
+            snprintf(
+                note, sizeof(note),
+                "plimsoll: plimsoll.dev/exempt names \"%.64s\", which is not a policy; ignored",
+                id);
+            json_array_append_new(notes, json_string(note));
+        } else if (!cfg->policies[index].exempt_allowed) {
+            snprintf(
+                note, sizeof(note),
+                "plimsoll: exemption from %s is not allowed here (exemptions.allow); the policy still applies",
+                id);
+            json_array_append_new(notes, json_string(note));
+        } else {
+            exempt[index] = true;
+        }
+    }
+    return exempt;
+}
+
+/* Runs every applicable policy on obj into report. notes may be NULL (the
+ * old object of an UPDATE: its problems are not news). */
+static int run_policies(const struct pl_config *cfg, const struct pl_request *req,
+                        const struct pl_object *obj, struct pl_pool *pool, struct pl_report *report,
+                        json_t *notes)
+{
+    json_t *scratch = notes ? NULL : json_array();
+    json_t *sink = notes ? notes : scratch;
     enum pl_mode ns_mode = PL_MODE_OFF;
     bool has_ns_mode =
-        annotation_mode(req->ns_annotations, PL_ANNOTATION_PREFIX "mode", notes, &ns_mode);
+        annotation_mode(req->ns_annotations, PL_ANNOTATION_PREFIX "mode", sink, &ns_mode);
+    const bool *exempt = exemptions(cfg, obj, pool, sink);
+    int r = 0;
     for (size_t i = 0; pl_policies[i]; i++) {
-        enum pl_mode mode =
-            effective_mode(cfg, i, req->ns_annotations, has_ns_mode, ns_mode, notes);
-        if (mode == PL_MODE_OFF) {
+        enum pl_mode mode = effective_mode(cfg, i, req->ns_annotations, has_ns_mode, ns_mode, sink);
+        if (mode == PL_MODE_OFF || exempt[i]) {
             continue;
         }
         struct pl_eval ev = {
-            .obj = &out->obj,
+            .obj = obj,
             .params = cfg->policies[i].params,
             .pool = pool,
         };
-        out->report.policy = pl_policies[i]->id;
-        out->report.mode = mode;
-        int r = pl_policies[i]->check(&ev, out->obj.pod_spec, &out->report);
+        report->policy = pl_policies[i]->id;
+        report->mode = mode;
+        r = pl_policies[i]->check(&ev, obj->pod_spec, report);
         if (r < 0) {
-            return r;
+            break;
         }
     }
+    json_decref(scratch);
+    return r;
+}
+
+/* The identity of a violation across the old and the new object. */
+static const char *violation_key(struct pl_pool *pool, const struct pl_violation *v)
+{
+    return pl_pool_printf(pool, "%s\x1f%s\x1f%s", v->policy, v->path, v->message);
+}
+
+/* SPEC §6 "Updates": an enforce-mode violation that the stored object already
+ * had becomes a warning, so that existing workloads can still be patched and
+ * scaled; a new violation still rejects. */
+static int grandfather(const struct pl_config *cfg, const struct pl_request *req,
+                       struct pl_pool *pool, struct pl_report *report)
+{
+    struct pl_object old;
+    struct pl_error ignored;
+    if (pl_object_init(&old, req->old_object, &ignored) < 0 || !old.pod_spec) {
+        return 0;
+    }
+    if (!*old.namespace_) {
+        old.namespace_ = report->obj->namespace_;
+    }
+    struct pl_report old_report;
+    pl_report_init(&old_report, pool, &old);
+    int r = run_policies(cfg, req, &old, pool, &old_report, NULL);
+    if (r < 0) {
+        return r;
+    }
+    json_t *seen = json_object();
+    for (size_t i = 0; i < old_report.len; i++) {
+        json_object_set_new(seen, violation_key(pool, &old_report.items[i]), json_true());
+    }
+    for (size_t i = 0; i < report->len; i++) {
+        struct pl_violation *v = &report->items[i];
+        if (v->mode == PL_MODE_ENFORCE && json_object_get(seen, violation_key(pool, v))) {
+            v->mode = PL_MODE_WARN;
+            v->grandfathered = true;
+        }
+    }
+    json_decref(seen);
     return 0;
 }
 
@@ -129,7 +237,11 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
                    out->obj.pod_spec && !pl_config_excludes(cfg, ns);
     if (applies) {
         out->evaluated = true;
-        r = run_policies(cfg, req, pool, out, notes);
+        r = run_policies(cfg, req, &out->obj, pool, &out->report, notes);
+        if (r == 0 && req->operation == PL_OP_UPDATE && req->old_object &&
+            cfg->grandfather_updates && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {
+            r = grandfather(cfg, req, pool, &out->report);
+        }
         if (r < 0) {
             return pl_error_set(err, "", 0, "internal error while evaluating policies");
         }
