@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy registry (STYLE rule 3): ids unique, kebab-case, sorted; every
+ * policy documented in docs/policies/<id>.md and covered by at least one
+ * passing and one failing case in test/cases/<id>/; every table entry
+ * complete; defaults accepted by the policy's own parse_params.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "policies/registry.h"
+#include "test/helpers/fixture.h"
+
+static void test_ids_unique_sorted_kebab(void **state)
+{
+    (void)state;
+    size_t n = pl_policy_count();
+    assert_true(n >= 15);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = pl_policies[i]->id;
+        assert_non_null(id);
+        assert_true(strlen(id) > 0 && strlen(id) <= 40);
+        assert_true(id[0] >= 'a' && id[0] <= 'z');
+        assert_true(id[strlen(id) - 1] != '-');
+        for (const char *p = id; *p; p++) {
+            assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
+            assert_false(p[0] == '-' && p[1] == '-');
+        }
+        if (i > 0) {
+            assert_true(strcmp(pl_policies[i - 1]->id, id) < 0); /* sorted, hence unique */
+        }
+        assert_int_equal(pl_policy_index(id), (int)i);
+    }
+    assert_int_equal(pl_policy_index("no-such-policy"), -1);
+    assert_null(pl_policies[n]);
+}
+
+static void test_descriptors_complete(void **state)
+{
+    (void)state;
+    for (size_t i = 0; pl_policies[i]; i++) {
+        const struct pl_policy *p = pl_policies[i];
+        assert_non_null(p->check);
+        assert_non_null(p->summary);
+        assert_true(strlen(p->summary) > 10);
+        assert_true(p->default_mode == PL_MODE_OFF || p->default_mode == PL_MODE_WARN ||
+                    p->default_mode == PL_MODE_ENFORCE);
+        /* A parameter table goes with a parser, and the defaults parse. */
+        if (p->params && p->params[0].name) {
+            assert_non_null(p->parse_params);
+        }
+        if (p->parse_params) {
+            void *params = NULL;
+            struct pl_error err;
+            pl_error_init(&err);
+            assert_int_equal(p->parse_params(NULL, &params, &err), 0);
+            if (p->free_params) {
+                p->free_params(params);
+            }
+        }
+    }
+}
+
+static bool file_exists(const char *relative)
+{
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/%s", PL_SOURCE_ROOT, relative);
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static void test_every_policy_has_a_runbook(void **state)
+{
+    (void)state;
+    for (size_t i = 0; pl_policies[i]; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "docs/policies/%s.md", pl_policies[i]->id);
+        if (!file_exists(path)) {
+            fail_msg("%s has no runbook %s", pl_policies[i]->id, path);
+        }
+    }
+}
+
+/* Counts the cases of a policy whose expected verdict is allowed / rejected. */
+static void count_cases(const char *id, int *ret_pass, int *ret_fail)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/test/cases/%s", PL_SOURCE_ROOT, id);
+    *ret_pass = *ret_fail = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        const char *suffix = ".expected.json";
+        if (len <= strlen(suffix) || strcmp(e->d_name + len - strlen(suffix), suffix) != 0) {
+            continue;
+        }
+        char rel[4096];
+        snprintf(rel, sizeof(rel), "test/cases/%s/%s", id, e->d_name);
+        json_t *expected = pl_test_yaml_file(rel);
+        json_t *allowed = json_object_get(expected, "allowed");
+        assert_true(json_is_boolean(allowed));
+        if (json_is_true(allowed)) {
+            (*ret_pass)++;
+        } else {
+            (*ret_fail)++;
+        }
+        json_decref(expected);
+    }
+    closedir(d);
+}
+
+static void test_every_policy_has_passing_and_failing_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; pl_policies[i]; i++) {
+        int pass, fail;
+        count_cases(pl_policies[i]->id, &pass, &fail);
+        if (pass == 0 || fail == 0) {
+            fail_msg(
+                "%s needs passing and failing cases in test/cases/%s (has %d passing, %d failing)",
+                pl_policies[i]->id, pl_policies[i]->id, pass, fail);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids_unique_sorted_kebab),
+        cmocka_unit_test(test_descriptors_complete),
+        cmocka_unit_test(test_every_policy_has_a_runbook),
+        cmocka_unit_test(test_every_policy_has_passing_and_failing_cases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
