@@ -87,8 +87,8 @@ static bool valid_dns_label_chars(const char *s)
     }
     for (const char *p = s; *p; p++) {
         char ch = *p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '.' || ch == '*';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '*';
         if (!ok) {
             return false;
         }
@@ -137,7 +137,8 @@ static int write_pem(const char *dir, const char *name, mode_t mode, X509 *cert,
         pl_error_set(err, "", 0, "cannot write %s: %s", tmp, strerror(errno));
         return -EIO;
     }
-    int ok = cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+    int ok =
+        cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
     if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
         unlink(tmp);
         pl_error_set(err, "", 0, "cannot write %s", path);

@@ -37,9 +37,12 @@ static int parse_days(const char *s, int *ret)
 int pl_cmd_certs(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"service", required_argument, NULL, 's'}, {"namespace", required_argument, NULL, 'n'},
-        {"out", required_argument, NULL, 'o'},     {"days", required_argument, NULL, 'd'},
-        {"dns", required_argument, NULL, 'D'},     {"help", no_argument, NULL, 'h'},
+        {"service", required_argument, NULL, 's'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"out", required_argument, NULL, 'o'},
+        {"days", required_argument, NULL, 'd'},
+        {"dns", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     if (argc < 2 || strcmp(argv[1], "generate") != 0) {
@@ -68,7 +71,8 @@ int pl_cmd_certs(int argc, char **argv)
             break;
         case 'd':
             if (parse_days(optarg, &req.days) < 0) {
-                fprintf(stderr, "plimsoll certs generate: --days must be a number from 1 to 36500\n");
+                fprintf(stderr,
+                        "plimsoll certs generate: --days must be a number from 1 to 36500\n");
                 return PL_EXIT_USAGE;
             }
             break;

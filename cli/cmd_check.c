@@ -33,26 +33,27 @@
 
 struct check {
     struct pl_config *cfg;
-    json_t *docs;             /* [{"file", "index", "doc"}] in input order */
-    json_t *ns_annotations;   /* namespace name -> annotations, from Namespace objects */
-    json_t *cli_annotations;  /* from --namespace-annotation */
+    json_t *docs;            /* [{"file", "index", "doc"}] in input order */
+    json_t *ns_annotations;  /* namespace name -> annotations, from Namespace objects */
+    json_t *cli_annotations; /* from --namespace-annotation */
     json_t *results;
     size_t rejected, warned;
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: plimsoll check [OPTIONS] [FILE...|-]\n\n"
-            "Evaluates Kubernetes manifests (YAML or JSON, multi-document, List kinds)\n"
-            "exactly as the admission webhook would. Exit status: 0 admitted, 1 at least one\n"
-            "object rejected, 2 bad usage or unreadable input.\n\n"
-            "Options:\n"
-            "  --config FILE                  policy configuration (default: built-in defaults)\n"
-            "  --namespace-annotation KEY=VAL namespace annotation applied to every object\n"
-            "                                 (repeatable; Namespace objects in the input count too)\n"
-            "  --output text|json             output format (default text)\n"
-            "  --help                         this text\n");
+    fprintf(
+        out,
+        "Usage: plimsoll check [OPTIONS] [FILE...|-]\n\n"
+        "Evaluates Kubernetes manifests (YAML or JSON, multi-document, List kinds)\n"
+        "exactly as the admission webhook would. Exit status: 0 admitted, 1 at least one\n"
+        "object rejected, 2 bad usage or unreadable input.\n\n"
+        "Options:\n"
+        "  --config FILE                  policy configuration (default: built-in defaults)\n"
+        "  --namespace-annotation KEY=VAL namespace annotation applied to every object\n"
+        "                                 (repeatable; Namespace objects in the input count too)\n"
+        "  --output text|json             output format (default text)\n"
+        "  --help                         this text\n");
 }
 
 static int read_input(const char *path, struct pl_buf *b)
@@ -104,7 +105,7 @@ static void add_doc(struct check *c, const char *file, size_t index, json_t *doc
         }
     }
     json_array_append_new(c->docs, json_pack("{s:s, s:I, s:O}", "file", file, "document",
-                                              (json_int_t)index, "doc", doc));
+                                             (json_int_t)index, "doc", doc));
 }
 
 static int load_file(struct check *c, const char *path)
@@ -123,7 +124,8 @@ static int load_file(struct check *c, const char *path)
     pl_buf_finish(&b);
     if (r < 0) {
         char text[1024];
-        fprintf(stderr, "plimsoll check: %s: %s\n", path, pl_error_format(&err, text, sizeof(text)));
+        fprintf(stderr, "plimsoll check: %s: %s\n", path,
+                pl_error_format(&err, text, sizeof(text)));
         return r;
     }
     size_t i;
@@ -214,7 +216,8 @@ static int add_cli_annotation(struct check *c, const char *arg)
 {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg) {
-        fprintf(stderr, "plimsoll check: --namespace-annotation takes KEY=VALUE, not \"%s\"\n", arg);
+        fprintf(stderr, "plimsoll check: --namespace-annotation takes KEY=VALUE, not \"%s\"\n",
+                arg);
         return -EINVAL;
     }
     char *key = pl_xstrndup(arg, (size_t)(eq - arg));
@@ -303,10 +306,10 @@ static int run(struct check *c, int argc, char **argv, const char *output)
     if (r < 0) {
         return PL_EXIT_USAGE;
     }
-    json_t *doc = json_pack("{s:{s:I, s:I, s:I}, s:O}", "summary", "objects",
-                            (json_int_t)json_array_size(c->results), "rejected",
-                            (json_int_t)c->rejected, "warned", (json_int_t)c->warned, "results",
-                            c->results);
+    json_t *doc =
+        json_pack("{s:{s:I, s:I, s:I}, s:O}", "summary", "objects",
+                  (json_int_t)json_array_size(c->results), "rejected", (json_int_t)c->rejected,
+                  "warned", (json_int_t)c->warned, "results", c->results);
     if (strcmp(output, "json") == 0) {
         pl_output_json(doc, stdout);
     } else {

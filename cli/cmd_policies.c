@@ -33,14 +33,14 @@ static json_t *policies_json(void)
         const struct pl_policy *p = pl_policies[i];
         json_t *params = json_array();
         for (const struct pl_param *q = p->params; q && q->name; q++) {
-            json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:s}", "name", q->name,
-                                                    "type", q->type, "default", q->default_doc,
-                                                    "summary", q->summary));
+            json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:s}", "name", q->name, "type",
+                                                    q->type, "default", q->default_doc, "summary",
+                                                    q->summary));
         }
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "kind",
-                                             "policy", "default_mode",
-                                             pl_mode_name(p->default_mode), "summary", p->summary,
-                                             "parameters", params));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "kind", "policy",
+                                        "default_mode", pl_mode_name(p->default_mode), "summary",
+                                        p->summary, "parameters", params));
     }
     return arr;
 }

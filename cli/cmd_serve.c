@@ -15,9 +15,9 @@
 #include "server/server.h"
 
 struct flag {
-    const char *name;    /* "tls-cert" */
-    const char *env;     /* "PLIMSOLL_TLS_CERT" */
-    const char *value;   /* after parsing: flag, else env, else default */
+    const char *name;  /* "tls-cert" */
+    const char *env;   /* "PLIMSOLL_TLS_CERT" */
+    const char *value; /* after parsing: flag, else env, else default */
     const char *def;
     const char *help;
 };
@@ -39,18 +39,28 @@ enum {
 };
 
 static struct flag flags[F_COUNT] = {
-    [F_CONFIG] = {"config", "PLIMSOLL_CONFIG", NULL, NULL, "policy configuration (YAML); built-in defaults when absent"},
+    [F_CONFIG] = {"config", "PLIMSOLL_CONFIG", NULL, NULL,
+                  "policy configuration (YAML); built-in defaults when absent"},
     [F_LISTEN] = {"listen", "PLIMSOLL_LISTEN", NULL, "0.0.0.0:8443", "TLS webhook address"},
-    [F_TLS_CERT] = {"tls-cert", "PLIMSOLL_TLS_CERT", NULL, NULL, "serving certificate (PEM), required"},
+    [F_TLS_CERT] = {"tls-cert", "PLIMSOLL_TLS_CERT", NULL, NULL,
+                    "serving certificate (PEM), required"},
     [F_TLS_KEY] = {"tls-key", "PLIMSOLL_TLS_KEY", NULL, NULL, "serving key (PEM), required"},
-    [F_CLIENT_CA] = {"client-ca", "PLIMSOLL_CLIENT_CA", NULL, NULL, "require client certificates signed by this CA"},
-    [F_HEALTH_LISTEN] = {"health-listen", "PLIMSOLL_HEALTH_LISTEN", NULL, "0.0.0.0:8080", "plain HTTP address for /healthz, /readyz, /metrics"},
-    [F_KUBECONFIG] = {"kubeconfig", "PLIMSOLL_KUBECONFIG", NULL, NULL, "watch Namespaces with this kubeconfig (default: in-cluster credentials when present)"},
+    [F_CLIENT_CA] = {"client-ca", "PLIMSOLL_CLIENT_CA", NULL, NULL,
+                     "require client certificates signed by this CA"},
+    [F_HEALTH_LISTEN] = {"health-listen", "PLIMSOLL_HEALTH_LISTEN", NULL, "0.0.0.0:8080",
+                         "plain HTTP address for /healthz, /readyz, /metrics"},
+    [F_KUBECONFIG] =
+        {"kubeconfig", "PLIMSOLL_KUBECONFIG", NULL, NULL,
+         "watch Namespaces with this kubeconfig (default: in-cluster credentials when present)"},
     [F_LOG_LEVEL] = {"log-level", "PLIMSOLL_LOG_LEVEL", NULL, "info", "debug, info, warn or error"},
-    [F_THREADS] = {"threads", "PLIMSOLL_THREADS", NULL, NULL, "webhook worker threads (default: online CPUs)"},
-    [F_DRAIN_SECONDS] = {"drain-seconds", "PLIMSOLL_DRAIN_SECONDS", NULL, "5", "keep serving this long after SIGTERM"},
-    [F_CONNECTION_LIMIT] = {"connection-limit", "PLIMSOLL_CONNECTION_LIMIT", NULL, "1024", "concurrent TLS connections"},
-    [F_CONNECTION_TIMEOUT] = {"connection-timeout", "PLIMSOLL_CONNECTION_TIMEOUT", NULL, "30", "idle seconds before a connection is closed"},
+    [F_THREADS] = {"threads", "PLIMSOLL_THREADS", NULL, NULL,
+                   "webhook worker threads (default: online CPUs)"},
+    [F_DRAIN_SECONDS] = {"drain-seconds", "PLIMSOLL_DRAIN_SECONDS", NULL, "5",
+                         "keep serving this long after SIGTERM"},
+    [F_CONNECTION_LIMIT] = {"connection-limit", "PLIMSOLL_CONNECTION_LIMIT", NULL, "1024",
+                            "concurrent TLS connections"},
+    [F_CONNECTION_TIMEOUT] = {"connection-timeout", "PLIMSOLL_CONNECTION_TIMEOUT", NULL, "30",
+                              "idle seconds before a connection is closed"},
 };
 
 static void usage(FILE *out)
@@ -62,8 +72,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < F_COUNT; i++) {
         char left[64];
         snprintf(left, sizeof(left), "--%s VALUE", flags[i].name);
-        fprintf(out, "  %-28s %s%s%s%s [%s]\n", left, flags[i].help, flags[i].def ? " (default " : "",
-                flags[i].def ? flags[i].def : "", flags[i].def ? ")" : "", flags[i].env);
+        fprintf(out, "  %-28s %s%s%s%s [%s]\n", left, flags[i].help,
+                flags[i].def ? " (default " : "", flags[i].def ? flags[i].def : "",
+                flags[i].def ? ")" : "", flags[i].env);
     }
     fprintf(out, "\nThe namespace plimsoll runs in (env POD_NAMESPACE) is always excluded.\n"
                  "Signals: SIGHUP reloads the configuration (a changed file is also picked up\n"

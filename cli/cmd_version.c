@@ -14,7 +14,8 @@ const char pl_build_date[] = PL_BUILD_DATE;
 int pl_cmd_version(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: plimsoll version\n\nPrints the version, the git commit and the build date.\n");
+        printf(
+            "Usage: plimsoll version\n\nPrints the version, the git commit and the build date.\n");
         return PL_EXIT_OK;
     }
     if (argc > 1) {

@@ -24,9 +24,11 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: plimsoll COMMAND [OPTIONS]\n\n"
-                 "Kubernetes admission webhook: production-readiness policies for Pods and workloads.\n\n"
-                 "Commands:\n");
+    fprintf(
+        out,
+        "Usage: plimsoll COMMAND [OPTIONS]\n\n"
+        "Kubernetes admission webhook: production-readiness policies for Pods and workloads.\n\n"
+        "Commands:\n");
     for (size_t i = 0; i < PL_ARRAY_SIZE(commands); i++) {
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
     }

@@ -20,7 +20,8 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
     pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);
     while (pl_container_iter_next(&it, &c)) {
         if (!pl_json_object(c.json, "livenessProbe")) {
-            pl_report_container(out, &c, NULL, "no livenessProbe; a hung process is never restarted");
+            pl_report_container(out, &c, NULL,
+                                "no livenessProbe; a hung process is never restarted");
         }
     }
     return 0;

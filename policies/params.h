@@ -47,8 +47,7 @@ PL_MUST_CHECK int pl_params_bool(const json_t *params, const char *key, bool def
                                  struct pl_error *err);
 
 /** params[key] as an integer in [min, max], def when absent. Returns 0 or -EINVAL. */
-PL_MUST_CHECK int pl_params_int(const json_t *params, const char *key, long long def,
-                                long long min, long long max, long long *ret,
-                                struct pl_error *err);
+PL_MUST_CHECK int pl_params_int(const json_t *params, const char *key, long long def, long long min,
+                                long long max, long long *ret, struct pl_error *err);
 
 #endif

@@ -57,13 +57,13 @@ typedef int (*pl_check_fn)(const struct pl_eval *ev, const json_t *spec, struct 
 typedef void (*pl_free_params_fn)(void *params);
 
 struct pl_policy {
-    const char *id;                   /* stable kebab-case id */
-    enum pl_mode default_mode;        /* SPEC §5 */
-    const char *summary;              /* what it checks, one sentence */
-    const struct pl_param *params;    /* table ended by {NULL}; NULL when none */
-    pl_parse_params_fn parse_params;  /* NULL when the policy has no parameters */
+    const char *id;                  /* stable kebab-case id */
+    enum pl_mode default_mode;       /* SPEC §5 */
+    const char *summary;             /* what it checks, one sentence */
+    const struct pl_param *params;   /* table ended by {NULL}; NULL when none */
+    pl_parse_params_fn parse_params; /* NULL when the policy has no parameters */
     pl_check_fn check;
-    pl_free_params_fn free_params;    /* NULL when parse_params allocates nothing */
+    pl_free_params_fn free_params; /* NULL when parse_params allocates nothing */
 };
 
 #endif
