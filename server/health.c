@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "server/certstore.h"
 #include "server/metrics.h"
 #include "server/nswatch.h"
 #include "server/server.h"
@@ -55,7 +56,7 @@ void pl_health_metrics(void *ctx, const struct pl_http_request *req, struct pl_h
         .namespace_view_synced = s->nswatch && pl_nswatch_synced(s->nswatch),
         .namespace_view_staleness_seconds =
             s->nswatch ? pl_nswatch_staleness_seconds(s->nswatch) : 0,
-        .certificate_not_after = (double)s->cert_not_after,
+        .certificate_not_after = (double)pl_certstore_not_after(),
         .config_source = cfg->source,
     };
     struct pl_buf b;

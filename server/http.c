@@ -285,7 +285,7 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     }
     struct pl_http_daemon *d = pl_xcalloc(1, sizeof(*d));
     d->opts = *opts;
-    d->tls = opts->tls_cert_pem != NULL;
+    d->tls = opts->tls_cert_callback != NULL;
     atomic_init(&d->closing, false);
 
     unsigned flags =
@@ -296,9 +296,12 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     if (d->tls) {
         flags |= MHD_USE_TLS;
     }
+    /* An option array carries pointers as void *; POSIX lets a function
+     * pointer travel that way, and memcpy says so without a cast ISO C forbids. */
+    void *cert_callback = NULL;
+    memcpy(&cert_callback, &opts->tls_cert_callback, sizeof(cert_callback));
     struct MHD_OptionItem tls_opts[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cert_callback},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {opts->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
          (void *)opts->client_ca_pem},

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <gnutls/abstract.h>
+
 #include "core/compiler.h"
 #include "core/error.h"
 
@@ -54,8 +56,8 @@ struct pl_http_options {
     size_t max_body;                    /* bytes; larger bodies get 413 */
     unsigned connection_timeout;        /* idle seconds before a connection is closed */
     unsigned connection_limit;          /* concurrent connections */
-    const char *tls_cert_pem;           /* NULL: plain HTTP */
-    const char *tls_key_pem;
+    /* TLS: gives each handshake its certificate (NULL: plain HTTP). */
+    gnutls_certificate_retrieve_function2 *tls_cert_callback;
     const char *client_ca_pem; /* NULL: no client certificates asked for */
 };
 

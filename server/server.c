@@ -24,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "server/certstore.h"
 #include "server/health.h"
 #include "server/http.h"
 #include "server/metrics.h"
@@ -188,7 +189,7 @@ static void warn_expiry(time_t not_after)
     }
 }
 
-static int start_daemons(struct pl_server *s, const struct pl_tls_files *tls,
+static int start_daemons(struct pl_server *s, const char *client_ca_pem,
                          struct pl_http_daemon **ret_health, struct pl_http_daemon **ret_webhook)
 {
     struct pl_error err;
@@ -215,9 +216,8 @@ static int start_daemons(struct pl_server *s, const struct pl_tls_files *tls,
         .max_body = MAX_BODY,
         .connection_timeout = s->opts->connection_timeout,
         .connection_limit = s->opts->connection_limit,
-        .tls_cert_pem = tls->cert_pem,
-        .tls_key_pem = tls->key_pem,
-        .client_ca_pem = tls->ca_pem,
+        .tls_cert_callback = pl_certstore_retrieve,
+        .client_ca_pem = client_ca_pem,
     };
     r = pl_http_start(&webhook, ret_webhook, &err);
     if (r < 0) {
@@ -228,13 +228,30 @@ static int start_daemons(struct pl_server *s, const struct pl_tls_files *tls,
     return r;
 }
 
-/* Waits for SIGTERM/SIGINT, reloading the configuration on SIGHUP or a file change. */
+/* A rotated serving certificate takes effect at the next handshake. */
+static void reload_certificate(void)
+{
+    struct pl_error err;
+    pl_error_init(&err);
+    int r = pl_certstore_reload_if_changed(&err);
+    if (r > 0) {
+        pl_log(PL_LOG_INFO, "serving certificate reloaded",
+               json_pack("{s:I}", "not_after", (json_int_t)pl_certstore_not_after()));
+        warn_expiry(pl_certstore_not_after());
+    } else if (r < 0) {
+        log_error("new serving certificate rejected; the previous one stays in force", &err);
+    }
+}
+
+/* Waits for SIGTERM/SIGINT, reloading the configuration on SIGHUP or a file
+ * change, and the certificate when its files change. */
 static void run_until_signal(struct pl_server *s, const sigset_t *set)
 {
     struct file_stamp last = stamp_of(s->opts->config_path);
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(set, NULL, &tick);
+        reload_certificate();
         if (sig == SIGTERM || sig == SIGINT) {
             pl_log(PL_LOG_INFO, "shutdown requested: draining",
                    json_pack("{s:s, s:I}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -273,7 +290,7 @@ static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sig
 
 static int serve(struct pl_server *s, const sigset_t *set)
 {
-    struct pl_tls_files tls = {0};
+    char *client_ca = NULL;
     struct pl_http_daemon *health = NULL, *webhook = NULL;
     struct pl_error err;
     pl_error_init(&err);
@@ -281,14 +298,17 @@ static int serve(struct pl_server *s, const sigset_t *set)
     if (load_config(s->opts, &s->cfg) < 0) {
         goto out;
     }
-    if (pl_tls_files_load(s->opts->tls_cert, s->opts->tls_key, s->opts->client_ca, &tls, &err) <
-        0) {
+    if (pl_certstore_init(s->opts->tls_cert, s->opts->tls_key, &err) < 0) {
         log_error("cannot load the serving certificate", &err);
         goto out;
     }
-    s->cert_not_after = tls.not_after;
-    warn_expiry(tls.not_after);
-    if (start_nswatch(s) < 0 || start_daemons(s, &tls, &health, &webhook) < 0) {
+    if (s->opts->client_ca &&
+        pl_read_file(s->opts->client_ca, PL_TLS_MAX_PEM, &client_ca, &err) < 0) {
+        log_error("cannot load the client CA", &err);
+        goto out;
+    }
+    warn_expiry(pl_certstore_not_after());
+    if (start_nswatch(s) < 0 || start_daemons(s, client_ca, &health, &webhook) < 0) {
         goto out;
     }
     atomic_store(&s->tls_loaded, true);
@@ -305,7 +325,8 @@ out:
     pl_http_stop(health);
     pl_nswatch_free(s->nswatch);
     s->nswatch = NULL;
-    pl_tls_files_finish(&tls);
+    pl_certstore_finish();
+    free(client_ca);
     if (code == 0) {
         pl_log(PL_LOG_INFO, "stopped", NULL);
     }

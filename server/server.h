@@ -44,7 +44,6 @@ struct pl_server {
     struct pl_nswatch *nswatch; /* NULL when standalone */
     atomic_bool draining;
     atomic_bool tls_loaded;
-    time_t cert_not_after;
     pthread_key_t pool_key; /* per-thread request arena */
 };
 

@@ -67,6 +67,7 @@ class Server:
             with open(self.config_path, "w") as f:
                 f.write(config)
             args += ["--config", self.config_path]
+        # later flags win (getopt), so extra may replace the certificate paths
         args += list(extra)
         wrapper = shlex.split(os.environ.get("PLIMSOLL_WRAPPER", ""))
         self.log = open(self.log_path, "w")
@@ -653,6 +654,69 @@ def expired_certificate_is_logged(s):
     p.send_signal(signal.SIGTERM)
     out, _ = p.communicate(timeout=20)
     assert "expired" in out, out
+
+
+@test()
+def certificate_rotation_without_restart(s2):
+    # A Secret volume: tls.crt -> ..data/tls.crt, ..data -> a timestamped dir.
+    vol = os.path.join(s2.dir, "secret-volume")
+    os.makedirs(vol, exist_ok=True)
+
+    def publish(gen):
+        src = os.path.join(s2.dir, f"gen{gen}")
+        subprocess.run([s2.binary, "certs", "generate", "--service", "plimsoll", "--namespace",
+                        "plimsoll", "--out", src, "--dns", "localhost"], check=True,
+                       capture_output=True)
+        tmp = os.path.join(vol, "..data_tmp")
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(src, tmp)
+        os.rename(tmp, os.path.join(vol, "..data"))  # atomic swap, as the kubelet does
+        for name in ("tls.crt", "tls.key", "ca.crt"):
+            link = os.path.join(vol, name)
+            if not os.path.lexists(link):
+                os.symlink(os.path.join("..data", name), link)
+        return os.path.join(src, "ca.crt")
+
+    ca1 = publish(1)
+    srv = Server(s2.binary, s2.dir, config=ONLY_CORE,
+                 extra=["--tls-cert", os.path.join(vol, "tls.crt"),
+                        "--tls-key", os.path.join(vol, "tls.key")])
+    try:
+        ctx1 = ssl.create_default_context(cafile=ca1)
+        old = http.client.HTTPSConnection("localhost", srv.port, context=ctx1, timeout=10)
+        st, _, _ = srv.post("/validate", review(pod(containers=[good_container()])), conn=old)
+        assert st == 200
+        ca2 = publish(2)
+        ctx2 = ssl.create_default_context(cafile=ca2)
+        deadline = time.time() + 10
+        while True:
+            try:
+                c = http.client.HTTPSConnection("localhost", srv.port, context=ctx2, timeout=10)
+                st, _, _ = srv.post("/validate", review(pod(containers=[good_container()])), conn=c)
+                c.close()
+                break
+            except ssl.SSLError:
+                if time.time() > deadline:
+                    raise AssertionError("the new certificate was not served within 10 s")
+                time.sleep(0.3)
+        assert st == 200
+        # the connection opened with the old certificate is still served
+        st, _, _ = srv.post("/validate", review(pod(containers=[good_container()])), conn=old)
+        assert st == 200
+        old.close()
+        # a broken pair is rejected and the current one stays
+        with open(os.path.join(s2.dir, "gen2", "tls.key"), "w") as f:
+            f.write("not a key")
+        time.sleep(2.5)
+        c = http.client.HTTPSConnection("localhost", srv.port, context=ctx2, timeout=10)
+        st, _, _ = srv.post("/validate", review(pod(containers=[good_container()])), conn=c)
+        c.close()
+        assert st == 200
+        assert any("new serving certificate rejected" in l.get("msg", "") for l in srv.log_lines())
+        assert any(l.get("msg") == "serving certificate reloaded" for l in srv.log_lines())
+    finally:
+        assert srv.stop() == 0
 
 
 @test()
