@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end scenarios against a running kube-apiserver (see run.sh).
+
+Namespace scoping (issue: per-namespace modes): a namespace in warn mode admits a
+bad Deployment with Warning: lines; switching it to enforce rejects the next one
+within seconds; a per-policy annotation turns one policy off; an exemption needs a
+reason; an UPDATE of a grandfathered Deployment is admitted; an API server restart
+is survived. Chart install (issue: Helm chart): the rendered chart's objects are
+applied, its configuration and webhook configuration drive a plimsoll on loopback,
+and kubectl shows a bad Deployment rejected and a good one admitted.
+
+Prints "ok - ..." / "not ok - ..." and ends with "N passed, N failed".
+"""
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, kit, state):
+        self.kit = kit
+        self.state = state
+        self.kubectl = os.path.join(state, "bin", "kubectl")
+        self.kubeconfig = os.path.join(state, "kubeconfig")
+
+    def k(self, *args, input=None, check=False):
+        p = subprocess.run([self.kubectl, "--kubeconfig", self.kubeconfig,
+                            "--request-timeout=30s", *args], input=input, capture_output=True,
+                           text=True, timeout=90)
+        if check and p.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)}: {p.stderr}")
+        return p
+
+    def apply(self, manifest, *extra):
+        return self.k("apply", "-f", "-", *extra, input=manifest)
+
+    def restart(self):
+        env = dict(os.environ)
+        subprocess.run([os.path.join(self.kit, "stop.sh")], env=env, capture_output=True,
+                       timeout=120, check=True)
+        time.sleep(1)
+        p = subprocess.run([os.path.join(self.kit, "start.sh")], env=env, capture_output=True,
+                           text=True, timeout=180)
+        assert p.returncode == 0, p.stderr[-2000:]
+
+
+class Plimsoll:
+    def __init__(self, binary, workdir, certs, config, kubeconfig):
+        self.port, self.health = free_port(), free_port()
+        self.log_path = os.path.join(workdir, f"plimsoll-{self.port}.log")
+        self.log = open(self.log_path, "w")
+        args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--health-listen",
+                f"127.0.0.1:{self.health}", "--tls-cert", os.path.join(certs, "tls.crt"),
+                "--tls-key", os.path.join(certs, "tls.key"), "--config", config,
+                "--kubeconfig", kubeconfig, "--drain-seconds", "0"]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            assert self.proc.poll() is None, self.read_log()
+            if self.get("/readyz")[0] == 200:
+                return
+            time.sleep(0.1)
+        raise AssertionError("plimsoll not ready (namespace list?): " + self.read_log()[-2000:])
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.health}{path}", timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+        except OSError:
+            return 0, ""
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.log.close()
+        return self.proc.returncode
+
+
+def webhook_config(name, port, ca_pem, selector_key="plimsoll.dev/skip"):
+    ca = base64.b64encode(ca_pem.encode()).decode()
+    return f"""
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {{name: {name}}}
+webhooks:
+- name: validate.plimsoll.dev
+  admissionReviewVersions: [v1, v1beta1]
+  sideEffects: None
+  failurePolicy: Fail
+  timeoutSeconds: 10
+  matchPolicy: Equivalent
+  namespaceSelector:
+    matchExpressions:
+    - {{key: {selector_key}, operator: DoesNotExist}}
+  rules:
+  - {{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}}
+  - {{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments, statefulsets, daemonsets, replicasets]}}
+  - {{apiGroups: [batch], apiVersions: [v1, v1beta1], operations: [CREATE, UPDATE], resources: [jobs, cronjobs]}}
+  clientConfig:
+    url: https://localhost:{port}/validate
+    caBundle: {ca}
+"""
+
+
+def deployment(name, ns, liveness=True, readiness=True, annotations=None, secure=False,
+               replicas=2):
+    c = {"name": "web", "image": "registry.example.com/shop/web:1.4.2",
+         "resources": {"requests": {"cpu": "50m", "memory": "32Mi"},
+                       "limits": {"memory": "64Mi"}}}
+    if liveness:
+        c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}}
+    if readiness:
+        c["readinessProbe"] = {"httpGet": {"path": "/ready", "port": 8080}}
+    pod_spec = {"containers": [c]}
+    if secure:
+        c["securityContext"] = {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                "capabilities": {"drop": ["ALL"]},
+                                "seccompProfile": {"type": "RuntimeDefault"}}
+        pod_spec["automountServiceAccountToken"] = False
+    meta = {"labels": {"app.kubernetes.io/name": name, "plimsoll.dev/commit": "3f2a9c1"}}
+    if annotations:
+        meta["annotations"] = annotations
+    return json.dumps({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": name, "namespace": ns},
+                       "spec": {"replicas": replicas,
+                                "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                                "template": {"metadata": meta, "spec": pod_spec}}})
+
+
+def check(name, fn, *args):
+    try:
+        fn(*args)
+        print(f"ok - {name}", flush=True)
+        RESULTS["passed"] += 1
+        return True
+    except Exception:  # noqa: BLE001 - reported
+        print(f"not ok - {name}", flush=True)
+        print("    " + traceback.format_exc().replace("\n", "\n    "), flush=True)
+        RESULTS["failed"] += 1
+        return False
+
+
+def until(fn, timeout, what):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        ok, last = fn()
+        if ok:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"{what} within {timeout}s; last: {last}")
+
+
+# ------------------------------------------------------------- scenarios
+
+def scoping_scenarios(cl, binary, work, certs):
+    config = os.path.join(work, "scoping.yaml")
+    with open(config, "w") as f:
+        f.write("policies:\n" + "".join(
+            f"  {p}: {{mode: off}}\n" for p in [
+                "automount-token", "commit-labels", "config-mounted", "distinct-probes",
+                "graceful-shutdown", "image-registry", "image-tag", "plain-secrets",
+                "pod-security", "replicas", "required-annotations", "required-labels"]))
+    reader = os.path.join(cl.state, "kubeconfig-namespace-reader")
+    pl = Plimsoll(binary, work, certs, config, reader)
+    ca = open(os.path.join(certs, "ca.crt")).read()
+    cl.k("label", "namespace", "kube-system", "plimsoll.dev/skip=true", "--overwrite", check=True)
+    cl.apply(webhook_config("plimsoll-e2e", pl.port, ca))
+    ns = "e2e-shop"
+    cl.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace",
+                         "metadata": {"name": ns,
+                                      "annotations": {"plimsoll.dev/mode": "warn"}}}))
+
+    def warn_mode_admits_with_warnings():
+        def attempt():
+            p = cl.apply(deployment("web", ns, liveness=False))
+            return p.returncode == 0 and "Warning: [liveness-probe]" in p.stderr, p.stderr
+        err = until(attempt, 20, "bad Deployment admitted with a Warning")
+        assert "Warning: [liveness-probe] containers[0] (web): no livenessProbe; a hung process is never restarted" in err, err
+        assert "Runbooks: " in err, err
+        assert cl.k("get", "deployment", "web", "-n", ns).returncode == 0
+
+    def enforce_rejects_within_seconds():
+        cl.k("annotate", "namespace", ns, "plimsoll.dev/mode=enforce", "--overwrite", check=True)
+        started = time.time()
+
+        def attempt():
+            p = cl.apply(deployment("web2", ns, liveness=False))
+            return p.returncode != 0, p.stderr
+        err = until(attempt, 10, "bad Deployment rejected after switching to enforce")
+        took = time.time() - started
+        assert took < 3, f"took {took:.1f}s"
+        assert ('admission webhook "validate.plimsoll.dev" denied the request: plimsoll rejected '
+                f"Deployment {ns}/web2: 1 production-readiness violation") in err, err
+        assert ("- [liveness-probe] spec.template.spec.containers[0] (web): no livenessProbe; "
+                "a hung process is never restarted. Runbook: ") in err, err
+        assert cl.k("get", "deployment", "web2", "-n", ns).returncode != 0
+
+    def policy_annotation_turns_one_policy_off():
+        cl.k("annotate", "namespace", ns, "plimsoll.dev/liveness-probe=off", "--overwrite",
+             check=True)
+
+        def attempt():
+            p = cl.apply(deployment("web3", ns, liveness=False))
+            return p.returncode == 0, p.stderr
+        until(attempt, 10, "liveness-probe off admits a Deployment without liveness probe")
+        p = cl.apply(deployment("web4", ns, readiness=False))
+        assert p.returncode != 0 and "[readiness-probe]" in p.stderr, p.stderr
+        cl.k("annotate", "namespace", ns, "plimsoll.dev/liveness-probe-", check=True)
+        until(lambda: ((lambda p: (p.returncode != 0, p.stderr))(
+            cl.apply(deployment("web5", ns, liveness=False)))), 10, "liveness-probe back on")
+
+    def exemption_needs_a_reason():
+        p = cl.apply(deployment("exempt-no-reason", ns, liveness=False,
+                                annotations={"plimsoll.dev/exempt": "liveness-probe"}))
+        assert p.returncode != 0 and "[liveness-probe]" in p.stderr, p.stderr
+        p = cl.apply(deployment("exempt-ok", ns, liveness=False,
+                                annotations={"plimsoll.dev/exempt": "liveness-probe",
+                                             "plimsoll.dev/exempt-reason": "queue worker"}))
+        assert p.returncode == 0, p.stderr
+
+    def grandfathered_updates():
+        p = cl.k("scale", "deployment", "web", "-n", ns, "--replicas=3")
+        assert p.returncode == 0, p.stderr
+        p = cl.k("patch", "deployment", "web", "-n", ns, "--type=merge", "-p",
+                 json.dumps({"spec": {"template": {"metadata": {"annotations": {"rev": "2"}}}}}))
+        assert p.returncode == 0, p.stderr
+        assert "(already there before this update: allowed)" in p.stderr, p.stderr
+        # a new violation on UPDATE is still rejected
+        p = cl.k("patch", "deployment", "web", "-n", ns, "--type=json", "-p", json.dumps(
+            [{"op": "add", "path": "/spec/template/spec/containers/-",
+              "value": {"name": "side", "image": "registry.example.com/side:1"}}]))
+        assert p.returncode != 0 and "containers[1] (side)" in p.stderr, p.stderr
+
+    def controller_pods_are_admitted():
+        p = cl.apply(deployment("good", ns))
+        assert p.returncode == 0, p.stderr
+
+        def attempt():
+            p = cl.k("get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=good", "-o", "name")
+            return len(p.stdout.split()) == 2, p.stdout
+        until(attempt, 30, "the ReplicaSet controller's pods are created")
+        assert "replicaset-controller" in pl.read_log()
+
+    def api_server_restart_is_survived():
+        cl.restart()
+        assert pl.get("/readyz")[0] == 200, "plimsoll must stay ready on its last view"
+        ns2 = "e2e-after-restart"
+        cl.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace",
+                             "metadata": {"name": ns2,
+                                          "annotations": {"plimsoll.dev/mode": "warn"}}}))
+
+        def attempt():
+            p = cl.apply(deployment("web", ns2, liveness=False))
+            return p.returncode == 0 and "Warning: [liveness-probe]" in p.stderr, p.stderr
+        until(attempt, 60, "a namespace created after the restart is seen")
+        _, metrics = pl.get("/metrics")
+        assert "plimsoll_namespace_view_staleness_seconds" in metrics, metrics[-500:]
+
+    ok = True
+    for name, fn in [("warn mode admits a bad Deployment with Warning lines", warn_mode_admits_with_warnings),
+                     ("switching to enforce rejects the next one within seconds", enforce_rejects_within_seconds),
+                     ("plimsoll.dev/liveness-probe: off turns only that policy off", policy_annotation_turns_one_policy_off),
+                     ("an exemption needs a reason", exemption_needs_a_reason),
+                     ("UPDATE of a grandfathered Deployment is admitted; a new violation is not", grandfathered_updates),
+                     ("pods created by the ReplicaSet controller are admitted", controller_pods_are_admitted),
+                     ("an API server restart is survived", api_server_restart_is_survived)]:
+        ok = check(name, fn) and ok
+    cl.k("delete", "validatingwebhookconfiguration", "plimsoll-e2e", "--ignore-not-found")
+    code = pl.stop()
+    check("plimsoll exits 0 after SIGTERM", lambda: (_ for _ in ()).throw(AssertionError(code)) if code != 0 else None)
+    if not ok:
+        print("    plimsoll log tail:\n    " + pl.read_log()[-3000:].replace("\n", "\n    "))
+
+
+def chart_install(cl, binary, work, certs):
+    helm = subprocess.run([os.path.join(ROOT, "scripts", "get-helm.sh")], capture_output=True,
+                          text=True, check=True).stdout.strip().splitlines()[-1]
+    rendered = subprocess.run([helm, "template", "plimsoll", os.path.join(ROOT, "charts", "plimsoll"),
+                               "--namespace", "plimsoll-system", "--kube-version", "1.20.0"],
+                              capture_output=True, text=True, check=True).stdout
+    import yaml  # python3-yaml
+    docs = [d for d in yaml.safe_load_all(rendered) if d]
+    cl.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace",
+                         "metadata": {"name": "plimsoll-system",
+                                      "labels": {"plimsoll.dev/skip": "true"}}}))
+    cl.k("label", "namespace", "kube-system", "plimsoll.dev/skip=true", "--overwrite")
+    config_path = os.path.join(work, "chart-config.yaml")
+    webhooks = []
+    for d in docs:
+        if d["kind"] == "ConfigMap" and "config.yaml" in d.get("data", {}):
+            with open(config_path, "w") as f:
+                f.write(d["data"]["config.yaml"])
+        if d["kind"].endswith("WebhookConfiguration"):
+            webhooks.append(d)
+    assert os.path.exists(config_path), "the chart renders no ConfigMap with config.yaml"
+    assert any(w["kind"] == "ValidatingWebhookConfiguration" for w in webhooks)
+    pl = Plimsoll(binary, work, certs, config_path,
+                  os.path.join(cl.state, "kubeconfig-namespace-reader"))
+    ca = base64.b64encode(open(os.path.join(certs, "ca.crt"), "rb").read()).decode()
+    path_of = {"ValidatingWebhookConfiguration": "/validate",
+               "MutatingWebhookConfiguration": "/mutate"}
+    for w in webhooks:  # only clientConfig changes: the chart's Service has no endpoints here
+        for hook in w["webhooks"]:
+            hook["clientConfig"] = {"url": f"https://localhost:{pl.port}{path_of[w['kind']]}",
+                                    "caBundle": ca}
+    others = [d for d in docs if not d["kind"].endswith("WebhookConfiguration")]
+
+    def chart_objects_apply():
+        p = cl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": others}))
+        assert p.returncode == 0, p.stderr
+        p = cl.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": webhooks}))
+        assert p.returncode == 0, p.stderr
+
+    ns = "e2e-chart"
+
+    def bad_rejected_good_admitted():
+        cl.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+
+        def attempt():
+            p = cl.apply(deployment("bad", ns, liveness=False))
+            return p.returncode != 0 and "denied the request: plimsoll rejected" in p.stderr, p.stderr
+        err = until(attempt, 20, "a bad Deployment rejected through the chart's webhook")
+        assert "[liveness-probe]" in err and "[pod-security]" in err, err
+        p = cl.apply(deployment("good", ns, secure=True))
+        assert p.returncode == 0, p.stderr
+        assert cl.k("get", "deployment", "good", "-n", ns).returncode == 0
+
+    ok = check("the rendered chart's objects apply to the API server", chart_objects_apply)
+    ok = check("through the chart's webhook: bad Deployment rejected, good one admitted",
+               bad_rejected_good_admitted) and ok
+    for w in webhooks:
+        cl.k("delete", w["kind"].lower(), w["metadata"]["name"], "--ignore-not-found")
+    pl.stop()
+    if not ok:
+        print("    plimsoll log tail:\n    " + pl.read_log()[-3000:].replace("\n", "\n    "))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--plimsoll", required=True)
+    ap.add_argument("--kit", required=True)
+    ap.add_argument("--state", required=True)
+    a = ap.parse_args()
+    cl = Cluster(a.kit, a.state)
+    with tempfile.TemporaryDirectory(prefix="plimsoll-e2e-") as work:
+        certs = os.path.join(work, "certs")
+        subprocess.run([a.plimsoll, "certs", "generate", "--service", "plimsoll", "--namespace",
+                        "plimsoll-system", "--out", certs, "--dns", "localhost"], check=True,
+                       capture_output=True)
+        scoping_scenarios(cl, a.plimsoll, work, certs)
+        chart_install(cl, a.plimsoll, work, certs)
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 0 if RESULTS["failed"] == 0 and RESULTS["passed"] > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
