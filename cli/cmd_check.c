@@ -7,7 +7,7 @@
  * it; --namespace-annotation KEY=VALUE applies to every object. An
  * AdmissionReview document is evaluated as its request (operation, namespace,
  * oldObject), which is how the case files test UPDATE behaviour.
- * Objects without a namespace are taken to be in "default", as kubectl would.
+ * Workloads without a namespace are taken to be in "default", as kubectl would.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +22,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/object.h"
 #include "core/pool.h"
 #include "core/yaml.h"
 #include "engine/admission.h"
@@ -184,8 +185,11 @@ static int evaluate_doc(struct check *c, const json_t *entry, struct pl_pool *po
     if (!ns || !*ns) {
         ns = pl_json_string(pl_json_object(req.object, "metadata"), "namespace");
     }
-    if (!ns || !*ns) {
-        ns = "default";
+    if ((!ns || !*ns) && pl_kind_from_name(pl_json_string(req.object, "kind")) != PL_KIND_OTHER) {
+        ns = "default"; /* a workload without a namespace lands in default, as with kubectl */
+    }
+    if (!ns) {
+        ns = "";
     }
     req.namespace_ = ns;
     json_t *annotations = annotations_for(c, ns);

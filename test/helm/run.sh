@@ -180,6 +180,32 @@ if ! grep -q '^ok - ' <<<"${checks}"; then
     not_ok "check_rendered.py ran its checks"
 fi
 
+# ---------------------------------------------------------------- we ship what we preach
+# Every rendered variant passes every plimsoll policy in enforce mode (the
+# chart's own Deployment declares its one exemption, automount-token, with a
+# reason: the namespace watch needs the token).
+plimsoll_bin="${PLIMSOLL_BIN:-${root}/build/cli/plimsoll}"
+if [[ -x "${plimsoll_bin}" ]]; then
+    all_enforce="${work}/all-enforce.yaml"
+    "${plimsoll_bin}" policies --output json | "${python}" -c '
+import json, sys
+print("policies:")
+for p in json.load(sys.stdin):
+    if p.get("kind", "policy") == "policy":
+        print(f"  {p[\"id\"]}: {{mode: enforce}}")' >"${all_enforce}"
+    for f in "${out}"/*.yaml; do
+        name="plimsoll check, every policy enforced: $(basename "${f}")"
+        if log="$("${plimsoll_bin}" check --config "${all_enforce}" "${f}" 2>&1)" &&
+            grep -q ' 0 rejected, 0 with warnings$' <<<"${log}"; then
+            ok "${name}"
+        else
+            not_ok "${name}" "${log}"
+        fi
+    done
+else
+    not_ok "plimsoll check over the rendered chart (no binary at ${plimsoll_bin}; set PLIMSOLL_BIN)"
+fi
+
 # ---------------------------------------------------------------- refused values
 # must_fail NAME PATTERN ARGS...: helm template must fail, saying PATTERN.
 must_fail() {
