@@ -53,7 +53,7 @@ static void usage(FILE *out)
         "  --config FILE                  policy configuration (default: built-in defaults)\n"
         "  --namespace-annotation KEY=VAL namespace annotation applied to every object\n"
         "                                 (repeatable; Namespace objects in the input count too)\n"
-        "  --output text|json             output format (default text)\n"
+        "  --output text|json|sarif|junit output format (default text)\n"
         "  --help                         this text\n");
 }
 
@@ -263,8 +263,9 @@ static int parse_args(struct check *c, int argc, char **argv, const char **ret_o
             return -EINVAL;
         }
     }
-    if (strcmp(*ret_output, "text") != 0 && strcmp(*ret_output, "json") != 0) {
-        fprintf(stderr, "plimsoll check: --output must be text or json\n");
+    if (strcmp(*ret_output, "text") != 0 && strcmp(*ret_output, "json") != 0 &&
+        strcmp(*ret_output, "sarif") != 0 && strcmp(*ret_output, "junit") != 0) {
+        fprintf(stderr, "plimsoll check: --output must be text, json, sarif or junit\n");
         return -EINVAL;
     }
     if (!config) {
@@ -316,6 +317,10 @@ static int run(struct check *c, int argc, char **argv, const char *output)
                   "warned", (json_int_t)c->warned, "results", c->results);
     if (strcmp(output, "json") == 0) {
         pl_output_json(doc, stdout);
+    } else if (strcmp(output, "sarif") == 0) {
+        pl_output_sarif(doc, stdout, c->cfg->runbook_base_url, pl_version);
+    } else if (strcmp(output, "junit") == 0) {
+        pl_output_junit(doc, stdout);
     } else {
         pl_output_text(doc, stdout);
     }

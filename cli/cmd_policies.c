@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plimsoll policies: every policy with its id, default mode, summary and
- * parameters, as text or JSON (--output json).
+ * parameters, then every mutation with its default (on or off), as text or
+ * JSON (--output json; each entry has "kind": "policy" or "mutation").
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,16 +15,39 @@
 #include "core/alloc.h"
 #include "policies/registry.h"
 
+/* The parameter lines under an entry whose id column is width wide. */
+static void print_params_text(const struct pl_param *params, int width)
+{
+    for (const struct pl_param *q = params; q && q->name; q++) {
+        printf("%-*s %-8s   %s (%s, default %s): %s\n", width, "", "", q->name, q->type,
+               q->default_doc, q->summary);
+    }
+}
+
 static void print_text(void)
 {
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
         printf("%-22s %-8s %s\n", p->id, pl_mode_name(p->default_mode), p->summary);
-        for (const struct pl_param *q = p->params; q && q->name; q++) {
-            printf("%-22s %-8s   %s (%s, default %s): %s\n", "", "", q->name, q->type,
-                   q->default_doc, q->summary);
-        }
+        print_params_text(p->params, 22);
     }
+    printf("\nmutations (POST /mutate):\n");
+    for (size_t i = 0; pl_mutations[i]; i++) {
+        const struct pl_mutation *m = pl_mutations[i];
+        printf("%-24s %-8s %s\n", m->id, m->default_enabled ? "on" : "off", m->summary);
+        print_params_text(m->params, 24);
+    }
+}
+
+static json_t *params_json(const struct pl_param *params)
+{
+    json_t *arr = json_array();
+    for (const struct pl_param *q = params; q && q->name; q++) {
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:s}", "name", q->name, "type", q->type,
+                                        "default", q->default_doc, "summary", q->summary));
+    }
+    return arr;
 }
 
 static json_t *policies_json(void)
@@ -31,16 +55,19 @@ static json_t *policies_json(void)
     json_t *arr = json_array();
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
-        json_t *params = json_array();
-        for (const struct pl_param *q = p->params; q && q->name; q++) {
-            json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:s}", "name", q->name, "type",
-                                                    q->type, "default", q->default_doc, "summary",
-                                                    q->summary));
-        }
+        json_t *params = params_json(p->params);
         json_array_append_new(arr,
                               json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "kind", "policy",
                                         "default_mode", pl_mode_name(p->default_mode), "summary",
                                         p->summary, "parameters", params));
+    }
+    for (size_t i = 0; pl_mutations[i]; i++) {
+        const struct pl_mutation *m = pl_mutations[i];
+        json_t *params = params_json(m->params);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", m->id, "kind",
+                                             "mutation", "default_mode",
+                                             m->default_enabled ? "on" : "off", "summary",
+                                             m->summary, "parameters", params));
     }
     return arr;
 }
@@ -62,7 +89,8 @@ int pl_cmd_policies(int argc, char **argv)
             break;
         case 'h':
             printf("Usage: plimsoll policies [--output text|json]\n\n"
-                   "Lists every policy: id, default mode, what it checks, parameters.\n");
+                   "Lists every policy (id, default mode, what it checks, parameters)\n"
+                   "and every mutation (id, default on or off, what it adds, parameters).\n");
             return PL_EXIT_OK;
         default:
             return PL_EXIT_USAGE;

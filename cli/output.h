@@ -21,4 +21,11 @@ void pl_output_text(const json_t *results, FILE *out);
 /** The results document itself, indented. */
 void pl_output_json(const json_t *results, FILE *out);
 
+/** SARIF 2.1.0 with one rule per policy; runbook_base makes each rule's helpUri. */
+void pl_output_sarif(const json_t *results, FILE *out, const char *runbook_base,
+                     const char *version);
+
+/** JUnit XML: one test case per object, a failure per rejected object. */
+void pl_output_junit(const json_t *results, FILE *out);
+
 #endif

@@ -6,6 +6,7 @@
 #   unit       cmocka unit tests (gcc, clang, and under ASan+UBSan)
 #   fuzz       fuzz targets replaying their corpus (ASan+UBSan)
 #   cases      data-driven policy cases through `plimsoll check` (and under ASan)
+#   cli        the command line: exit codes, help, output formats (and under ASan)
 #   integration the real server on loopback over TLS (and under ASan)
 #   valgrind   unit tests and a server run under valgrind
 #   helm       helm lint/template of the chart, and plimsoll check over it
@@ -127,6 +128,10 @@ if want cases; then
   if [ -f test/mutate/run.py ]; then
     [ -n "${built[gcc]:-}" ] && run_counted mutate python3 test/mutate/run.py "$out/gcc"
   fi
+fi
+if want cli; then
+  [ -n "${built[gcc]:-}" ] && run_counted cli python3 test/cli/run.py "$gcc_bin"
+  [ -n "${built[asan]:-}" ] && run_counted cli-asan python3 test/cli/run.py "$asan_bin"
 fi
 if want integration; then
   [ -n "${built[gcc]:-}" ] && run_counted integration python3 test/integration/run.py "$gcc_bin"

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The plimsoll command line: exit codes, help, output formats, input forms.
+
+Usage: run.py PLIMSOLL. Prints ok/not ok lines, ends with "N passed, N failed".
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import traceback
+import xml.dom.minidom
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BAD = os.path.join(ROOT, "examples", "deployment-bad.yaml")
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def run(binary, *args, input=None):
+    return subprocess.run([binary, *args], input=input, capture_output=True, text=True,
+                          timeout=60)
+
+
+GOOD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: ok, namespace: shop, labels: {app.kubernetes.io/name: ok, plimsoll.dev/commit: abc1234}}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0.0
+    livenessProbe: {httpGet: {path: /healthz, port: 8080}}
+    readinessProbe: {httpGet: {path: /ready, port: 8080}}
+    resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+"""
+
+
+@test
+def exit_codes(b):
+    assert run(b, "check", BAD).returncode == 1
+    p = run(b, "check", "-", input=GOOD)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert run(b, "check", "/nonexistent.yaml").returncode == 2
+    assert run(b, "check", "-", input="a: [").returncode == 2
+    assert run(b, "check", "--output", "xml", BAD).returncode == 2
+    assert run(b, "nosuchcommand").returncode == 2
+    assert run(b).returncode == 2
+
+
+@test
+def help_for_every_command(b):
+    for cmd in (["--help"], ["serve", "--help"], ["check", "--help"], ["certs", "--help"],
+                ["certs", "generate", "--help"], ["policies", "--help"], ["version", "--help"]):
+        p = run(b, *cmd)
+        assert p.returncode == 0 and "Usage: plimsoll" in p.stdout, (cmd, p.stdout, p.stderr)
+    p = run(b, "serve", "--help")
+    for flag in ("--config", "--listen", "--tls-cert", "--tls-key", "--client-ca",
+                 "--health-listen", "--kubeconfig", "--log-level", "--threads",
+                 "PLIMSOLL_TLS_CERT"):
+        assert flag in p.stdout, flag
+
+
+@test
+def version(b):
+    p = run(b, "version")
+    assert p.returncode == 0 and p.stdout.startswith("plimsoll ") and "commit" in p.stdout
+
+
+@test
+def policies_list(b):
+    p = run(b, "policies", "--output", "json")
+    data = json.loads(p.stdout)
+    ids = [x["id"] for x in data if x.get("kind", "policy") == "policy"]
+    for want in ("liveness-probe", "readiness-probe", "resources", "pod-security", "image-tag"):
+        assert want in ids, ids
+    assert all(x["default_mode"] in ("enforce", "warn", "off", "on") for x in data)
+    text = run(b, "policies").stdout
+    assert "liveness-probe" in text and "enforce" in text
+
+
+@test
+def text_output_is_what_kubectl_would_show(b):
+    p = run(b, "check", BAD)
+    assert "Deployment shop/web: rejected" in p.stdout, p.stdout
+    assert "plimsoll rejected Deployment shop/web:" in p.stdout
+    assert "- [liveness-probe] spec.template.spec.containers[0] (web): no livenessProbe" in p.stdout
+    assert p.stdout.rstrip().endswith("1 objects: 1 rejected, 0 with warnings") or \
+        "1 rejected" in p.stdout.splitlines()[-1], p.stdout
+
+
+@test
+def json_output(b):
+    d = json.loads(run(b, "check", "--output", "json", BAD).stdout)
+    assert d["summary"]["objects"] == 1 and d["summary"]["rejected"] == 1
+    r = d["results"][0]
+    assert r["kind"] == "Deployment" and r["allowed"] is False and r["file"] == BAD
+    v = [x for x in r["violations"] if x["policy"] == "liveness-probe"][0]
+    assert v["mode"] == "enforce" and v["runbook"].endswith("liveness-probe")
+
+
+@test
+def sarif_output(b):
+    d = json.loads(run(b, "check", "--output", "sarif", BAD).stdout)
+    assert d["version"] == "2.1.0"
+    run0 = d["runs"][0]
+    assert run0["tool"]["driver"]["name"] == "plimsoll"
+    rule_ids = {r["id"] for r in run0["tool"]["driver"]["rules"]}
+    assert {"liveness-probe", "resources"} <= rule_ids
+    res = run0["results"]
+    assert any(x["ruleId"] == "liveness-probe" and x["level"] == "error" for x in res), res
+    assert all(x["ruleId"] in rule_ids for x in res)
+    assert res[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == BAD
+
+
+@test
+def junit_output(b):
+    out = run(b, "check", "--output", "junit", BAD, "-", input=GOOD).stdout
+    doc = xml.dom.minidom.parseString(out)
+    suite = doc.getElementsByTagName("testsuite")[0]
+    assert suite.getAttribute("tests") == "2" and suite.getAttribute("failures") == "1", out
+    cases = doc.getElementsByTagName("testcase")
+    assert len(doc.getElementsByTagName("failure")) == 1
+    assert "liveness-probe" in cases[0].getElementsByTagName("failure")[0].firstChild.data
+
+
+@test
+def multi_document_list_and_namespace_annotations(b):
+    stream = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: relaxed, annotations: {plimsoll.dev/mode: warn}}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Pod, metadata: {name: a, namespace: relaxed}, spec: {containers: [{name: c, image: "x:1"}]}}
+- {apiVersion: v1, kind: Pod, metadata: {name: b, namespace: strict}, spec: {containers: [{name: c, image: "x:1"}]}}
+---
+# an empty document and a comment are skipped
+---
+{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "relaxed"}}
+"""
+    d = json.loads(run(b, "check", "--output", "json", "-", input=stream).stdout)
+    by_name = {r["name"]: r for r in d["results"]}
+    assert set(by_name) == {"relaxed", "a", "b", "cm"}, by_name.keys()
+    assert by_name["a"]["allowed"] is True and by_name["a"]["warnings"], by_name["a"]
+    assert by_name["b"]["allowed"] is False
+    assert by_name["cm"]["evaluated"] is False
+    p = run(b, "check", "--namespace-annotation", "plimsoll.dev/mode=off", "-", input=stream)
+    assert p.returncode == 0, p.stdout
+    assert run(b, "check", "--namespace-annotation", "novalue", BAD).returncode == 2
+
+
+@test
+def check_config_errors_name_key_and_line(b):
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write("policies:\n  resources:\n    mode: enforce\n    require: [requests.cpu, limit.memory]\n")
+    try:
+        p = run(b, "check", "--config", f.name, BAD)
+        assert p.returncode == 2
+        assert "policies.resources.require[1] (line 4)" in p.stderr, p.stderr
+    finally:
+        os.unlink(f.name)
+
+
+@test
+def certs_generate(b):
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "c")
+        p = run(b, "certs", "generate", "--service", "plimsoll", "--namespace", "ops", "--out",
+                out, "--days", "30", "--dns", "localhost", "--dns", "10.0.0.1")
+        assert p.returncode == 0, p.stderr
+        assert stat.S_IMODE(os.stat(os.path.join(out, "tls.key")).st_mode) == 0o600
+        text = subprocess.run(["openssl", "x509", "-in", os.path.join(out, "tls.crt"), "-noout",
+                               "-text"], capture_output=True, text=True).stdout
+        for san in ("DNS:plimsoll.ops.svc", "DNS:plimsoll.ops.svc.cluster.local", "DNS:localhost",
+                    "IP Address:10.0.0.1"):
+            assert san in text, (san, text)
+        assert "prime256v1" in text or "P-256" in text, text
+        v = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(out, "ca.crt"),
+                            os.path.join(out, "tls.crt")], capture_output=True, text=True)
+        assert v.returncode == 0, v.stdout + v.stderr
+        for bad in (["--namespace", "ops", "--out", out],
+                    ["--service", "a.b", "--namespace", "ops", "--out", out],
+                    ["--service", "s", "--namespace", "ops", "--out", out, "--days", "0"],
+                    ["--service", "s", "--namespace", "ops", "--out", out, "--dns", "bad name"]):
+            assert run(b, "certs", "generate", *bad).returncode == 2, bad
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    passed = failed = 0
+    for fn in TESTS:
+        try:
+            fn(binary)
+            print(f"ok - {fn.__name__}")
+            passed += 1
+        except Exception:  # noqa: BLE001 - reported
+            print(f"not ok - {fn.__name__}")
+            print("    " + traceback.format_exc().replace("\n", "\n    "))
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
