@@ -7,22 +7,12 @@
  */
 #include "policies/policy.h"
 
-#include "core/json.h"
+#include "policies/probe.h"
 
 static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    if (!ev->obj->long_running) {
-        return 0;
-    }
-    struct pl_container_iter it;
-    struct pl_container c;
-    pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);
-    while (pl_container_iter_next(&it, &c)) {
-        if (!pl_json_object(c.json, "readinessProbe")) {
-            pl_report_container(out, &c, NULL,
-                                "no readinessProbe; traffic arrives before the app is ready");
-        }
-    }
+    pl_probe_require(ev, spec, out, "readinessProbe",
+                     "no readinessProbe; traffic arrives before the app is ready");
     return 0;
 }
 

@@ -27,7 +27,7 @@ import tempfile
 def policy_ids(plimsoll):
     out = subprocess.run([plimsoll, "policies", "--output", "json"], check=True,
                          capture_output=True, text=True).stdout
-    return [p["id"] for p in json.loads(out)]
+    return [p["id"] for p in json.loads(out) if p.get("kind", "policy") == "policy"]
 
 
 def config_for(policy, ids, params_text):

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared probe rule (see probe.h).
+ */
+#include "policies/probe.h"
+
+#include "core/json.h"
+
+void pl_probe_require(const struct pl_eval *ev, const json_t *spec, struct pl_report *out,
+                      const char *probe, const char *message)
+{
+    if (!ev->obj->long_running) {
+        return;
+    }
+    struct pl_container_iter it;
+    struct pl_container c;
+    pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);
+    while (pl_container_iter_next(&it, &c)) {
+        if (!pl_json_object(c.json, probe)) {
+            pl_report_container(out, &c, NULL, "%s", message);
+        }
+    }
+}
