@@ -1,15 +1,49 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * commit-labels: PLACEHOLDER, not implemented yet (finds nothing). Being written.
+ * commit-labels: the pod (the Pod itself, or a workload's pod template)
+ * carries the label plimsoll.dev/commit with a non-empty value, so that
+ * what runs can be traced to the code it was built from (`kubectl get pods
+ * -l plimsoll.dev/commit=<sha>`, dashboards grouped by commit, a rollback
+ * target in an incident). The label is required: an annotation of the same
+ * name alone does not pass, because annotations cannot be selected on; the
+ * message then says to copy it to a label. A value that is not a string (an
+ * unquoted all-digit sha reads as a YAML number) gets its own message. CI
+ * can stamp the label into the manifest, or the inject-commit mutation adds
+ * it at admission.
  * Runbook: docs/policies/commit-labels.md
  */
 #include "policies/policy.h"
 
+#include "core/json.h"
+
+#define COMMIT_KEY "plimsoll.dev/commit"
+
 static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    (void)ev;
     (void)spec;
-    (void)out;
+    const json_t *meta = ev->obj->pod_meta;
+    const json_t *label = json_object_get(pl_json_object(meta, "labels"), COMMIT_KEY);
+    const char *annotation = pl_json_string(pl_json_object(meta, "annotations"), COMMIT_KEY);
+    if (json_is_string(label) && json_string_length(label) > 0) {
+        return 0;
+    }
+    if (json_is_string(label)) {
+        pl_report_add(out, PL_SCOPE_POD_META, "labels",
+                      "label %s is empty; set it to the commit the image was built from",
+                      COMMIT_KEY);
+    } else if (label && !json_is_null(label)) {
+        /* An unquoted sha such as 1234567 or 12e4567 reads as a number in YAML. */
+        pl_report_add(out, PL_SCOPE_POD_META, "labels",
+                      "label %s is not a string; quote the commit in YAML", COMMIT_KEY);
+    } else if (annotation && *annotation) {
+        pl_report_add(out, PL_SCOPE_POD_META, "labels",
+                      "annotation %s is not a label; copy it to labels (inject-commit does)",
+                      COMMIT_KEY);
+    } else {
+        pl_report_add(out, PL_SCOPE_POD_META, "labels",
+                      "missing label %s; stamp it in CI or enable the inject-commit mutation",
+                      COMMIT_KEY);
+    }
     return 0;
 }
 

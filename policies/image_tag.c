@@ -1,21 +1,123 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * image-tag: PLACEHOLDER, not implemented yet (finds nothing). Being written.
+ * image-tag: every image of every container (regular, init, native sidecar
+ * and ephemeral) names a version: a tag other than "latest", or a digest. An
+ * image with neither tag nor digest means "latest". A floating tag makes a
+ * rollout, a rollback and a rescheduled pod each pull whatever the tag points
+ * at that moment, so two replicas of one ReplicaSet can run different code.
+ * With `require-digest: true` every image must be pinned by digest, since any
+ * tag can be pushed again. A reference that does not parse is a violation
+ * too: what cannot be read cannot be pinned. Empty images are skipped (the
+ * API server rejects them in Pods; a template may leave them to a controller).
  * Runbook: docs/policies/image-tag.md
  */
 #include "policies/policy.h"
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+#include <stdlib.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "policies/image.h"
+#include "policies/params.h"
+
+struct params {
+    bool require_digest;
+};
+
+static const char *const known_keys[] = {"require-digest", NULL};
+
+static void free_params(void *p)
 {
-    (void)ev;
-    (void)spec;
-    (void)out;
+    free(p);
+}
+
+static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
+{
+    bool require_digest = false;
+    int r = pl_params_check_keys(json, known_keys, err);
+    if (r < 0) {
+        return r;
+    }
+    r = pl_params_bool(json, "require-digest", false, &require_digest, err);
+    if (r < 0) {
+        return r;
+    }
+    struct params *params = pl_xcalloc(1, sizeof(*params));
+    params->require_digest = require_digest;
+    *ret_params = params;
     return 0;
 }
+
+/* Whether s is empty or only spaces (a template placeholder, left to a controller). */
+static bool is_blank(const char *s)
+{
+    for (; *s; s++) {
+        if (*s != ' ' && *s != '\t') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Checks one container's image and reports at most one violation for it. */
+static void check_image(const struct pl_container *c, bool require_digest, struct pl_report *out)
+{
+    const char *ref = pl_json_string(c->json, "image");
+    if (!ref || is_blank(ref)) {
+        return;
+    }
+    struct pl_image image;
+    struct pl_error err;
+    pl_error_init(&err);
+    const char *quoted = pl_report_quote(out, ref);
+    if (pl_image_parse(ref, &image, &err) < 0) {
+        pl_report_container(out, c, "image", "image reference \"%s\" is not valid: %s", quoted,
+                            err.message);
+        return;
+    }
+    if (*image.digest) {
+        return;
+    }
+    if (require_digest) {
+        pl_report_container(out, c, "image",
+                            "image \"%s\" is not pinned by digest; use <image>@sha256:<digest>",
+                            quoted);
+    } else if (!*image.tag) {
+        pl_report_container(
+            out, c, "image",
+            "image \"%s\" has no tag, so it means latest; pin a version tag or digest", quoted);
+    } else if (pl_image_is_latest(&image)) {
+        pl_report_container(out, c, "image",
+                            "image \"%s\" uses the latest tag; pin a version tag or digest",
+                            quoted);
+    }
+}
+
+static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+{
+    const struct params *params = ev->params;
+    bool require_digest = params && params->require_digest;
+    struct pl_container_iter it;
+    struct pl_container c;
+    pl_container_iter_init(&it, spec, PL_CTR_ALL);
+    while (pl_container_iter_next(&it, &c)) {
+        check_image(&c, require_digest, out);
+    }
+    return 0;
+}
+
+static const struct pl_param param_table[] = {
+    {"require-digest", "boolean", "false",
+     "every image must be pinned by digest (name@sha256:...), not only by a tag other than latest"},
+    {NULL, NULL, NULL, NULL},
+};
 
 const struct pl_policy pl_policy_image_tag = {
     .id = "image-tag",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "every image has a tag or digest and the tag is not latest",
+    .params = param_table,
+    .parse_params = parse_params,
     .check = check,
+    .free_params = free_params,
 };

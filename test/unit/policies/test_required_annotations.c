@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of policies/required_annotations.c: the empty default, the
+ * annotation-key syntax checked at configuration load, parameter errors and
+ * their paths, and a check that reads the pod (template) annotations only.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "policies/required_annotations.c"
+#include "test/helpers/fixture.h"
+
+static int parse(const char *yaml, void **ret, struct pl_error *err)
+{
+    json_t *json = yaml ? pl_test_yaml(yaml) : NULL;
+    pl_error_init(err);
+    int r = parse_params(json, ret, err);
+    json_decref(json);
+    return r;
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    void *p = NULL;
+    struct pl_error err;
+    assert_int_equal(parse(NULL, &p, &err), 0);
+    assert_int_equal(((const struct pl_required_keys_params *)p)->keys.len, 0);
+    free_params(p);
+
+    p = NULL;
+    assert_int_equal(parse("{annotations: [example.com/owner, owner]}", &p, &err), 0);
+    assert_int_equal(((const struct pl_required_keys_params *)p)->keys.len, 2);
+    free_params(p);
+
+    p = NULL;
+    assert_int_equal(parse("{annotations: ['Example.com/owner']}", &p, &err), -EINVAL);
+    assert_string_equal(err.path, "annotations[0]");
+    assert_non_null(strstr(err.message, "not a valid annotation key"));
+    assert_int_equal(parse("{labels: [owner]}", &p, &err), -EINVAL);
+    assert_string_equal(err.path, "labels");
+    assert_int_equal(parse("{annotations: {owner: x}}", &p, &err), -EINVAL);
+    assert_null(p);
+    assert_true(pl_metadata_key_valid("example.com/owner"));
+    assert_false(pl_metadata_key_valid("example.com/"));
+}
+
+static size_t run_check(const char *object, const char *params_yaml, char *buf, size_t size)
+{
+    void *params = NULL;
+    struct pl_error err;
+    assert_int_equal(parse(params_yaml, &params, &err), 0);
+    json_t *root = pl_test_yaml(object);
+    struct pl_object obj;
+    assert_int_equal(pl_object_init(&obj, root, &err), 0);
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    struct pl_report report;
+    pl_report_init(&report, &pool, &obj);
+    struct pl_eval ev = {.obj = &obj, .params = params, .pool = &pool};
+    assert_int_equal(check(&ev, obj.pod_spec, &report), 0);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < report.len; i++) {
+        int n = snprintf(buf + len, size - len, "%s%s: %s", i ? "|" : "", report.items[i].path,
+                         report.items[i].message);
+        assert_true(n > 0 && (size_t)n < size - len);
+        len += (size_t)n;
+    }
+    size_t count = report.len;
+    pl_pool_finish(&pool);
+    json_decref(root);
+    free_params(params);
+    return count;
+}
+
+static void test_check(void **state)
+{
+    (void)state;
+    char buf[1024];
+    const char *pod = "{kind: Pod, metadata: {labels: {owner: a}, annotations: {runbook: ''}}, "
+                      "spec: {containers: []}}";
+    assert_int_equal(run_check(pod, NULL, buf, sizeof(buf)), 0);
+    assert_int_equal(run_check(pod, "{annotations: [owner, runbook]}", buf, sizeof(buf)), 2);
+    assert_string_equal(buf, "metadata.annotations: missing annotation owner; add it to the "
+                             "pod|metadata.annotations: annotation runbook is empty; give it a "
+                             "value");
+    const char *deploy = "{kind: Deployment, metadata: {annotations: {owner: a}}, spec: "
+                         "{template: {metadata: {annotations: {runbook: r}}, spec: {}}}}";
+    assert_int_equal(run_check(deploy, "{annotations: [owner, runbook]}", buf, sizeof(buf)), 1);
+    assert_string_equal(buf, "spec.template.metadata.annotations: missing annotation owner; add "
+                             "it to the pod template");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
