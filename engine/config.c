@@ -29,9 +29,6 @@ static const char *const default_excluded[] = {"kube-system", "kube-public", "ku
 static const char *const never_exempt_by_default[] = {"pod-security", "image-registry",
                                                       "plain-secrets"};
 
-static const char *const mutation_ids[] = {"inject-commit", "inject-tracing",
-                                           "inject-security-defaults"};
-
 struct loader {
     struct pl_config *cfg;
     const json_t *lines; /* path -> line of the document, may be NULL */
@@ -72,7 +69,11 @@ static struct pl_config *config_alloc(void)
     atomic_init(&cfg->refs, 1);
     cfg->runbook_base_url = pl_xstrdup(PL_DEFAULT_RUNBOOK_BASE);
     cfg->grandfather_updates = true;
-    cfg->mutations = json_object();
+    size_t n_mutations = pl_mutation_count();
+    cfg->mutations = pl_xcalloc(n_mutations ? n_mutations : 1, sizeof(*cfg->mutations));
+    for (size_t i = 0; i < n_mutations; i++) {
+        cfg->mutations[i].enabled = pl_mutations[i]->default_enabled;
+    }
     cfg->policies = pl_xcalloc(n ? n : 1, sizeof(*cfg->policies));
     for (size_t i = 0; i < n; i++) {
         cfg->policies[i].mode = pl_policies[i]->default_mode;
@@ -183,6 +184,61 @@ static int load_policies(struct loader *l, const json_t *v)
     return 0;
 }
 
+/*
+ * One mutation's settings: {enabled: bool, <parameters>}. The parameters
+ * (everything but "enabled") go to the mutation's parse_params, once per load.
+ */
+static int load_mutation(struct loader *l, int index, const json_t *settings)
+{
+    const struct pl_mutation *m = pl_mutations[index];
+    struct pl_mutation_setting *s = &l->cfg->mutations[index];
+    char path[512];
+    snprintf(path, sizeof(path), "mutations.%s", m->id);
+    if (!json_is_object(settings)) {
+        return fail(l, path, "must be a mapping such as {enabled: true}");
+    }
+    const json_t *enabled = json_object_get(settings, "enabled");
+    if (enabled) {
+        snprintf(path, sizeof(path), "mutations.%s.enabled", m->id);
+        if (!json_is_boolean(enabled)) {
+            return fail(l, path, "must be true or false");
+        }
+        s->enabled = json_is_true(enabled);
+    }
+    if (json_object_get(settings, "mode")) {
+        snprintf(path, sizeof(path), "mutations.%s.mode", m->id);
+        return fail(l, path, "a mutation is switched with enabled: true|false, not mode");
+    }
+    json_t *params = json_copy((json_t *)settings); /* shallow: values stay borrowed */
+    if (!params) {
+        pl_oom();
+    }
+    json_object_del(params, "enabled");
+    struct pl_error perr;
+    pl_error_init(&perr);
+    int r = 0;
+    if (!m->parse_params) {
+        if (pl_params_check_keys(params, NULL, &perr) < 0) {
+            snprintf(path, sizeof(path), "mutations.%s.%s", m->id, perr.path);
+            r = fail(l, path, "%s: %s takes only enabled", perr.message, m->id);
+        }
+        goto out;
+    }
+    void *parsed = NULL;
+    if (m->parse_params(params, &parsed, &perr) < 0) {
+        snprintf(path, sizeof(path), "mutations.%s%s%s", m->id, perr.path[0] ? "." : "", perr.path);
+        r = fail(l, path, "%s", perr.message);
+        goto out;
+    }
+    if (m->free_params) {
+        m->free_params(s->params);
+    }
+    s->params = parsed;
+out:
+    json_decref(params);
+    return r;
+}
+
 static int load_mutations(struct loader *l, const json_t *v)
 {
     if (!json_is_object(v)) {
@@ -201,22 +257,14 @@ static int load_mutations(struct loader *l, const json_t *v)
             l->cfg->mutate_templates = json_is_true(settings);
             continue;
         }
-        bool known = false;
-        for (size_t i = 0; i < PL_ARRAY_SIZE(mutation_ids); i++) {
-            known = known || strcmp(id, mutation_ids[i]) == 0;
-        }
-        if (!known) {
+        int index = pl_mutation_index(id);
+        if (index < 0) {
             return fail(l, path, "unknown mutation \"%s\" (see `plimsoll policies`)", id);
         }
-        if (!json_is_object(settings)) {
-            return fail(l, path, "must be a mapping such as {enabled: true}");
+        int r = load_mutation(l, index, settings);
+        if (r < 0) {
+            return r;
         }
-        const json_t *enabled = json_object_get(settings, "enabled");
-        if (enabled && !json_is_boolean(enabled)) {
-            snprintf(path, sizeof(path), "mutations.%s.enabled", id);
-            return fail(l, path, "must be true or false");
-        }
-        json_object_set(l->cfg->mutations, id, (json_t *)settings);
     }
     return 0;
 }
@@ -305,7 +353,7 @@ static int load_top(struct loader *l, const json_t *doc)
     return 0;
 }
 
-/* Runs parse_params(NULL) for every policy the file did not configure. */
+/* Runs parse_params(NULL) for every policy and mutation the file did not configure. */
 static int fill_default_params(struct loader *l)
 {
     for (size_t i = 0; pl_policies[i]; i++) {
@@ -317,6 +365,17 @@ static int fill_default_params(struct loader *l)
         pl_error_init(&perr);
         if (p->parse_params(NULL, &l->cfg->policies[i].params, &perr) < 0) {
             return fail(l, p->id, "built-in defaults rejected: %s", perr.message);
+        }
+    }
+    for (size_t i = 0; pl_mutations[i]; i++) {
+        const struct pl_mutation *m = pl_mutations[i];
+        if (!m->parse_params || l->cfg->mutations[i].params) {
+            continue;
+        }
+        struct pl_error perr;
+        pl_error_init(&perr);
+        if (m->parse_params(NULL, &l->cfg->mutations[i].params, &perr) < 0) {
+            return fail(l, m->id, "built-in defaults rejected: %s", perr.message);
         }
     }
     return 0;
@@ -449,7 +508,12 @@ struct pl_config *pl_config_unref(struct pl_config *cfg)
     free(cfg->policies);
     free(cfg->runbook_base_url);
     free(cfg->source);
-    json_decref(cfg->mutations);
+    for (size_t i = 0; pl_mutations[i]; i++) {
+        if (pl_mutations[i]->free_params) {
+            pl_mutations[i]->free_params(cfg->mutations[i].params);
+        }
+    }
+    free(cfg->mutations);
     free(cfg);
     return NULL;
 }

@@ -2,10 +2,10 @@
 /*
  * The policy configuration (SPEC §8) as an immutable, refcounted snapshot
  * (STYLE rule 15). A load parses and validates the whole file, runs every
- * policy's parse_params once, and only then hands out a snapshot; a reload
- * that fails leaves the caller's current snapshot untouched. Readers take a
- * reference for the duration of one request, so a reload never pulls a
- * configuration out from under an in-flight review.
+ * policy's and mutation's parse_params once, and only then hands out a
+ * snapshot; a reload that fails leaves the caller's current snapshot
+ * untouched. Readers take a reference for the duration of one request, so a
+ * reload never pulls a configuration out from under an in-flight review.
  */
 #ifndef PL_ENGINE_CONFIG_H
 #define PL_ENGINE_CONFIG_H
@@ -29,6 +29,12 @@ struct pl_policy_setting {
     bool exempt_allowed; /* listed in exemptions.allow */
 };
 
+/* One mutation's settings (SPEC §7, §8 `mutations`). */
+struct pl_mutation_setting {
+    bool enabled; /* configured, or the mutation's default */
+    void *params; /* from the mutation's parse_params; owned */
+};
+
 struct pl_config {
     atomic_int refs;
     char *runbook_base_url;
@@ -36,9 +42,9 @@ struct pl_config {
     size_t n_exclude;
     bool grandfather_updates;
     bool mutate_templates;
-    json_t *mutations;                  /* validated mutation settings; owned (issue: mutations) */
-    struct pl_policy_setting *policies; /* indexed like pl_policies[] */
-    char *source;                       /* file path, or "built-in defaults" */
+    struct pl_mutation_setting *mutations; /* indexed like pl_mutations[] */
+    struct pl_policy_setting *policies;    /* indexed like pl_policies[] */
+    char *source;                          /* file path, or "built-in defaults" */
 };
 
 /**

@@ -3,9 +3,19 @@
  * The mutations of SPEC §7 for one object: an RFC 6902 JSON Patch that only
  * adds what is missing, never overwrites what the user set, and is empty
  * when applied to its own output (reinvocation).
+ *
+ * Scope, in order: only CREATE and UPDATE; nothing in an excluded namespace
+ * (pl_config_excludes, as for validation) nor for an object being deleted;
+ * Pods always, workload templates only with mutations.mutate-templates; on a
+ * Pod UPDATE only metadata may change. Each mutation is on or off by the
+ * namespace annotation plimsoll.dev/<mutation-id>: on|off, else by the
+ * configuration. See docs/design/mutations.md.
  */
 #ifndef PL_ENGINE_MUTATE_H
 #define PL_ENGINE_MUTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -18,11 +28,21 @@
 /**
  * Computes the patch for req under cfg (namespace on/off annotations from
  * req->ns_annotations). On success *ret_patch is a new reference to a JSON
- * array of patch operations (empty when nothing is missing). Returns 0, or
- * -EINVAL with err filled when the object is not a JSON object.
- * Thread-safe for distinct pools.
+ * array of patch operations (empty when nothing is missing or nothing
+ * applies; always for DELETE and CONNECT, which need no object). Returns 0;
+ * -EINVAL with err filled when the object of a CREATE or UPDATE is not a JSON
+ * object; -E2BIG with err filled when the patch would pass PL_PATCH_MAX_OPS
+ * operations (nothing is returned then: a partial patch is worse than none).
+ * Temporaries come from pool. Thread-safe for distinct pools.
  */
 PL_MUST_CHECK int pl_mutate(const struct pl_config *cfg, const struct pl_request *req,
                             struct pl_pool *pool, json_t **ret_patch, struct pl_error *err);
+
+/**
+ * Whether mutation pl_mutations[index] is on for a namespace with these
+ * annotations (borrowed, may be NULL): plimsoll.dev/<id> "on" or "off" wins,
+ * any other value is ignored, then the configuration decides.
+ */
+bool pl_mutation_enabled(const struct pl_config *cfg, size_t index, const json_t *ns_annotations);
 
 #endif

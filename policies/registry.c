@@ -61,3 +61,35 @@ int pl_policy_index(const char *id)
     }
     return -1;
 }
+
+/* The mutations (SPEC §7), sorted by id: inject-commit runs before inject-tracing, which
+ * reads the commit it stamped. */
+extern const struct pl_mutation pl_mutation_inject_commit;
+extern const struct pl_mutation pl_mutation_inject_security_defaults;
+extern const struct pl_mutation pl_mutation_inject_tracing;
+
+const struct pl_mutation *const pl_mutations[] = {
+    &pl_mutation_inject_commit,
+    &pl_mutation_inject_security_defaults,
+    &pl_mutation_inject_tracing,
+    NULL,
+};
+
+size_t pl_mutation_count(void)
+{
+    size_t n = 0;
+    while (pl_mutations[n]) {
+        n++;
+    }
+    return n;
+}
+
+int pl_mutation_index(const char *id)
+{
+    for (size_t i = 0; pl_mutations[i]; i++) {
+        if (strcmp(pl_mutations[i]->id, id) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}

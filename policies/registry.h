@@ -2,13 +2,15 @@
 /*
  * The table of every policy (STYLE rule 3): sorted by id, NULL-ended. An
  * explicit table rather than constructor self-registration, because linkers
- * drop unreferenced objects from static libraries.
+ * drop unreferenced objects from static libraries. The mutations of SPEC §7
+ * are listed the same way, in their own table pl_mutations[].
  */
 #ifndef PL_POLICIES_REGISTRY_H
 #define PL_POLICIES_REGISTRY_H
 
 #include <stddef.h>
 
+#include "policies/mutation.h"
 #include "policies/policy.h"
 
 /** Every policy, sorted by id, ended by NULL. */
@@ -19,5 +21,14 @@ size_t pl_policy_count(void);
 
 /** Index of the policy with this id in pl_policies, or -1. */
 int pl_policy_index(const char *id);
+
+/** Every mutation, sorted by id, ended by NULL. Applied in this order. */
+extern const struct pl_mutation *const pl_mutations[];
+
+/** Number of entries in pl_mutations (without the NULL). */
+size_t pl_mutation_count(void);
+
+/** Index of the mutation with this id in pl_mutations, or -1. */
+int pl_mutation_index(const char *id);
 
 #endif

@@ -10,7 +10,9 @@
 #   integration the real server on loopback over TLS (and under ASan)
 #   valgrind   unit tests and a server run under valgrind
 #   helm       helm lint/template of the chart, and plimsoll check over it
-#   e2e        a real kube-apiserver calling plimsoll (skipped with PLIMSOLL_SKIP_E2E=1)
+#   mutate     mutation cases: patches applied with python3-jsonpatch, reinvocation
+#   e2e        the namespace watch and a real kube-apiserver calling plimsoll
+#              (skipped with PLIMSOLL_SKIP_E2E=1)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
 #   scripts/test.sh [SUITE...]     run only the named suites
@@ -125,9 +127,10 @@ fi
 if want cases; then
   [ -n "${built[gcc]:-}" ] && run_counted cases python3 test/cases/run.py "$gcc_bin"
   [ -n "${built[asan]:-}" ] && run_counted cases-asan python3 test/cases/run.py "$asan_bin"
-  if [ -f test/mutate/run.py ]; then
-    [ -n "${built[gcc]:-}" ] && run_counted mutate python3 test/mutate/run.py "$out/gcc"
-  fi
+fi
+if want mutate; then
+  [ -n "${built[gcc]:-}" ] && run_meson mutate "$out/gcc" --suite mutate
+  [ -n "${built[asan]:-}" ] && run_meson mutate-asan "$out/asan" --suite mutate
 fi
 if want cli; then
   [ -n "${built[gcc]:-}" ] && run_counted cli python3 test/cli/run.py "$gcc_bin"
@@ -145,8 +148,11 @@ fi
 if want helm && [ -x test/helm/run.sh ]; then
   run_counted helm env PLIMSOLL_BIN="$gcc_bin" test/helm/run.sh
 fi
-if want e2e && [ "${PLIMSOLL_SKIP_E2E:-0}" != 1 ] && [ -x test/e2e/run.sh ]; then
-  run_counted e2e env PLIMSOLL_BIN="$gcc_bin" test/e2e/run.sh
+if want e2e && [ "${PLIMSOLL_SKIP_E2E:-0}" != 1 ]; then
+  # Both need the real kube-apiserver of ../shared/k8s (built once, ~5 minutes, cached).
+  [ -n "${built[gcc]:-}" ] && run_counted nswatch env PLIMSOLL_K8S_KIT="$root/../shared/k8s" \
+    PLIMSOLL_K8S_DIR=/tmp/plimsoll-ci-nswatch test/nswatch/run.sh "$out/gcc"
+  [ -n "${built[gcc]:-}" ] && run_counted e2e env PLIMSOLL_BIN="$gcc_bin" test/e2e/run.sh
 fi
 
 echo

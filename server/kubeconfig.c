@@ -64,7 +64,8 @@ static int read_file(const char *path, size_t max, char **ret, size_t *ret_len,
     int r = -EIO;
     struct pl_buf b;
     pl_buf_init(&b, max);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO in place of a file must not hang the open (regular files ignore it). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         pl_error_set(err, "", 0, "cannot open %s: %s", path, strerror(errno));
         return -EIO;
@@ -332,8 +333,9 @@ static int parse_cluster(const json_t *cluster, const char *base, const char *ba
     }
     if (tls_server_name) {
         snprintf(path, sizeof(path), "%s.tls-server-name", base);
-        return pl_error_set(err, path, 0, "tls-server-name is not supported: use a server URL "
-                                          "whose host matches the certificate");
+        return pl_error_set(err, path, 0,
+                            "tls-server-name is not supported: use a server URL "
+                            "whose host matches the certificate");
     }
     if (proxy) {
         c->proxy_url = pl_xstrdup(proxy);
@@ -352,8 +354,9 @@ static int parse_cluster(const json_t *cluster, const char *base, const char *ba
     }
     if (c->insecure && (c->ca.path || c->ca.data)) {
         snprintf(path, sizeof(path), "%s.insecure-skip-tls-verify", base);
-        return pl_error_set(err, path, 0, "a certificate authority together with "
-                                          "insecure-skip-tls-verify is not allowed");
+        return pl_error_set(err, path, 0,
+                            "a certificate authority together with "
+                            "insecure-skip-tls-verify is not allowed");
     }
     return 0;
 }
@@ -400,8 +403,9 @@ static int parse_user(const json_t *user, const char *base, const char *base_dir
     bool has_key = c->key.path || c->key.data;
     if (has_cert != has_key) {
         snprintf(path, sizeof(path), "%s.%s", base, has_cert ? "client-key" : "client-certificate");
-        return pl_error_set(err, path, 0, "a client certificate needs its key, and a key its "
-                                          "certificate");
+        return pl_error_set(err, path, 0,
+                            "a client certificate needs its key, and a key its "
+                            "certificate");
     }
     if (token) {
         snprintf(path, sizeof(path), "%s.token", base);
@@ -431,12 +435,13 @@ static int parse_root(const json_t *root, const char *base_dir, struct pl_kube_c
     char user_path[200];
     const char *ctx_name = pl_json_string(root, "current-context");
     if (!ctx_name || !*ctx_name) {
-        return pl_error_set(err, "current-context", 0, "no current-context: set one with "
-                                                       "kubectl config use-context");
+        return pl_error_set(err, "current-context", 0,
+                            "no current-context: set one with "
+                            "kubectl config use-context");
     }
     const json_t *ctx = NULL;
-    if (find_named(root, "contexts", "context", ctx_name, ctx_path, sizeof(ctx_path), &ctx,
-                   err) < 0) {
+    if (find_named(root, "contexts", "context", ctx_name, ctx_path, sizeof(ctx_path), &ctx, err) <
+        0) {
         return -EINVAL;
     }
     const char *cluster_name;
@@ -456,8 +461,8 @@ static int parse_root(const json_t *root, const char *base_dir, struct pl_kube_c
     }
     if (user_name) {
         const json_t *user = NULL;
-        if (find_named(root, "users", "user", user_name, user_path, sizeof(user_path), &user,
-                       err) < 0 ||
+        if (find_named(root, "users", "user", user_name, user_path, sizeof(user_path), &user, err) <
+                0 ||
             parse_user(user, user_path, base_dir, c, err) < 0) {
             return -EINVAL;
         }
@@ -640,8 +645,8 @@ static bool host_ok(const char *host)
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)host[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '-' || ch == ':';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':';
         if (!ok) {
             return false;
         }

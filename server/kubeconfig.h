@@ -26,11 +26,11 @@
 #include "core/compiler.h"
 #include "core/error.h"
 
-#define PL_KUBE_SA_DIR          "/var/run/secrets/kubernetes.io/serviceaccount"
-#define PL_KUBECONFIG_MAX       (8u * 1024u * 1024u)
-#define PL_KUBE_PEM_MAX         (1024u * 1024u)
-#define PL_KUBE_TOKEN_MAX       (64u * 1024u)
-#define PL_KUBE_SERVER_URL_MAX  2048u
+#define PL_KUBE_SA_DIR         "/var/run/secrets/kubernetes.io/serviceaccount"
+#define PL_KUBECONFIG_MAX      (8u * 1024u * 1024u)
+#define PL_KUBE_PEM_MAX        (1024u * 1024u)
+#define PL_KUBE_TOKEN_MAX      (64u * 1024u)
+#define PL_KUBE_SERVER_URL_MAX 2048u
 
 /* PEM material: inline (from a -data field) or read from path. */
 struct pl_kube_pem {

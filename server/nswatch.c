@@ -7,12 +7,15 @@
  *
  * Concurrency: the thread owns a mutable working map (namespace name ->
  * object of its plimsoll.dev/ annotations). After each chunk of events that
- * changed something it publishes a shallow copy of that map as an immutable
- * snapshot, swapped under a mutex held only for the pointer swap. Readers take
- * a reference to the snapshot under the same mutex and look up without it, so
- * an admission thread never waits for the network. Annotation objects are
- * never modified once built (a change replaces the object), so snapshots can
- * share them; jansson's reference counts are atomic.
+ * changed something it publishes a deep copy of that map as an immutable,
+ * refcounted snapshot, swapped under a mutex held only for the pointer swap.
+ * Readers take a reference to the snapshot under the same mutex, then look up
+ * and copy the one namespace's annotations without it, so an admission thread
+ * never waits for the network or for the watcher. No jansson value is ever
+ * shared between threads: jansson's own reference counts are not a safe
+ * cross-thread protocol (a plain read beside the atomic decrement, and no
+ * acquire before the free), so the snapshot's lifetime is governed by a C11
+ * atomic count of its own, and every JSON value handed out is a fresh copy.
  *
  * Failures: a 410 Gone (HTTP or ERROR event) or an undecodable event leads to
  * a relist; anything else to a new watch from the last resourceVersion. Every
@@ -71,11 +74,11 @@
 
 /* How a request or a watch stream ended. */
 enum outcome {
-    OUT_OK,        /* list done, or the watch ended cleanly at its timeout */
-    OUT_STOPPED,   /* pl_nswatch_free() asked the thread to stop */
-    OUT_GONE,      /* 410: the resourceVersion is too old, relist */
-    OUT_BAD_DATA,  /* undecodable or oversized data: relist */
-    OUT_FAILED,    /* connection, HTTP or ERROR-event failure: retry the watch */
+    OUT_OK,       /* list done, or the watch ended cleanly at its timeout */
+    OUT_STOPPED,  /* pl_nswatch_free() asked the thread to stop */
+    OUT_GONE,     /* 410: the resourceVersion is too old, relist */
+    OUT_BAD_DATA, /* undecodable or oversized data: relist */
+    OUT_FAILED,   /* connection, HTTP or ERROR-event failure: retry the watch */
 };
 
 struct pl_nswatch {
@@ -83,11 +86,11 @@ struct pl_nswatch {
 
     /* Shared with readers, under lock. */
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* signalled on stop: cuts the backoff sleep short */
-    json_t *snapshot;    /* immutable: name -> annotations; NULL before the first list */
-    bool healthy;        /* the view is current (listed, or the watch is up) */
-    double last_good;    /* monotonic time the view was last known current, 0 never */
-    double started_at;   /* monotonic time of pl_nswatch_start() */
+    pthread_cond_t wake;       /* signalled on stop: cuts the backoff sleep short */
+    struct snapshot *snapshot; /* the published view; NULL before the first list */
+    bool healthy;              /* the view is current (listed, or the watch is up) */
+    double last_good;          /* monotonic time the view was last known current, 0 never */
+    double started_at;         /* monotonic time of pl_nswatch_start() */
     atomic_bool synced;
     atomic_bool stop;
 
@@ -96,12 +99,12 @@ struct pl_nswatch {
 
     /* Owned by the watcher thread. */
     CURL *curl;
-    json_t *view;           /* working map; published as snapshots */
-    char rv[RV_MAX + 1];    /* resourceVersion to watch from */
-    unsigned attempt;       /* failures since the watch was last stable */
-    double down_since;      /* monotonic time of the first failure of this outage, 0 none */
-    double last_retry_log;  /* monotonic time of the last "still failing" line */
-    bool refresh_failing;   /* the last PEM re-read failed (logged once) */
+    json_t *view;          /* working map; published as snapshots */
+    char rv[RV_MAX + 1];   /* resourceVersion to watch from */
+    unsigned attempt;      /* failures since the watch was last stable */
+    double down_since;     /* monotonic time of the first failure of this outage, 0 none */
+    double last_retry_log; /* monotonic time of the last "still failing" line */
+    bool refresh_failing;  /* the last PEM re-read failed (logged once) */
     char curl_error[CURL_ERROR_SIZE];
 
     /* Tuning; the unit tests shorten these. */
@@ -109,6 +112,15 @@ struct pl_nswatch {
     unsigned backoff_max_ms;
     unsigned watch_timeout_s; /* 0: random in [5, 10) minutes */
     unsigned list_limit;
+};
+
+/*
+ * An immutable copy of the view: built by the watcher, read by any thread,
+ * freed by whoever drops the last reference.
+ */
+struct snapshot {
+    atomic_uint refs;
+    json_t *map; /* name -> annotations; owned, never modified after publication */
 };
 
 /* One HTTP exchange in progress. */
@@ -160,18 +172,44 @@ static void curl_global_release(void)
 
 /* ---- the published view ---- */
 
-/* Publishes a shallow copy of the working map (the thread's view) as the new snapshot. */
+/* Drops a reference; the last one frees the snapshot. Accepts NULL. Any thread. */
+static void snapshot_unref(struct snapshot *snap)
+{
+    if (snap && atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) == 1) {
+        json_decref(snap->map);
+        free(snap);
+    }
+}
+
+/* Takes a reference to the current snapshot (NULL before the first list). Any thread. */
+static struct snapshot *snapshot_get(struct pl_nswatch *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct snapshot *snap = w->snapshot;
+    if (snap) {
+        atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return snap;
+}
+
+/*
+ * Publishes a deep copy of the working map (the thread's view) as the new
+ * snapshot. Deep, so that no JSON value is shared with the watcher.
+ */
 static void publish(struct pl_nswatch *w)
 {
-    json_t *snap = json_copy(w->view);
-    if (!snap) {
+    struct snapshot *snap = pl_xmalloc(sizeof(*snap));
+    atomic_init(&snap->refs, 1);
+    snap->map = json_deep_copy(w->view);
+    if (!snap->map) {
         pl_oom();
     }
     pthread_mutex_lock(&w->lock);
-    json_t *old = w->snapshot;
+    struct snapshot *old = w->snapshot;
     w->snapshot = snap;
     pthread_mutex_unlock(&w->lock);
-    json_decref(old);
+    snapshot_unref(old);
 }
 
 /* Marks the view current (a list succeeded, or a watch is up). */
@@ -228,15 +266,22 @@ static bool valid_name(const char *name)
     return len > 0 && len <= NAME_MAX_LEN;
 }
 
-/* Copies a resourceVersion into w->rv if it is usable. Returns whether it was. */
-static bool take_rv(struct pl_nswatch *w, const json_t *meta)
+/* The object's resourceVersion if it is usable (non-empty, bounded), else NULL. Borrowed. */
+static const char *usable_rv(const json_t *meta)
 {
     const char *rv = pl_json_string(meta, "resourceVersion");
     size_t len = rv ? strlen(rv) : 0;
-    if (len == 0 || len > RV_MAX) {
+    return len > 0 && len <= RV_MAX ? rv : NULL;
+}
+
+/* Copies a resourceVersion into w->rv if it is usable. Returns whether it was. */
+static bool take_rv(struct pl_nswatch *w, const json_t *meta)
+{
+    const char *rv = usable_rv(meta);
+    if (!rv) {
         return false;
     }
-    memcpy(w->rv, rv, len + 1);
+    memcpy(w->rv, rv, strlen(rv) + 1);
     return true;
 }
 
@@ -313,7 +358,7 @@ static void handle_line(struct xfer *x, const char *line, size_t len)
     const json_t *meta = pl_json_object(object, "metadata");
     bool del = strcmp(type, "DELETED") == 0;
     if (del || strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-        int changed = apply_namespace(w->view, object, del);
+        int changed = usable_rv(meta) ? apply_namespace(w->view, object, del) : -1;
         if (changed < 0 || !take_rv(w, meta)) {
             end_stream(x, OUT_BAD_DATA, "%s event without a usable name or resourceVersion", type);
             goto out;
@@ -476,8 +521,9 @@ static void refresh_files(struct pl_nswatch *w)
     pl_error_init(&err);
     if (pl_kube_credentials_refresh(&w->creds, &err) < 0) {
         if (!w->refresh_failing) {
-            pl_log(PL_LOG_WARN, "namespace watch: cannot re-read a credential file; keeping the "
-                                "previous content",
+            pl_log(PL_LOG_WARN,
+                   "namespace watch: cannot re-read a credential file; keeping the "
+                   "previous content",
                    json_pack("{s:s}", "error", err.message));
         }
         w->refresh_failing = true;
@@ -599,8 +645,7 @@ static enum outcome classify(struct pl_nswatch *w, CURLcode rc, const struct xfe
 }
 
 /* Appends "&name=<escaped value>" to b. Returns 0 or -E2BIG. */
-static int append_param(struct pl_nswatch *w, struct pl_buf *b, const char *name,
-                        const char *value)
+static int append_param(struct pl_nswatch *w, struct pl_buf *b, const char *name, const char *value)
 {
     char *esc = curl_easy_escape(w->curl, value, 0);
     if (!esc) {
@@ -666,10 +711,8 @@ static enum outcome list_all(struct pl_nswatch *w, unsigned *ret_pages, char *wh
         struct xfer x;
         xfer_init(&x, w, false);
         pl_buf_reset(&url);
-        char limit[32];
-        snprintf(limit, sizeof(limit), "%u", w->list_limit);
-        if (pl_buf_printf(&url, "%s/api/v1/namespaces?", w->creds.server) < 0 ||
-            append_param(w, &url, "limit", limit) < 0 ||
+        if (pl_buf_printf(&url, "%s/api/v1/namespaces?limit=%u", w->creds.server, w->list_limit) <
+                0 ||
             (cont && append_param(w, &url, "continue", cont) < 0)) {
             xfer_finish(&x);
             snprintf(why, size, "list URL too long");
@@ -800,33 +843,64 @@ static bool is_power_of_two(unsigned n)
     return n != 0 && (n & (n - 1)) == 0;
 }
 
+/* The log rate limit: attempts 1, 2, 4, 8, ..., and at least every RETRY_LOG_INTERVAL_S. */
+static bool log_due(struct pl_nswatch *w, double now)
+{
+    if (w->attempt <= 1 || is_power_of_two(w->attempt) ||
+        now - w->last_retry_log >= RETRY_LOG_INTERVAL_S) {
+        w->last_retry_log = now;
+        return true;
+    }
+    return false;
+}
+
+static json_int_t ms(double seconds)
+{
+    return (json_int_t)(seconds * 1000.0 + 0.5);
+}
+
 /*
  * Records a failure of `what` ("list" or "watch"), logs it when the rate limit
- * allows (the first one, then attempts 2, 4, 8, ..., and at least every five
- * minutes) and sleeps the backoff. sleep=false skips the sleep (first relist
- * after a 410).
+ * allows (the first one of an outage, then attempts 2, 4, 8, ..., and at least
+ * every five minutes) and sleeps the backoff.
  */
-static void failed(struct pl_nswatch *w, const char *what, const char *why, bool sleep)
+static void failed(struct pl_nswatch *w, const char *what, const char *why)
 {
     double now = now_mono();
     set_unhealthy(w);
     w->attempt++;
-    unsigned delay = sleep ? backoff_ms(w, w->attempt) : 0;
+    unsigned delay = backoff_ms(w, w->attempt);
     bool first = w->down_since == 0;
     if (first) {
         w->down_since = now;
     }
-    if (first || is_power_of_two(w->attempt) || now - w->last_retry_log >= RETRY_LOG_INTERVAL_S) {
-        w->last_retry_log = now;
+    if (log_due(w, now) || first) {
         pl_log(PL_LOG_WARN,
                first ? "namespace watch: request to the API server failed; keeping the last view"
                      : "namespace watch: still failing; retrying with backoff",
-               json_pack("{s:s, s:s, s:s, s:i, s:f, s:f}", "request", what, "error", why,
-                         "api_server", w->creds.server, "attempt", (int)w->attempt,
-                         "retry_in_seconds", delay / 1000.0, "down_seconds", now - w->down_since));
+               json_pack("{s:s, s:s, s:s, s:i, s:I, s:I}", "request", what, "error", why,
+                         "api_server", w->creds.server, "attempt", (int)w->attempt, "retry_in_ms",
+                         (json_int_t)delay, "down_ms", ms(now - w->down_since)));
     }
-    if (delay > 0) {
-        sleep_ms(w, delay);
+    sleep_ms(w, delay);
+}
+
+/*
+ * A 410 Gone: the resourceVersion is older than the API server keeps. Not an
+ * outage: relist at once, but wait the backoff when it repeats without a
+ * working watch in between (a relist that keeps getting 410).
+ */
+static void expired(struct pl_nswatch *w, const char *why)
+{
+    set_unhealthy(w);
+    w->attempt++;
+    if (log_due(w, now_mono())) {
+        pl_log(PL_LOG_INFO, "namespace watch: resourceVersion expired; relisting",
+               json_pack("{s:s, s:s, s:i}", "error", why, "resource_version", w->rv, "attempt",
+                         (int)w->attempt));
+    }
+    if (w->attempt > 1) {
+        sleep_ms(w, backoff_ms(w, w->attempt - 1));
     }
 }
 
@@ -837,8 +911,8 @@ static void recovered(struct pl_nswatch *w)
         return;
     }
     pl_log(PL_LOG_INFO, "namespace watch: API server reachable again",
-           json_pack("{s:s, s:i, s:f}", "api_server", w->creds.server, "attempts", (int)w->attempt,
-                     "down_seconds", now_mono() - w->down_since));
+           json_pack("{s:s, s:i, s:I}", "api_server", w->creds.server, "attempts", (int)w->attempt,
+                     "down_ms", ms(now_mono() - w->down_since)));
     w->down_since = 0;
 }
 
@@ -854,7 +928,7 @@ static bool relist(struct pl_nswatch *w, const char *reason)
         return false;
     }
     if (o != OUT_OK) {
-        failed(w, "list", why, true);
+        failed(w, "list", why);
         return false;
     }
     publish(w);
@@ -864,8 +938,8 @@ static bool relist(struct pl_nswatch *w, const char *reason)
     recovered(w);
     pl_log(PL_LOG_INFO, first ? "namespace view synced" : "namespace view relisted",
            json_pack("{s:s, s:i, s:s, s:i, s:s}", "reason", reason, "namespaces",
-                     (int)json_object_size(w->view), "resource_version", w->rv, "pages",
-                     (int)pages, "api_server", w->creds.server));
+                     (int)json_object_size(w->view), "resource_version", w->rv, "pages", (int)pages,
+                     "api_server", w->creds.server));
     return true;
 }
 
@@ -900,16 +974,15 @@ static void *run(void *arg)
         case OUT_GONE:
             need_list = true;
             list_reason = "resourceVersion expired (410 Gone)";
-            /* Relist at once the first time; a 410 right after a relist waits. */
-            failed(w, "watch", why, w->attempt > 0);
+            expired(w, why);
             break;
         case OUT_BAD_DATA:
             need_list = true;
             list_reason = "undecodable watch data";
-            failed(w, "watch", why, true);
+            failed(w, "watch", why);
             break;
         default:
-            failed(w, "watch", why, true);
+            failed(w, "watch", why);
             break;
         }
     }
@@ -985,11 +1058,16 @@ json_t *pl_nswatch_annotations(struct pl_nswatch *w, const char *ns)
     if (!w || !ns) {
         return NULL;
     }
-    pthread_mutex_lock(&w->lock);
-    json_t *snap = json_incref(w->snapshot);
-    pthread_mutex_unlock(&w->lock);
-    json_t *ann = json_incref(json_object_get(snap, ns));
-    json_decref(snap);
+    struct snapshot *snap = snapshot_get(w);
+    if (!snap) {
+        return NULL;
+    }
+    const json_t *found = json_object_get(snap->map, ns);
+    json_t *ann = found ? json_deep_copy(found) : NULL;
+    if (found && !ann) {
+        pl_oom();
+    }
+    snapshot_unref(snap);
     return ann;
 }
 
@@ -1027,7 +1105,7 @@ void pl_nswatch_free(struct pl_nswatch *w)
     }
     curl_easy_cleanup(w->curl);
     curl_global_release();
-    json_decref(w->snapshot);
+    snapshot_unref(w->snapshot);
     json_decref(w->view);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);

@@ -6,6 +6,7 @@
  */
 #include "server/webhook.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -178,6 +179,14 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         r = adm.request.object ? pl_object_init(&decision.obj, adm.request.object, &err) : 0;
         if (r == 0 && adm.request.object) {
             r = pl_mutate(cfg, &adm.request, pool, &patch, &err);
+        }
+        if (r == -E2BIG) {
+            /* A mutating webhook must not block a workload for being large:
+             * admit it unchanged and say why. */
+            r = 0;
+            decision.warnings = json_pack("[s]", "plimsoll: mutations skipped: the patch would "
+                                                 "exceed the operation limit for one object");
+            pl_pool_on_clear(pool, decref_cleanup, decision.warnings);
         }
     }
     pl_config_unref(cfg);

@@ -756,6 +756,25 @@ def mutate_answers_a_review(s):
 
 
 @test()
+def mutate_patch_and_oversized_patch(s2):
+    cfg = ONLY_CORE + "mutations:\n  inject-security-defaults: {enabled: true}\n"
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        one = srv.review(review(pod(containers=[good_container()]), uid="p1"), path="/mutate")
+        resp = one["response"]
+        assert resp["allowed"] and resp["patchType"] == "JSONPatch", resp
+        ops = json.loads(base64.b64decode(resp["patch"]))
+        assert any(op["path"].endswith("/allowPrivilegeEscalation") for op in ops), ops
+        # thousands of containers: over the operation limit, admitted unchanged with a warning
+        many = [{"name": f"c{i}", "image": "x:1"} for i in range(1500)]
+        resp = srv.review(review(pod(containers=many), uid="p2"), path="/mutate")["response"]
+        assert resp["allowed"] is True and "patch" not in resp, list(resp)
+        assert any("mutations skipped" in w for w in resp["warnings"]), resp["warnings"]
+    finally:
+        assert srv.stop() == 0
+
+
+@test()
 def concurrent_clients(s):
     errors = []
 
