@@ -231,6 +231,7 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
     out->allowed = true;
     json_t *notes = json_array();
     pl_pool_on_clear(pool, decref_cleanup, notes);
+    out->notes = notes;
 
     const char *ns = out->obj.namespace_;
     bool applies = (req->operation == PL_OP_CREATE || req->operation == PL_OP_UPDATE) &&

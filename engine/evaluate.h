@@ -44,6 +44,8 @@ struct pl_decision {
     struct pl_report report; /* every violation, with its effective mode */
     const char *message;     /* rejection text (pool memory), NULL when allowed */
     json_t *warnings;        /* array of strings; freed with the pool */
+    json_t *notes;           /* the scoping problems among the warnings (bad namespace
+                                annotations, refused exemptions): array; freed with the pool */
 };
 
 /**

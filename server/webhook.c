@@ -106,6 +106,10 @@ static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
     if (patch_ops) {
         json_object_set_new(fields, "patch_ops", json_integer((json_int_t)patch_ops));
     }
+    if (json_array_size(d->notes) > 0) {
+        /* Misconfigured namespace annotations or exemptions: the owner needs to hear. */
+        json_object_set(fields, "notes", d->notes);
+    }
     char trace_id[33];
     if (pl_webhook_trace_id(traceparent, trace_id)) {
         json_object_set_new(fields, "trace_id", json_string(trace_id));

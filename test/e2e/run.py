@@ -129,8 +129,8 @@ webhooks:
 
 
 def deployment(name, ns, liveness=True, readiness=True, annotations=None, secure=False,
-               replicas=2):
-    c = {"name": "web", "image": "registry.example.com/shop/web:1.4.2",
+               replicas=2, image="registry.example.com/shop/web:1.4.2", labels=None):
+    c = {"name": "web", "image": image,
          "resources": {"requests": {"cpu": "50m", "memory": "32Mi"},
                        "limits": {"memory": "64Mi"}}}
     if liveness:
@@ -143,7 +143,8 @@ def deployment(name, ns, liveness=True, readiness=True, annotations=None, secure
                                 "capabilities": {"drop": ["ALL"]},
                                 "seccompProfile": {"type": "RuntimeDefault"}}
         pod_spec["automountServiceAccountToken"] = False
-    meta = {"labels": {"app.kubernetes.io/name": name, "plimsoll.dev/commit": "3f2a9c1"}}
+    meta = {"labels": labels if labels is not None else
+            {"app.kubernetes.io/name": name, "plimsoll.dev/commit": "3f2a9c1"}}
     if annotations:
         meta["annotations"] = annotations
     return json.dumps({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -268,6 +269,39 @@ def scoping_scenarios(cl, binary, work, certs):
         until(attempt, 30, "the ReplicaSet controller's pods are created")
         assert "replicaset-controller" in pl.read_log()
 
+    def mutation_stamps_commit_on_created_pods():
+        mutating = webhook_config("plimsoll-e2e-mutate", pl.port, ca).replace(
+            "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration").replace(
+            "validate.plimsoll.dev", "mutate.plimsoll.dev").replace("/validate", "/mutate")
+        mutating = mutating.replace("  matchPolicy: Equivalent\n",
+                                    "  matchPolicy: Equivalent\n  reinvocationPolicy: IfNeeded\n")
+        assert cl.apply(mutating).returncode == 0
+        tag = "main-3f2a9c1e5b7d-1700000000"
+        labels = {"app.kubernetes.io/name": "stamped"}
+
+        def attempt():
+            cl.k("delete", "deployment", "stamped", "-n", ns, "--ignore-not-found", "--wait=false")
+            p = cl.apply(deployment("stamped", ns, image=f"registry.example.com/shop/web:{tag}",
+                                    labels=labels, replicas=1))
+            if p.returncode != 0:
+                return False, p.stderr
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                got = cl.k("get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=stamped",
+                           "-o", "json")
+                items = json.loads(got.stdout or "{}").get("items", [])
+                if items:
+                    return True, items[0]
+                time.sleep(0.3)
+            return False, "no pod"
+        pod = until(attempt, 40, "the controller's Pod is created through /mutate")
+        meta = pod["metadata"]
+        assert meta["labels"].get("plimsoll.dev/commit") == "3f2a9c1e5b7d", meta
+        assert meta["labels"].get("plimsoll.dev/branch") == "main", meta
+        assert meta["annotations"].get("plimsoll.dev/commit") == "3f2a9c1e5b7d", meta
+        assert '"decision":"mutated"' in pl.read_log()
+        cl.k("delete", "mutatingwebhookconfiguration", "plimsoll-e2e-mutate")
+
     def api_server_restart_is_survived():
         cl.restart()
         assert pl.get("/readyz")[0] == 200, "plimsoll must stay ready on its last view"
@@ -290,6 +324,7 @@ def scoping_scenarios(cl, binary, work, certs):
                      ("an exemption needs a reason", exemption_needs_a_reason),
                      ("UPDATE of a grandfathered Deployment is admitted; a new violation is not", grandfathered_updates),
                      ("pods created by the ReplicaSet controller are admitted", controller_pods_are_admitted),
+                     ("/mutate stamps commit and branch on the Pods a controller creates", mutation_stamps_commit_on_created_pods),
                      ("an API server restart is survived", api_server_restart_is_survived)]:
         ok = check(name, fn) and ok
     cl.k("delete", "validatingwebhookconfiguration", "plimsoll-e2e", "--ignore-not-found")

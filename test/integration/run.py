@@ -511,6 +511,14 @@ def decision_lines_are_logged(s):
     assert l["decision"] == "rejected" and l["kind"] == "Deployment" and l["user"] == "alice"
     assert "liveness-probe" in l["violations"], l
     assert l["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736", l
+    # a bad exemption is reported on the object and in the log line
+    bad = deployment([{"name": "web", "image": "x"}])
+    bad["spec"]["template"]["metadata"]["annotations"] = {"plimsoll.dev/exempt": "liveness-probe"}
+    r = s.review(review(bad, uid="log-notes"))["response"]
+    assert any("exempt-reason" in w for w in r.get("warnings", [])), r
+    time.sleep(0.2)
+    l = [x for x in s.log_lines() if x.get("uid") == "log-notes"][0]
+    assert any("exempt-reason" in n for n in l.get("notes", [])), l
 
 
 @test()
