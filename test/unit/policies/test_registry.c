@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The policy registry (STYLE rule 3): ids unique, kebab-case, sorted; every
- * policy documented in docs/policies/<id>.md and covered by at least one
- * passing and one failing case in test/cases/<id>/; every table entry
- * complete; defaults accepted by the policy's own parse_params.
+ * The registry (STYLE rule 3): policy and mutation ids unique, kebab-case,
+ * sorted; every policy documented in docs/policies/<id>.md and covered by at
+ * least one passing and one failing case in test/cases/<id>/; every mutation
+ * documented and covered by cases in test/cases-mutate/<id>/; every table
+ * entry complete; defaults accepted by the entry's own parse_params.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -20,6 +21,19 @@
 #include "policies/registry.h"
 #include "test/helpers/fixture.h"
 
+/* A stable id: lower-case words joined by single dashes. */
+static void assert_kebab(const char *id)
+{
+    assert_non_null(id);
+    assert_true(strlen(id) > 0 && strlen(id) <= 40);
+    assert_true(id[0] >= 'a' && id[0] <= 'z');
+    assert_true(id[strlen(id) - 1] != '-');
+    for (const char *p = id; *p; p++) {
+        assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
+        assert_false(p[0] == '-' && p[1] == '-');
+    }
+}
+
 static void test_ids_unique_sorted_kebab(void **state)
 {
     (void)state;
@@ -27,14 +41,7 @@ static void test_ids_unique_sorted_kebab(void **state)
     assert_true(n >= 15);
     for (size_t i = 0; i < n; i++) {
         const char *id = pl_policies[i]->id;
-        assert_non_null(id);
-        assert_true(strlen(id) > 0 && strlen(id) <= 40);
-        assert_true(id[0] >= 'a' && id[0] <= 'z');
-        assert_true(id[strlen(id) - 1] != '-');
-        for (const char *p = id; *p; p++) {
-            assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
-            assert_false(p[0] == '-' && p[1] == '-');
-        }
+        assert_kebab(id);
         if (i > 0) {
             assert_true(strcmp(pl_policies[i - 1]->id, id) < 0); /* sorted, hence unique */
         }
@@ -136,6 +143,60 @@ static void test_every_policy_has_passing_and_failing_cases(void **state)
     }
 }
 
+static bool dir_has_cases(const char *relative)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", PL_SOURCE_ROOT, relative);
+    DIR *d = opendir(path);
+    if (!d) {
+        return false;
+    }
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        found = strstr(e->d_name, ".yaml") != NULL;
+    }
+    closedir(d);
+    return found;
+}
+
+static void test_mutations(void **state)
+{
+    (void)state;
+    size_t n = pl_mutation_count();
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        const struct pl_mutation *m = pl_mutations[i];
+        assert_kebab(m->id);
+        assert_non_null(m->mutate);
+        assert_true(m->summary && strlen(m->summary) > 10);
+        if (i > 0) {
+            assert_true(strcmp(pl_mutations[i - 1]->id, m->id) < 0);
+        }
+        assert_int_equal(pl_mutation_index(m->id), (int)i);
+        assert_int_equal(pl_policy_index(m->id), -1); /* one namespace of ids */
+        char path[256];
+        snprintf(path, sizeof(path), "docs/policies/%s.md", m->id);
+        if (!file_exists(path)) {
+            fail_msg("%s has no runbook %s", m->id, path);
+        }
+        snprintf(path, sizeof(path), "test/cases-mutate/%s", m->id);
+        if (!dir_has_cases(path)) {
+            fail_msg("%s has no cases in %s", m->id, path);
+        }
+        if (m->parse_params) {
+            void *params = NULL;
+            struct pl_error err;
+            pl_error_init(&err);
+            assert_int_equal(m->parse_params(NULL, &params, &err), 0);
+            if (m->free_params) {
+                m->free_params(params);
+            }
+        }
+    }
+    assert_null(pl_mutations[n]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_descriptors_complete),
         cmocka_unit_test(test_every_policy_has_a_runbook),
         cmocka_unit_test(test_every_policy_has_passing_and_failing_cases),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
