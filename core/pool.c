@@ -2,8 +2,9 @@
 /*
  * Per-request arena (see pool.h). Chunks grow geometrically up to a cap; an
  * allocation larger than a chunk gets a chunk of its own. Clearing keeps the
- * oldest chunk (the smallest) so that a steady stream of requests does not
- * allocate at all once warmed up.
+ * oldest chunk when it has the base size, so that a steady stream of small
+ * requests does not allocate at all once warmed up, while one huge request
+ * does not pin its memory for ever.
  */
 #include "core/pool.h"
 
@@ -59,8 +60,8 @@ void pl_pool_clear(struct pl_pool *pool)
     struct pl_pool_chunk *keep = NULL;
     while (c) {
         struct pl_pool_chunk *next = c->next;
-        if (!next) {
-            keep = c; /* the oldest, smallest chunk */
+        if (!next && c->size <= CHUNK_MIN) {
+            keep = c; /* the oldest chunk, unless one big first allocation made it large */
         } else {
             free(c);
         }

@@ -53,11 +53,20 @@ static const char *scope_prefix(const struct pl_report *r, enum pl_scope scope)
     }
 }
 
+/* Counts a violation past the cap, under the mode it would have had. */
+static void drop(struct pl_report *r)
+{
+    r->dropped++;
+    if ((unsigned)r->mode < PL_ARRAY_SIZE(r->dropped_by_mode)) {
+        r->dropped_by_mode[r->mode]++;
+    }
+}
+
 static void add_violation(struct pl_report *r, enum pl_scope scope, const char *path,
                           const char *message)
 {
     if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
-        r->dropped++;
+        drop(r);
         return;
     }
     if (r->len == r->cap) {
@@ -94,7 +103,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
 void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...)
 {
     if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
-        r->dropped++;
+        drop(r);
         return;
     }
     va_list ap;
@@ -108,7 +117,7 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
                          const char *fmt, ...)
 {
     if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
-        r->dropped++;
+        drop(r);
         return;
     }
     const char *path;
@@ -158,8 +167,8 @@ size_t pl_report_count(const struct pl_report *r, enum pl_mode mode)
     for (size_t i = 0; i < r->len; i++) {
         n += r->items[i].mode == mode;
     }
-    if (mode == PL_MODE_ENFORCE) {
-        n += r->dropped; /* unknown mode: counted where it blocks, to be safe */
+    if ((unsigned)mode < PL_ARRAY_SIZE(r->dropped_by_mode)) {
+        n += r->dropped_by_mode[mode];
     }
     return n;
 }
@@ -173,10 +182,12 @@ const char *pl_report_render_rejection(const struct pl_report *r, const char *ru
     struct pl_buf b;
     pl_buf_init(&b, PL_MESSAGE_MAX);
     const struct pl_object *o = r->obj;
-    int rc = pl_buf_printf(&b, "plimsoll rejected %s %s%s%s: %zu production-readiness violation%s",
-                           o && *o->kind_name ? o->kind_name : "object",
-                           o && *o->namespace_ ? o->namespace_ : "", o && *o->namespace_ ? "/" : "",
-                           o ? o->name : "", total, total == 1 ? "" : "s");
+    bool named = o && (*o->namespace_ || *o->name);
+    int rc = pl_buf_printf(&b, "plimsoll rejected %s%s%s%s%s: %zu production-readiness violation%s",
+                           o && *o->kind_name ? o->kind_name : "the object", named ? " " : "",
+                           o && *o->namespace_ ? o->namespace_ : "",
+                           o && *o->namespace_ && *o->name ? "/" : "", o ? o->name : "", total,
+                           total == 1 ? "" : "s");
     (void)rc; /* the header is far below the ceiling */
     size_t shown = 0;
     /* Room kept for the closing "... and N more" line. */
@@ -254,6 +265,8 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
     }
     char runbooks[PL_WARNING_MAX + 1] = "";
     size_t runbooks_len = 0;
+    const char *linked[64]; /* policies already in the runbook line */
+    size_t n_linked = 0;
     for (i = 0; i < r->len; i++) {
         const struct pl_violation *v = &r->items[i];
         if (v->mode != PL_MODE_WARN) {
@@ -272,13 +285,18 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
         (void)append_warning(arr, &total, line);
         shown++;
         /* One runbook link per distinct policy, gathered into a last line. */
+        bool seen = false;
+        for (size_t k = 0; k < n_linked && !seen; k++) {
+            seen = strcmp(linked[k], v->policy) == 0;
+        }
         char link[160];
         int m = snprintf(link, sizeof(link), "%s%s%s", runbooks_len ? " " : "", runbook_base,
                          v->policy);
-        if (m > 0 && !strstr(runbooks, link + (runbooks_len ? 1 : 0)) &&
+        if (!seen && n_linked < PL_ARRAY_SIZE(linked) && m > 0 &&
             runbooks_len + (size_t)m < sizeof(runbooks)) {
             memcpy(runbooks + runbooks_len, link, (size_t)m + 1);
             runbooks_len += (size_t)m;
+            linked[n_linked++] = v->policy;
         }
     }
     if (shown < wanted) {

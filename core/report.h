@@ -62,7 +62,8 @@ struct pl_report {
     enum pl_mode mode;           /* likewise */
     struct pl_violation *items;  /* pool memory */
     size_t len, cap;
-    size_t dropped; /* violations past PL_REPORT_MAX_VIOLATIONS */
+    size_t dropped;            /* violations past PL_REPORT_MAX_VIOLATIONS, all modes */
+    size_t dropped_by_mode[3]; /* the same, by effective mode (indexed by enum pl_mode) */
 };
 
 /** Makes an empty report whose strings come from pool. obj is borrowed. */

@@ -22,6 +22,7 @@ struct anchor {
     char *name;
     json_t *value; /* owned reference */
     size_t nodes;  /* expanded size of the subtree */
+    int height;    /* levels below the anchored node, so an alias cannot dodge the depth limit */
 };
 
 struct loader {
@@ -33,8 +34,14 @@ struct loader {
     struct pl_error *err;
 };
 
+/* What parsing a node yields besides the value. */
+struct node_size {
+    size_t nodes; /* values in the subtree, aliases expanded */
+    int height;   /* levels below the node (0 for a scalar) */
+};
+
 static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth, json_t **ret,
-                      size_t *ret_nodes);
+                      struct node_size *ret_size);
 
 static int next_event(struct loader *l, yaml_event_t *ev, const char *path)
 {
@@ -127,24 +134,39 @@ static json_t *scalar_value(const yaml_event_t *ev)
     return plain_scalar(s);
 }
 
-static void record_line(struct loader *l, const char *path, const yaml_event_t *ev)
+/* Remembers the line of path; the first line recorded for a path wins (a
+ * mapping key records its own line before its value is parsed). */
+static void record_line(struct loader *l, const char *path, int line)
 {
     if (l->lines && !json_object_get(l->lines, path)) {
-        json_object_set_new(l->lines, path, json_integer((json_int_t)ev->start_mark.line + 1));
+        json_object_set_new(l->lines, path, json_integer((json_int_t)line));
     }
 }
 
-static int remember_anchor(struct loader *l, const char *name, json_t *value, size_t nodes)
+static void remember_anchor(struct loader *l, const char *name, json_t *value,
+                            const struct node_size *size)
 {
     if (!name) {
-        return 0;
+        return;
     }
     l->anchors = pl_xrealloc(l->anchors, (l->n_anchors + 1) * sizeof(*l->anchors));
     struct anchor *a = &l->anchors[l->n_anchors++];
     a->name = pl_xstrdup(name);
     a->value = json_incref(value);
-    a->nodes = nodes;
-    return 0;
+    a->nodes = size->nodes;
+    a->height = size->height;
+}
+
+/* Anchors belong to one document (YAML 1.2 §3.2.2.2). */
+static void forget_anchors(struct loader *l)
+{
+    for (size_t i = 0; i < l->n_anchors; i++) {
+        free(l->anchors[i].name);
+        json_decref(l->anchors[i].value);
+    }
+    free(l->anchors);
+    l->anchors = NULL;
+    l->n_anchors = 0;
 }
 
 static int count_nodes(struct loader *l, size_t n, const char *path, const yaml_event_t *ev)
@@ -158,18 +180,25 @@ static int count_nodes(struct loader *l, size_t n, const char *path, const yaml_
     return 0;
 }
 
-static int parse_alias(struct loader *l, const yaml_event_t *ev, const char *path, json_t **ret,
-                       size_t *ret_nodes)
+static int parse_alias(struct loader *l, const yaml_event_t *ev, const char *path, int depth,
+                       json_t **ret, struct node_size *ret_size)
 {
     const char *name = (const char *)ev->data.alias.anchor;
     for (size_t i = l->n_anchors; i-- > 0;) {
-        if (strcmp(l->anchors[i].name, name) == 0) {
-            int r = count_nodes(l, l->anchors[i].nodes, path, ev);
+        const struct anchor *a = &l->anchors[i];
+        if (strcmp(a->name, name) == 0) {
+            if (depth + a->height > PL_YAML_MAX_DEPTH) {
+                return pl_error_set(l->err, path, (int)ev->start_mark.line + 1,
+                                    "document nested deeper than %d levels (through alias *%s)",
+                                    PL_YAML_MAX_DEPTH, name);
+            }
+            int r = count_nodes(l, a->nodes, path, ev);
             if (r < 0) {
                 return r;
             }
-            *ret = json_incref(l->anchors[i].value);
-            *ret_nodes = l->anchors[i].nodes;
+            *ret = json_incref(a->value);
+            ret_size->nodes = a->nodes;
+            ret_size->height = a->height;
             return 0;
         }
     }
@@ -177,10 +206,10 @@ static int parse_alias(struct loader *l, const yaml_event_t *ev, const char *pat
 }
 
 static int parse_sequence(struct loader *l, const char *path, int depth, json_t **ret,
-                          size_t *ret_nodes)
+                          struct node_size *ret_size)
 {
     json_t *arr = json_array();
-    size_t nodes = 1;
+    struct node_size size = {1, 1};
     int r = 0;
     for (size_t i = 0;; i++) {
         yaml_event_t ev;
@@ -195,16 +224,19 @@ static int parse_sequence(struct loader *l, const char *path, int depth, json_t 
         char child_path[512];
         snprintf(child_path, sizeof(child_path), "%s[%zu]", path, i);
         json_t *child = NULL;
-        size_t child_nodes = 0;
-        r = parse_node(l, &ev, child_path, depth + 1, &child, &child_nodes);
+        struct node_size child_size = {0, 0};
+        r = parse_node(l, &ev, child_path, depth + 1, &child, &child_size);
         if (r < 0) {
             goto fail;
         }
         json_array_append_new(arr, child);
-        nodes += child_nodes;
+        size.nodes += child_size.nodes;
+        if (child_size.height + 1 > size.height) {
+            size.height = child_size.height + 1;
+        }
     }
     *ret = arr;
-    *ret_nodes = nodes;
+    *ret_size = size;
     return 0;
 fail:
     json_decref(arr);
@@ -212,10 +244,10 @@ fail:
 }
 
 static int parse_mapping(struct loader *l, const char *path, int depth, json_t **ret,
-                         size_t *ret_nodes)
+                         struct node_size *ret_size)
 {
     json_t *obj = json_object();
-    size_t nodes = 1;
+    struct node_size size = {1, 1};
     int r = 0;
     for (;;) {
         yaml_event_t key_ev;
@@ -244,6 +276,7 @@ static int parse_mapping(struct loader *l, const char *path, int depth, json_t *
             free(key);
             goto fail;
         }
+        record_line(l, child_path, key_line); /* the key's line, not its block value's */
         yaml_event_t val_ev;
         r = next_event(l, &val_ev, child_path);
         if (r < 0) {
@@ -251,18 +284,21 @@ static int parse_mapping(struct loader *l, const char *path, int depth, json_t *
             goto fail;
         }
         json_t *child = NULL;
-        size_t child_nodes = 0;
-        r = parse_node(l, &val_ev, child_path, depth + 1, &child, &child_nodes);
+        struct node_size child_size = {0, 0};
+        r = parse_node(l, &val_ev, child_path, depth + 1, &child, &child_size);
         if (r < 0) {
             free(key);
             goto fail;
         }
         json_object_set_new(obj, key, child);
         free(key);
-        nodes += child_nodes;
+        size.nodes += child_size.nodes;
+        if (child_size.height + 1 > size.height) {
+            size.height = child_size.height + 1;
+        }
     }
     *ret = obj;
-    *ret_nodes = nodes;
+    *ret_size = size;
     return 0;
 fail:
     json_decref(obj);
@@ -271,7 +307,7 @@ fail:
 
 /* Converts the node that starts with ev (consumed here) into *ret (new reference). */
 static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth, json_t **ret,
-                      size_t *ret_nodes)
+                      struct node_size *ret_size)
 {
     int r = 0;
     const char *anchor = NULL;
@@ -280,23 +316,24 @@ static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int 
                          "document nested deeper than %d levels", PL_YAML_MAX_DEPTH);
         goto out;
     }
-    record_line(l, path, ev);
+    record_line(l, path, (int)ev->start_mark.line + 1);
     switch (ev->type) {
     case YAML_ALIAS_EVENT:
-        r = parse_alias(l, ev, path, ret, ret_nodes);
+        r = parse_alias(l, ev, path, depth, ret, ret_size);
         goto out;
     case YAML_SCALAR_EVENT:
         anchor = (const char *)ev->data.scalar.anchor;
         *ret = scalar_value(ev);
-        *ret_nodes = 1;
+        ret_size->nodes = 1;
+        ret_size->height = 0;
         break;
     case YAML_SEQUENCE_START_EVENT:
         anchor = (const char *)ev->data.sequence_start.anchor;
-        r = parse_sequence(l, path, depth, ret, ret_nodes);
+        r = parse_sequence(l, path, depth, ret, ret_size);
         break;
     case YAML_MAPPING_START_EVENT:
         anchor = (const char *)ev->data.mapping_start.anchor;
-        r = parse_mapping(l, path, depth, ret, ret_nodes);
+        r = parse_mapping(l, path, depth, ret, ret_size);
         break;
     default:
         r = pl_error_set(l->err, path, (int)ev->start_mark.line + 1, "unexpected YAML event");
@@ -306,7 +343,7 @@ static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int 
         r = count_nodes(l, ev->type == YAML_SCALAR_EVENT ? 1 : 0, path, ev);
     }
     if (r == 0) {
-        r = remember_anchor(l, anchor, *ret, *ret_nodes);
+        remember_anchor(l, anchor, *ret, ret_size);
     } else if (*ret && ev->type == YAML_SCALAR_EVENT) {
         json_decref(*ret);
         *ret = NULL;
@@ -318,13 +355,7 @@ out:
 
 static void loader_finish(struct loader *l)
 {
-    for (size_t i = 0; i < l->n_anchors; i++) {
-        free(l->anchors[i].name);
-        json_decref(l->anchors[i].value);
-    }
-    free(l->anchors);
-    l->anchors = NULL;
-    l->n_anchors = 0;
+    forget_anchors(l);
     yaml_parser_delete(&l->parser);
 }
 
@@ -336,10 +367,11 @@ static int parse_document(struct loader *l, json_t *docs, json_t *all_lines)
     if (r < 0) {
         return r;
     }
+    forget_anchors(l);
     l->lines = all_lines ? json_object() : NULL;
     json_t *doc = NULL;
-    size_t nodes = 0;
-    r = parse_node(l, &ev, "", 0, &doc, &nodes);
+    struct node_size size = {0, 0};
+    r = parse_node(l, &ev, "", 0, &doc, &size);
     if (r < 0) {
         json_decref(l->lines);
         l->lines = NULL;

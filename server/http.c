@@ -250,6 +250,11 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, struct
     if (!colon || colon == listen || !colon[1]) {
         return pl_error_set(err, "", 0, "listen address \"%s\" is not ADDR:PORT", listen);
     }
+    const char *port = colon + 1;
+    if (strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+        strtoul(port, NULL, 10) > 65535) {
+        return pl_error_set(err, "", 0, "listen address \"%s\": the port must be 0-65535", listen);
+    }
     size_t hlen = (size_t)(colon - listen);
     const char *h = listen;
     if (h[0] == '[' && hlen >= 2 && h[hlen - 1] == ']') {

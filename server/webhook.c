@@ -31,21 +31,34 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-bool pl_webhook_trace_id(const char *tp, char out[33])
+/* Whether s[0..n) is lowercase hex, and (if nonzero) not all zeros. */
+static bool lower_hex(const char *s, size_t n, bool nonzero)
 {
-    /* version "-" trace-id(32) "-" parent-id(16) "-" flags(2) */
-    if (!tp || strlen(tp) < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') {
-        return false;
-    }
-    bool nonzero = false;
-    for (size_t i = 0; i < 32; i++) {
-        char c = tp[3 + i];
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
             return false;
         }
-        nonzero = nonzero || c != '0';
+        any = any || c != '0';
     }
-    if (!nonzero) {
+    return any || !nonzero;
+}
+
+bool pl_webhook_trace_id(const char *tp, char out[33])
+{
+    /* W3C Trace Context: version "-" trace-id(32) "-" parent-id(16) "-" flags(2).
+     * Version ff is invalid; version 00 has nothing after the flags; a later
+     * version may append "-..." fields. */
+    size_t len = tp ? strlen(tp) : 0;
+    if (len < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') {
+        return false;
+    }
+    if (!lower_hex(tp, 2, false) || strncmp(tp, "ff", 2) == 0 || !lower_hex(tp + 3, 32, true) ||
+        !lower_hex(tp + 36, 16, true) || !lower_hex(tp + 53, 2, false)) {
+        return false;
+    }
+    if (strncmp(tp, "00", 2) == 0 ? len != 55 : (len > 55 && tp[55] != '-')) {
         return false;
     }
     memcpy(out, tp + 3, 32);

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of core/log.c: level names and filtering, one JSON object per
+ * line with "ts" (RFC 3339 UTC with milliseconds), "level" and "msg" first,
+ * caller fields after them (never replacing them), stolen fields released
+ * also when the line is filtered out, and pl_logf's formatting and cut.
+ * Lines are read back through a pipe set with pl_log_set_fd().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/log.h"
+
+static int fds[2];
+
+static int setup(void **state)
+{
+    (void)state;
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    /* Non-blocking read end: "nothing was written" reads EAGAIN instead of hanging. */
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    pl_log_set_fd(fds[1]);
+    return pl_log_set_level_name("info");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pl_log_set_fd(STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    return pl_log_set_level_name("info");
+}
+
+/* Every test starts at level info with nothing pending in the pipe. */
+static int reset_level(void **state)
+{
+    (void)state;
+    char buf[4096];
+    while (read(fds[0], buf, sizeof(buf)) > 0) {
+    }
+    return pl_log_set_level_name("info");
+}
+
+/* Everything written since the last call (empty string when nothing). */
+static char *drain(void)
+{
+    static char buf[65536];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Parses one line (which must end in exactly one newline). New reference. */
+static json_t *parse_line(const char *text)
+{
+    size_t len = strlen(text);
+    assert_true(len > 1);
+    assert_int_equal(text[len - 1], '\n');
+    assert_null(memchr(text, '\n', len - 1)); /* a single line */
+    json_error_t jerr;
+    json_t *line = json_loadb(text, len, 0, &jerr);
+    if (!line) {
+        fail_msg("not JSON: %s: %s", text, jerr.text);
+    }
+    return line;
+}
+
+static void test_level_names(void **state)
+{
+    (void)state;
+    assert_int_equal(pl_log_set_level_name("debug"), 0);
+    assert_true(pl_log_enabled(PL_LOG_DEBUG));
+    assert_int_equal(pl_log_set_level_name("warn"), 0);
+    assert_false(pl_log_enabled(PL_LOG_DEBUG));
+    assert_false(pl_log_enabled(PL_LOG_INFO));
+    assert_true(pl_log_enabled(PL_LOG_WARN));
+    assert_true(pl_log_enabled(PL_LOG_ERROR));
+    assert_int_equal(pl_log_set_level_name("error"), 0);
+    assert_false(pl_log_enabled(PL_LOG_WARN));
+    assert_int_equal(pl_log_set_level_name("info"), 0);
+    assert_true(pl_log_enabled(PL_LOG_INFO));
+    assert_false(pl_log_enabled(PL_LOG_DEBUG));
+    /* Unknown names fail and change nothing. */
+    assert_int_equal(pl_log_set_level_name("warning"), -EINVAL);
+    assert_int_equal(pl_log_set_level_name("INFO"), -EINVAL);
+    assert_int_equal(pl_log_set_level_name(""), -EINVAL);
+    assert_true(pl_log_enabled(PL_LOG_INFO));
+    assert_false(pl_log_enabled(PL_LOG_DEBUG));
+}
+
+static void test_line_shape(void **state)
+{
+    (void)state;
+    pl_log(PL_LOG_INFO, "admission decision",
+           json_pack("{s:s, s:i, s:b}", "uid", "abc-123", "latency_ms", 3, "dry_run", 0));
+    char *text = drain();
+    json_t *line = parse_line(text);
+    assert_string_equal(json_string_value(json_object_get(line, "level")), "info");
+    assert_string_equal(json_string_value(json_object_get(line, "msg")), "admission decision");
+    assert_string_equal(json_string_value(json_object_get(line, "uid")), "abc-123");
+    assert_int_equal(json_integer_value(json_object_get(line, "latency_ms")), 3);
+    assert_true(json_is_false(json_object_get(line, "dry_run")));
+    assert_int_equal(json_object_size(line), 6);
+    /* ts, level, msg come first, in that order, compact. */
+    assert_memory_equal(text, "{\"ts\":\"", 7);
+    assert_non_null(strstr(text, "\",\"level\":\"info\",\"msg\":\"admission decision\",\"uid\""));
+    regex_t re;
+    assert_int_equal(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    const char *ts = json_string_value(json_object_get(line, "ts"));
+    if (regexec(&re, ts, 0, NULL, 0) != 0) {
+        fail_msg("ts \"%s\" is not RFC 3339 UTC with milliseconds", ts);
+    }
+    regfree(&re);
+    json_decref(line);
+}
+
+static void test_levels_written(void **state)
+{
+    (void)state;
+    const char *names[] = {"debug", "info", "warn", "error"};
+    assert_int_equal(pl_log_set_level_name("debug"), 0);
+    for (int l = PL_LOG_DEBUG; l <= PL_LOG_ERROR; l++) {
+        pl_log((enum pl_log_level)l, "m", NULL);
+        json_t *line = parse_line(drain());
+        assert_string_equal(json_string_value(json_object_get(line, "level")), names[l]);
+        json_decref(line);
+    }
+}
+
+static void test_filtered_lines(void **state)
+{
+    (void)state;
+    assert_int_equal(pl_log_set_level_name("warn"), 0);
+    /* The fields are stolen even when nothing is written (valgrind/ASan see a leak otherwise). */
+    pl_log(PL_LOG_INFO, "dropped", json_pack("{s:s}", "k", "v"));
+    pl_log(PL_LOG_DEBUG, "dropped", NULL);
+    pl_logf(PL_LOG_INFO, "dropped %d", 1);
+    assert_string_equal(drain(), "");
+    pl_log(PL_LOG_WARN, "kept", NULL);
+    json_t *line = parse_line(drain());
+    assert_string_equal(json_string_value(json_object_get(line, "msg")), "kept");
+    json_decref(line);
+}
+
+static void test_fields_do_not_replace_core_keys(void **state)
+{
+    (void)state;
+    pl_log(PL_LOG_ERROR, "real",
+           json_pack("{s:s, s:s, s:s, s:s}", "msg", "fake", "level", "debug", "ts", "0", "x", "y"));
+    json_t *line = parse_line(drain());
+    assert_string_equal(json_string_value(json_object_get(line, "msg")), "real");
+    assert_string_equal(json_string_value(json_object_get(line, "level")), "error");
+    assert_string_not_equal(json_string_value(json_object_get(line, "ts")), "0");
+    assert_string_equal(json_string_value(json_object_get(line, "x")), "y");
+    json_decref(line);
+}
+
+static void test_null_message_and_escaping(void **state)
+{
+    (void)state;
+    pl_log(PL_LOG_INFO, NULL, NULL);
+    json_t *line = parse_line(drain());
+    assert_string_equal(json_string_value(json_object_get(line, "msg")), "");
+    json_decref(line);
+    /* Newlines and quotes in text stay inside one line. */
+    pl_log(PL_LOG_INFO, "two\nlines \"quoted\"", json_pack("{s:s}", "f", "a\nb"));
+    line = parse_line(drain());
+    assert_string_equal(json_string_value(json_object_get(line, "msg")), "two\nlines \"quoted\"");
+    assert_string_equal(json_string_value(json_object_get(line, "f")), "a\nb");
+    json_decref(line);
+}
+
+static void test_logf(void **state)
+{
+    (void)state;
+    pl_logf(PL_LOG_WARN, "reload of %s failed: %d", "config.yaml", -22);
+    json_t *line = parse_line(drain());
+    assert_string_equal(json_string_value(json_object_get(line, "msg")),
+                        "reload of config.yaml failed: -22");
+    assert_string_equal(json_string_value(json_object_get(line, "level")), "warn");
+    assert_int_equal(json_object_size(line), 3);
+    json_decref(line);
+    /* Longer than the 1024-byte message buffer: cut to 1023 bytes. */
+    char big[3000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    pl_logf(PL_LOG_INFO, "%s", big);
+    line = parse_line(drain());
+    assert_int_equal(strlen(json_string_value(json_object_get(line, "msg"))), 1023);
+    json_decref(line);
+}
+
+static void test_many_lines_in_order(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 50; i++) {
+        pl_log(PL_LOG_INFO, "n", json_pack("{s:i}", "i", i));
+    }
+    char *text = drain();
+    int i = 0;
+    for (char *p = text; *p; i++) {
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        json_error_t jerr;
+        json_t *line = json_loadb(p, (size_t)(nl - p), 0, &jerr);
+        assert_non_null(line);
+        assert_int_equal(json_integer_value(json_object_get(line, "i")), i);
+        json_decref(line);
+        p = nl + 1;
+    }
+    assert_int_equal(i, 50);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_level_names, reset_level),
+        cmocka_unit_test_setup(test_line_shape, reset_level),
+        cmocka_unit_test_setup(test_levels_written, reset_level),
+        cmocka_unit_test_setup(test_filtered_lines, reset_level),
+        cmocka_unit_test_setup(test_fields_do_not_replace_core_keys, reset_level),
+        cmocka_unit_test_setup(test_null_message_and_escaping, reset_level),
+        cmocka_unit_test_setup(test_logf, reset_level),
+        cmocka_unit_test_setup(test_many_lines_in_order, reset_level),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

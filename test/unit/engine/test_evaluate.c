@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of engine/evaluate.c through its public API: the verdict and
+ * its texts, the mode precedence of SPEC §6 (namespace annotation per
+ * policy > plimsoll.dev/mode > configuration; plimsoll.dev/mode does not
+ * switch on what the configuration turned off), bad annotation values that
+ * become a warning note and fall through, excluded namespaces, operations
+ * other than CREATE/UPDATE, kinds without a pod template, workload
+ * exemptions, and UPDATE grandfathering. liveness-probe and readiness-probe
+ * are the probes: their rules are simple and stable.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "engine/config.h"
+#include "engine/evaluate.h"
+#include "policies/registry.h"
+#include "test/helpers/fixture.h"
+
+#define BASE "https://rb.example/"
+
+#define LIVENESS_MSG  "no livenessProbe; a hung process is never restarted"
+#define READINESS_MSG "no readinessProbe; traffic arrives before the app is ready"
+
+/* A configuration with every policy off except those in extra (YAML lines under policies:). */
+static struct pl_config *config_with(const char *extra, const char *top)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, 1u << 16);
+    assert_int_equal(pl_buf_printf(&b, "runbook-base-url: %s\n%spolicies:\n", BASE, top), 0);
+    for (size_t i = 0; pl_policies[i]; i++) {
+        char needle[128];
+        snprintf(needle, sizeof(needle), "  %s:", pl_policies[i]->id);
+        if (!strstr(extra, needle)) {
+            assert_int_equal(pl_buf_printf(&b, "  %s: {mode: off}\n", pl_policies[i]->id), 0);
+        }
+    }
+    assert_int_equal(pl_buf_puts(&b, extra), 0);
+    struct pl_config *cfg = NULL;
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_config_parse(pl_buf_str(&b), b.len, "plimsoll", &cfg, &err) < 0) {
+        fail_msg("test config: %s: %s", err.path, err.message);
+    }
+    pl_buf_finish(&b);
+    return cfg;
+}
+
+static const char deployment[] = "kind: Deployment\n"
+                                 "metadata: {name: web, namespace: shop}\n"
+                                 "spec:\n"
+                                 "  template:\n"
+                                 "    spec:\n"
+                                 "      containers:\n"
+                                 "        - name: web\n"
+                                 "          image: nginx:1.25\n";
+
+struct run {
+    struct pl_pool pool;
+    json_t *object;
+    json_t *old_object;
+    json_t *annotations;
+    struct pl_decision d;
+};
+
+/* Evaluates yaml under cfg; annotations is a YAML mapping or NULL. */
+static void evaluate(struct run *run, const struct pl_config *cfg, enum pl_operation op,
+                     const char *yaml, const char *old_yaml, const char *annotations)
+{
+    memset(run, 0, sizeof(*run));
+    pl_pool_init(&run->pool);
+    run->object = yaml ? pl_test_yaml(yaml) : NULL;
+    run->old_object = old_yaml ? pl_test_yaml(old_yaml) : NULL;
+    run->annotations = annotations ? pl_test_yaml(annotations) : NULL;
+    struct pl_request req = {
+        .operation = op,
+        .namespace_ = NULL,
+        .object = run->object,
+        .old_object = run->old_object,
+        .ns_annotations = run->annotations,
+    };
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_evaluate(cfg, &req, &run->pool, &run->d, &err) < 0) {
+        fail_msg("pl_evaluate failed: %s", err.message);
+    }
+}
+
+static void run_finish(struct run *run)
+{
+    pl_pool_finish(&run->pool);
+    json_decref(run->object);
+    json_decref(run->old_object);
+    json_decref(run->annotations);
+}
+
+static const char *warning(const struct run *run, size_t i)
+{
+    return json_string_value(json_array_get(run->d.warnings, i));
+}
+
+static void test_reject_with_exact_message(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE, deployment, NULL, NULL);
+    assert_false(run.d.allowed);
+    assert_true(run.d.evaluated);
+    assert_int_equal(run.d.obj.kind, PL_KIND_DEPLOYMENT);
+    assert_int_equal(run.d.report.len, 1);
+    assert_string_equal(run.d.report.items[0].policy, "liveness-probe");
+    assert_string_equal(run.d.report.items[0].path, "spec.template.spec.containers[0] (web)");
+    assert_string_equal(run.d.message,
+                        "plimsoll rejected Deployment shop/web: 1 production-readiness violation\n"
+                        "- [liveness-probe] spec.template.spec.containers[0] (web): " LIVENESS_MSG
+                        ". Runbook: " BASE "liveness-probe");
+    assert_int_equal(json_array_size(run.d.warnings), 0);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_allowed_when_clean(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE,
+             "kind: Pod\nmetadata: {name: p, namespace: shop}\n"
+             "spec: {containers: [{name: a, livenessProbe: {exec: {command: [true]}}}]}\n",
+             NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_true(run.d.evaluated);
+    assert_null(run.d.message);
+    assert_int_equal(run.d.report.len, 0);
+    assert_true(json_is_array(run.d.warnings));
+    assert_int_equal(json_array_size(run.d.warnings), 0);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_warn_mode_from_config(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  readiness-probe: {mode: warn}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE, deployment, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_null(run.d.message);
+    assert_int_equal(json_array_size(run.d.warnings), 2);
+    assert_string_equal(warning(&run, 0), "[readiness-probe] containers[0] (web): " READINESS_MSG);
+    assert_string_equal(warning(&run, 1), "Runbooks: " BASE "readiness-probe");
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+/* The effective mode of liveness-probe on deployment for a config mode and namespace annotations.
+ */
+static enum pl_mode mode_for(const char *config_mode, const char *annotations, char *note,
+                             size_t note_size)
+{
+    char extra[128];
+    snprintf(extra, sizeof(extra), "  liveness-probe: {mode: %s}\n", config_mode);
+    struct pl_config *cfg = config_with(extra, "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE, deployment, NULL, annotations);
+    enum pl_mode mode = PL_MODE_OFF;
+    if (run.d.report.len > 0) {
+        assert_int_equal(run.d.report.len, 1);
+        mode = run.d.report.items[0].mode;
+        assert_int_equal(run.d.allowed, mode != PL_MODE_ENFORCE);
+    } else {
+        assert_true(run.d.allowed);
+    }
+    if (note) {
+        /* Notes come first among the warnings, before any violation. */
+        const char *first = warning(&run, 0);
+        snprintf(note, note_size, "%s",
+                 first && strncmp(first, "plimsoll: ", 10) == 0 ? first : "");
+    }
+    run_finish(&run);
+    pl_config_unref(cfg);
+    return mode;
+}
+
+static void test_mode_precedence(void **state)
+{
+    (void)state;
+    /* Rule 4: the configuration. */
+    assert_int_equal(mode_for("enforce", NULL, NULL, 0), PL_MODE_ENFORCE);
+    assert_int_equal(mode_for("warn", NULL, NULL, 0), PL_MODE_WARN);
+    assert_int_equal(mode_for("off", NULL, NULL, 0), PL_MODE_OFF);
+    assert_int_equal(mode_for("enforce", "{}", NULL, 0), PL_MODE_ENFORCE);
+    assert_int_equal(mode_for("enforce", "{other: x}", NULL, 0), PL_MODE_ENFORCE);
+    /* Rule 3: plimsoll.dev/mode for every policy the configuration does not turn off. */
+    assert_int_equal(mode_for("enforce", "{plimsoll.dev/mode: warn}", NULL, 0), PL_MODE_WARN);
+    assert_int_equal(mode_for("warn", "{plimsoll.dev/mode: enforce}", NULL, 0), PL_MODE_ENFORCE);
+    assert_int_equal(mode_for("enforce", "{plimsoll.dev/mode: 'off'}", NULL, 0), PL_MODE_OFF);
+    assert_int_equal(mode_for("off", "{plimsoll.dev/mode: enforce}", NULL, 0), PL_MODE_OFF);
+    /* Rule 2: the policy's own annotation beats both. */
+    assert_int_equal(mode_for("enforce",
+                              "{plimsoll.dev/mode: warn, plimsoll.dev/liveness-probe: enforce}",
+                              NULL, 0),
+                     PL_MODE_ENFORCE);
+    assert_int_equal(mode_for("warn",
+                              "{plimsoll.dev/mode: enforce, plimsoll.dev/liveness-probe: 'off'}",
+                              NULL, 0),
+                     PL_MODE_OFF);
+    assert_int_equal(mode_for("off", "{plimsoll.dev/liveness-probe: warn}", NULL, 0), PL_MODE_WARN);
+    /* Another policy's annotation changes nothing here. */
+    assert_int_equal(mode_for("enforce", "{plimsoll.dev/readiness-probe: 'off'}", NULL, 0),
+                     PL_MODE_ENFORCE);
+}
+
+static void test_bad_annotation_values_fall_through(void **state)
+{
+    (void)state;
+    char note[512];
+    /* A bad per-policy value falls through to plimsoll.dev/mode... */
+    assert_int_equal(mode_for("enforce",
+                              "{plimsoll.dev/liveness-probe: strict, plimsoll.dev/mode: warn}",
+                              note, sizeof(note)),
+                     PL_MODE_WARN);
+    assert_string_equal(note, "plimsoll: namespace annotation plimsoll.dev/liveness-probe has the "
+                              "unknown value \"strict\" (expected enforce, warn or off); ignored");
+    /* ...or to the configuration. */
+    assert_int_equal(mode_for("enforce", "{plimsoll.dev/liveness-probe: Warn}", note, sizeof(note)),
+                     PL_MODE_ENFORCE);
+    assert_string_equal(note, "plimsoll: namespace annotation plimsoll.dev/liveness-probe has the "
+                              "unknown value \"Warn\" (expected enforce, warn or off); ignored");
+    /* A bad plimsoll.dev/mode falls through to the configuration. */
+    assert_int_equal(mode_for("warn", "{plimsoll.dev/mode: disabled}", note, sizeof(note)),
+                     PL_MODE_WARN);
+    assert_string_equal(note, "plimsoll: namespace annotation plimsoll.dev/mode has the unknown "
+                              "value \"disabled\" (expected enforce, warn or off); ignored");
+    /* A value that is not a string is no annotation at all. */
+    assert_int_equal(mode_for("enforce", "{plimsoll.dev/mode: 3}", note, sizeof(note)),
+                     PL_MODE_ENFORCE);
+    assert_string_equal(note, "");
+    /* A long value is quoted cut to 64 bytes. */
+    char annotations[256];
+    char value[101];
+    memset(value, 'v', 100);
+    value[100] = '\0';
+    snprintf(annotations, sizeof(annotations), "{plimsoll.dev/mode: %s}", value);
+    (void)mode_for("enforce", annotations, note, sizeof(note));
+    char want[256];
+    snprintf(want, sizeof(want),
+             "plimsoll: namespace annotation plimsoll.dev/mode has the unknown value \"%.64s\" "
+             "(expected enforce, warn or off); ignored",
+             value);
+    assert_string_equal(note, want);
+}
+
+static void test_bad_annotation_note_on_admitted_object(void **state)
+{
+    (void)state;
+    /* The note reaches the user even when nothing is violated. */
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE,
+             "kind: Pod\nmetadata: {name: p, namespace: shop}\n"
+             "spec: {containers: [{name: a, livenessProbe: {exec: {command: [true]}}}]}\n",
+             NULL, "{plimsoll.dev/mode: loud}");
+    assert_true(run.d.allowed);
+    assert_int_equal(json_array_size(run.d.warnings), 1);
+    assert_memory_equal(warning(&run, 0), "plimsoll: namespace annotation plimsoll.dev/mode", 48);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_excluded_namespaces(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    const char *namespaces[] = {"kube-system", "kube-public", "kube-node-lease", "plimsoll"};
+    for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof(yaml),
+                 "kind: Pod\nmetadata: {name: p, namespace: %s}\nspec: {containers: [{name: a}]}\n",
+                 namespaces[i]);
+        struct run run;
+        /* Even a namespace annotation cannot switch a policy on there. */
+        evaluate(&run, cfg, PL_OP_CREATE, yaml, NULL, "{plimsoll.dev/liveness-probe: enforce}");
+        assert_true(run.d.allowed);
+        assert_false(run.d.evaluated);
+        assert_int_equal(run.d.report.len, 0);
+        assert_null(run.d.message);
+        run_finish(&run);
+    }
+    pl_config_unref(cfg);
+
+    /* A configured list replaces the defaults (the self namespace stays). */
+    cfg = config_with("  liveness-probe: {mode: enforce}\n", "exclude-namespaces: [legacy]\n");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE,
+             "kind: Pod\nmetadata: {name: p, namespace: legacy}\nspec: {containers: [{}]}\n", NULL,
+             NULL);
+    assert_true(run.d.allowed);
+    assert_false(run.d.evaluated);
+    run_finish(&run);
+    evaluate(&run, cfg, PL_OP_CREATE,
+             "kind: Pod\nmetadata: {name: p, namespace: kube-system}\nspec: {containers: [{}]}\n",
+             NULL, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_request_namespace(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    json_t *obj = pl_test_yaml("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n");
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    struct pl_decision d;
+    struct pl_error err;
+    pl_error_init(&err);
+    /* The object has no namespace: the request's applies (and is excluded here). */
+    struct pl_request req = {.operation = PL_OP_CREATE, .namespace_ = "kube-system", .object = obj};
+    assert_int_equal(pl_evaluate(cfg, &req, &pool, &d, &err), 0);
+    assert_true(d.allowed);
+    assert_false(d.evaluated);
+    assert_string_equal(d.obj.namespace_, "kube-system");
+    pl_pool_clear(&pool);
+    req.namespace_ = "shop";
+    assert_int_equal(pl_evaluate(cfg, &req, &pool, &d, &err), 0);
+    assert_false(d.allowed);
+    assert_non_null(strstr(d.message, "rejected Pod shop/p:"));
+    pl_pool_clear(&pool);
+    /* The object's own namespace wins over the request's. */
+    json_t *obj2 = pl_test_yaml(
+        "kind: Pod\nmetadata: {name: p, namespace: kube-system}\nspec: {containers: [{}]}\n");
+    req.object = obj2;
+    req.namespace_ = "shop";
+    assert_int_equal(pl_evaluate(cfg, &req, &pool, &d, &err), 0);
+    assert_false(d.evaluated);
+    pl_pool_finish(&pool);
+    json_decref(obj);
+    json_decref(obj2);
+    pl_config_unref(cfg);
+}
+
+static void test_operations(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    struct run run;
+    /* DELETE and CONNECT are admitted, object or not. */
+    evaluate(&run, cfg, PL_OP_DELETE, deployment, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_false(run.d.evaluated);
+    assert_int_equal(run.d.report.len, 0);
+    run_finish(&run);
+    evaluate(&run, cfg, PL_OP_DELETE, NULL, deployment, NULL);
+    assert_true(run.d.allowed);
+    assert_string_equal(run.d.obj.kind_name, "");
+    assert_string_equal(run.d.obj.name, "");
+    run_finish(&run);
+    evaluate(&run, cfg, PL_OP_CONNECT, NULL, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(json_array_size(run.d.warnings), 0);
+    run_finish(&run);
+    /* UPDATE is judged like CREATE (with nothing to grandfather). */
+    evaluate(&run, cfg, PL_OP_UPDATE, deployment, NULL, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(cfg);
+
+    enum pl_operation op;
+    assert_int_equal(pl_operation_parse("CREATE", &op), 0);
+    assert_int_equal(op, PL_OP_CREATE);
+    assert_int_equal(pl_operation_parse("UPDATE", &op), 0);
+    assert_int_equal(op, PL_OP_UPDATE);
+    assert_int_equal(pl_operation_parse("DELETE", &op), 0);
+    assert_int_equal(op, PL_OP_DELETE);
+    assert_int_equal(pl_operation_parse("CONNECT", &op), 0);
+    assert_int_equal(op, PL_OP_CONNECT);
+    assert_int_equal(pl_operation_parse("create", &op), -EINVAL);
+    assert_int_equal(pl_operation_parse(NULL, &op), -EINVAL);
+    assert_int_equal(op, PL_OP_CONNECT);
+}
+
+static void test_no_pod_template(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE, "kind: Service\nmetadata: {name: s, namespace: shop}\n", NULL,
+             NULL);
+    assert_true(run.d.allowed);
+    assert_false(run.d.evaluated);
+    assert_int_equal(run.d.obj.kind, PL_KIND_OTHER);
+    run_finish(&run);
+    evaluate(&run, cfg, PL_OP_CREATE, "kind: Deployment\nmetadata: {name: d, namespace: shop}\n",
+             NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_false(run.d.evaluated);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_not_an_object(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = pl_config_new_default(NULL);
+    json_t *arr = json_array();
+    struct pl_request req = {.operation = PL_OP_CREATE, .object = arr};
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    struct pl_decision d;
+    struct pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(pl_evaluate(cfg, &req, &pool, &d, &err), -EINVAL);
+    assert_string_equal(err.message, "the object is not a JSON object");
+    pl_pool_finish(&pool);
+    json_decref(arr);
+    pl_config_unref(cfg);
+}
+
+static const char exempt_deployment[] = "kind: Deployment\n"
+                                        "metadata:\n"
+                                        "  name: web\n"
+                                        "  namespace: shop\n"
+                                        "  annotations:\n"
+                                        "    plimsoll.dev/exempt: \"%s\"\n"
+                                        "    plimsoll.dev/exempt-reason: \"%s\"\n"
+                                        "spec:\n"
+                                        "  template:\n"
+                                        "    spec:\n"
+                                        "      containers: [{name: web, image: nginx:1.25}]\n";
+
+static void evaluate_exempt(struct run *run, const struct pl_config *cfg, const char *ids,
+                            const char *reason)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof(yaml), exempt_deployment, ids, reason);
+    evaluate(run, cfg, PL_OP_CREATE, yaml, NULL, NULL);
+}
+
+static void test_exemptions(void **state)
+{
+    (void)state;
+    struct pl_config *cfg =
+        config_with("  liveness-probe: {mode: enforce}\n  readiness-probe: {mode: enforce}\n", "");
+    struct run run;
+    evaluate_exempt(&run, cfg, "liveness-probe", "batch-like worker, restarts itself");
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.len, 1);
+    assert_string_equal(run.d.report.items[0].policy, "readiness-probe");
+    run_finish(&run);
+
+    evaluate_exempt(&run, cfg, "liveness-probe, readiness-probe", "legacy app");
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 0);
+    assert_int_equal(json_array_size(run.d.warnings), 0);
+    run_finish(&run);
+
+    /* No reason: ignored, and said so. */
+    evaluate_exempt(&run, cfg, "liveness-probe,readiness-probe", " ");
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.len, 2);
+    assert_string_equal(warning(&run, 0),
+                        "plimsoll: plimsoll.dev/exempt is ignored: it needs a non-empty "
+                        "plimsoll.dev/exempt-reason saying why");
+    run_finish(&run);
+
+    /* Unknown ids are reported; the known ones still count. */
+    evaluate_exempt(&run, cfg, "livenes-probe,readiness-probe", "typo");
+    assert_int_equal(run.d.report.len, 1);
+    assert_string_equal(run.d.report.items[0].policy, "liveness-probe");
+    assert_string_equal(warning(&run, 0),
+                        "plimsoll: plimsoll.dev/exempt names \"livenes-probe\", which is not a "
+                        "policy; ignored");
+    run_finish(&run);
+    pl_config_unref(cfg);
+
+    /* A policy that may not be exempted still applies. */
+    cfg = config_with("  liveness-probe: {mode: enforce}\n",
+                      "exemptions: {allow: [readiness-probe]}\n");
+    evaluate_exempt(&run, cfg, "liveness-probe", "please");
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.len, 1);
+    assert_string_equal(warning(&run, 0),
+                        "plimsoll: exemption from liveness-probe is not allowed here "
+                        "(exemptions.allow); the policy still applies");
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_exemption_on_pod_template(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: enforce}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE,
+             "kind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+             "spec:\n  template:\n    metadata:\n      annotations:\n"
+             "        plimsoll.dev/exempt: liveness-probe\n"
+             "        plimsoll.dev/exempt-reason: sidecar-only pod\n"
+             "    spec: {containers: [{name: web}]}\n",
+             NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 0);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static const char old_without_probes[] = "kind: Deployment\n"
+                                         "metadata: {name: web, namespace: shop}\n"
+                                         "spec:\n"
+                                         "  replicas: 1\n"
+                                         "  template:\n"
+                                         "    spec:\n"
+                                         "      containers:\n"
+                                         "        - name: web\n"
+                                         "          image: nginx:1.24\n";
+
+static void test_update_grandfathering(void **state)
+{
+    (void)state;
+    struct pl_config *cfg =
+        config_with("  liveness-probe: {mode: enforce}\n  readiness-probe: {mode: enforce}\n", "");
+    struct run run;
+    /* The stored object already lacked both probes: the update is admitted with warnings. */
+    evaluate(&run, cfg, PL_OP_UPDATE, deployment, old_without_probes, NULL);
+    assert_true(run.d.allowed);
+    assert_null(run.d.message);
+    assert_int_equal(run.d.report.len, 2);
+    assert_int_equal(run.d.report.items[0].mode, PL_MODE_WARN);
+    assert_true(run.d.report.items[0].grandfathered);
+    assert_string_equal(warning(&run, 0), "[liveness-probe] containers[0] (web): " LIVENESS_MSG
+                                          " (already there before this update: allowed)");
+    run_finish(&run);
+
+    /* A new violation (a second container) still rejects; the old one stays a warning. */
+    evaluate(&run, cfg, PL_OP_UPDATE,
+             "kind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+             "spec: {template: {spec: {containers: [{name: web}, {name: new}]}}}\n",
+             old_without_probes, NULL);
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.len, 4);
+    assert_non_null(strstr(run.d.message, ": 2 production-readiness violations\n"));
+    assert_non_null(strstr(run.d.message, "containers[1] (new)"));
+    assert_null(strstr(run.d.message, "containers[0] (web)"));
+    run_finish(&run);
+
+    /* The old object was fine: nothing to grandfather. */
+    evaluate(&run, cfg, PL_OP_UPDATE, deployment,
+             "kind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+             "spec: {template: {spec: {containers: [{name: web, livenessProbe: {}, "
+             "readinessProbe: {}}]}}}\n",
+             NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+
+    /* CREATE never grandfathers, even with an old object. */
+    evaluate(&run, cfg, PL_OP_CREATE, deployment, old_without_probes, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(cfg);
+
+    /* grandfather-updates: false turns it off. */
+    cfg = config_with("  liveness-probe: {mode: enforce}\n", "grandfather-updates: false\n");
+    evaluate(&run, cfg, PL_OP_UPDATE, deployment, old_without_probes, NULL);
+    assert_false(run.d.allowed);
+    assert_false(run.d.report.items[0].grandfathered);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+static void test_many_requests_one_pool(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = pl_config_new_default("plimsoll");
+    json_t *obj = pl_test_yaml(deployment);
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    for (int i = 0; i < 200; i++) {
+        struct pl_request req = {.operation = PL_OP_CREATE, .object = obj};
+        struct pl_decision d;
+        struct pl_error err;
+        pl_error_init(&err);
+        assert_int_equal(pl_evaluate(cfg, &req, &pool, &d, &err), 0);
+        assert_false(d.allowed); /* the defaults reject a probe-less Deployment */
+        assert_non_null(d.message);
+        pl_pool_clear(&pool); /* frees the warnings array: valgrind checks */
+    }
+    pl_pool_finish(&pool);
+    json_decref(obj);
+    pl_config_unref(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reject_with_exact_message),
+        cmocka_unit_test(test_allowed_when_clean),
+        cmocka_unit_test(test_warn_mode_from_config),
+        cmocka_unit_test(test_mode_precedence),
+        cmocka_unit_test(test_bad_annotation_values_fall_through),
+        cmocka_unit_test(test_bad_annotation_note_on_admitted_object),
+        cmocka_unit_test(test_excluded_namespaces),
+        cmocka_unit_test(test_request_namespace),
+        cmocka_unit_test(test_operations),
+        cmocka_unit_test(test_no_pod_template),
+        cmocka_unit_test(test_not_an_object),
+        cmocka_unit_test(test_exemptions),
+        cmocka_unit_test(test_exemption_on_pod_template),
+        cmocka_unit_test(test_update_grandfathering),
+        cmocka_unit_test(test_many_requests_one_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the pure helpers of server/http.c (the daemon itself is
+ * covered by test/integration/run.py): the one-line JSON error body, route
+ * lookup with its 404/405 answer and Allow list (HEAD served by GET), and
+ * the parsing of listen addresses (IPv4, bracketed IPv6, refusals).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The .c is included to reach find_route() and parse_listen(). */
+#include "server/http.c"
+
+static void handler(void *ctx, const struct pl_http_request *req, struct pl_http_response *res)
+{
+    (void)ctx;
+    (void)req;
+    (void)res;
+}
+
+static const struct pl_http_route routes[] = {
+    {"/validate", "POST", handler},
+    {"/mutate", "POST", handler},
+    {"/healthz", "GET", handler},
+    {"/x", "GET", handler},
+    {"/x", "PUT", handler},
+    {"/x", "DELETE", handler},
+    {NULL, NULL, NULL},
+};
+
+static void test_error_body(void **state)
+{
+    (void)state;
+    struct pl_http_response res = {0};
+    pl_http_error(&res, 404, "not found");
+    assert_int_equal(res.status, 404);
+    assert_string_equal(res.body, "{\"error\":\"not found\"}");
+    assert_int_equal(res.body_len, strlen(res.body));
+    assert_string_equal(res.content_type, "application/json");
+    /* A second error replaces (and frees) the first body. */
+    pl_http_error(&res, 400, "invalid JSON at line 1, column 2: \"quoted\"\nsecond line");
+    assert_int_equal(res.status, 400);
+    assert_string_equal(res.body,
+                        "{\"error\":\"invalid JSON at line 1, column 2: \\\"quoted\\\"\\nsecond "
+                        "line\"}");
+    assert_null(strchr(res.body, '\n')); /* one line */
+    free(res.body);
+}
+
+static void test_error_body_replaces_handler_body(void **state)
+{
+    (void)state;
+    struct pl_http_response res = {
+        .status = 200, .body = pl_xstrdup("{\"partial\":1}"), .body_len = 13};
+    pl_http_error(&res, 413, "request body too large");
+    assert_string_equal(res.body, "{\"error\":\"request body too large\"}");
+    free(res.body);
+}
+
+static const struct pl_http_route *route(const char *path, const char *method, char *allow,
+                                         size_t size)
+{
+    struct pl_http_daemon d;
+    memset(&d, 0, sizeof(d));
+    d.opts.routes = routes;
+    return find_route(&d, path, method, allow, size);
+}
+
+static void test_find_route(void **state)
+{
+    (void)state;
+    char allow[128];
+    assert_ptr_equal(route("/validate", "POST", allow, sizeof(allow)), &routes[0]);
+    assert_ptr_equal(route("/mutate", "POST", allow, sizeof(allow)), &routes[1]);
+    assert_ptr_equal(route("/x", "PUT", allow, sizeof(allow)), &routes[4]);
+    /* HEAD is answered by the GET route. */
+    assert_ptr_equal(route("/healthz", "HEAD", allow, sizeof(allow)), &routes[2]);
+    assert_ptr_equal(route("/x", "HEAD", allow, sizeof(allow)), &routes[3]);
+}
+
+static void test_method_not_allowed(void **state)
+{
+    (void)state;
+    char allow[128];
+    assert_null(route("/validate", "GET", allow, sizeof(allow)));
+    assert_string_equal(allow, "POST");
+    assert_null(route("/healthz", "POST", allow, sizeof(allow)));
+    assert_string_equal(allow, "GET");
+    assert_null(route("/x", "PATCH", allow, sizeof(allow)));
+    assert_string_equal(allow, "GET, PUT, DELETE");
+    /* HEAD is not served by POST. */
+    assert_null(route("/validate", "HEAD", allow, sizeof(allow)));
+    assert_string_equal(allow, "POST");
+    /* Methods are case-sensitive (RFC 9110). */
+    assert_null(route("/validate", "post", allow, sizeof(allow)));
+    assert_string_equal(allow, "POST");
+}
+
+static void test_not_found(void **state)
+{
+    (void)state;
+    char allow[128];
+    const char *paths[] = {"/",      "",          "/validate/", "/Validate", "/validate?x=1",
+                           "/valid", "//validate"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        memset(allow, 'x', sizeof(allow));
+        assert_null(route(paths[i], "POST", allow, sizeof(allow)));
+        assert_string_equal(allow, ""); /* empty Allow: 404, not 405 */
+    }
+}
+
+static void test_allow_list_is_bounded(void **state)
+{
+    (void)state;
+    char allow[8];
+    assert_null(route("/x", "PATCH", allow, sizeof(allow)));
+    assert_string_equal(allow, "GET, PU"); /* cut, terminated, no overflow */
+}
+
+static void test_parse_listen_ipv4(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    struct pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(parse_listen("0.0.0.0:8443", &ss, &err), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+    assert_int_equal(ntohs(in->sin_port), 8443);
+    assert_int_equal(ntohl(in->sin_addr.s_addr), INADDR_ANY);
+    assert_int_equal(parse_listen("127.0.0.1:0", &ss, &err), 0);
+    in = (const struct sockaddr_in *)&ss;
+    assert_int_equal(ntohs(in->sin_port), 0);
+    assert_int_equal(ntohl(in->sin_addr.s_addr), INADDR_LOOPBACK);
+}
+
+static void test_parse_listen_ipv6(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    struct pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(parse_listen("[::1]:8080", &ss, &err), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    assert_int_equal(ntohs(in6->sin6_port), 8080);
+    assert_memory_equal(&in6->sin6_addr, &in6addr_loopback, sizeof(in6addr_loopback));
+    assert_int_equal(parse_listen("[::]:443", &ss, &err), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
+}
+
+static void listen_fails(const char *listen, const char *want)
+{
+    struct sockaddr_storage ss;
+    struct pl_error err;
+    pl_error_init(&err);
+    assert_int_equal(parse_listen(listen, &ss, &err), -EINVAL);
+    if (!strstr(err.message, want)) {
+        fail_msg("%s: \"%s\" does not contain \"%s\"", listen, err.message, want);
+    }
+}
+
+static void test_parse_listen_errors(void **state)
+{
+    (void)state;
+    listen_fails("8443", "is not ADDR:PORT");
+    listen_fails(":8443", "is not ADDR:PORT");
+    listen_fails("0.0.0.0:", "is not ADDR:PORT");
+    listen_fails("", "is not ADDR:PORT");
+    listen_fails("0.0.0.0:https", "listen address \"0.0.0.0:https\": ");
+    listen_fails("0.0.0.0:84x3", "listen address \"0.0.0.0:84x3\": ");
+    char long_host[400];
+    memset(long_host, 'h', sizeof(long_host));
+    memcpy(long_host + sizeof(long_host) - 4, ":80", 4);
+    listen_fails(long_host, "is too long");
+}
+
+/*
+ * Regression test, bug found by review (server/http.c, parse_listen): the port is handed to getaddrinfo()
+ * with AI_NUMERICSERV and not range-checked; glibc accepts "99999" and
+ * truncates it to 16 bits, so --listen 127.0.0.1:99999 binds port 34463
+ * (99999 - 65536) instead of being refused. Expected -EINVAL naming the
+ * address; actual 0 with port 34463. Fix: parse the port with strtol,
+ * require 0..65535 and only digits, before getaddrinfo().
+ */
+static void test_parse_listen_port_range(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    struct pl_error err;
+    pl_error_init(&err);
+    int r = parse_listen("127.0.0.1:99999", &ss, &err);
+    assert_int_equal(r, -EINVAL);
+    assert_int_equal(parse_listen("127.0.0.1:8443x", &ss, &err), -EINVAL);
+    assert_int_equal(parse_listen("127.0.0.1:-1", &ss, &err), -EINVAL);
+    assert_int_equal(parse_listen("127.0.0.1:65535", &ss, &err), 0);
+    assert_int_equal(ntohs(((const struct sockaddr_in *)&ss)->sin_port), 65535);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_body),
+        cmocka_unit_test(test_error_body_replaces_handler_body),
+        cmocka_unit_test(test_find_route),
+        cmocka_unit_test(test_method_not_allowed),
+        cmocka_unit_test(test_not_found),
+        cmocka_unit_test(test_allow_list_is_bounded),
+        cmocka_unit_test(test_parse_listen_ipv4),
+        cmocka_unit_test(test_parse_listen_ipv6),
+        cmocka_unit_test(test_parse_listen_errors),
+        cmocka_unit_test(test_parse_listen_port_range),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of server/metrics.c: the text exposition (HELP and TYPE once
+ * per family, build info, gauges shown only when known), request counters
+ * by endpoint/kind/operation/decision, the cumulative latency histogram
+ * with its +Inf bucket, sum and count, violations by policy and mode,
+ * config reloads, out-of-range arguments folded or ignored, and the
+ * buffer ceiling (-E2BIG). Counters are process-wide, so tests compare
+ * values before and after.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "policies/registry.h"
+#include "server/metrics.h"
+
+static const struct pl_metrics_gauges no_gauges = {0};
+
+/* The whole exposition as a new string (free with free()). */
+static char *render(const struct pl_metrics_gauges *g)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, 1u << 20);
+    assert_int_equal(pl_metrics_render(&b, g, "0.1.0", "abc123"), 0);
+    return pl_buf_steal(&b);
+}
+
+/* The value of the series (name plus labels, exactly) in text; -1 when absent. */
+static double value(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+            return strtod(p + n + 1, NULL);
+        }
+    }
+    return -1;
+}
+
+static double value_now(const char *series)
+{
+    char *text = render(&no_gauges);
+    double v = value(text, series);
+    free(text);
+    return v;
+}
+
+static size_t occurrences(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) {
+        n++;
+    }
+    return n;
+}
+
+static void test_fresh_exposition(void **state)
+{
+    (void)state;
+    /* Runs first: nothing recorded yet. */
+    char *text = render(&no_gauges);
+    assert_non_null(strstr(text, "# HELP plimsoll_build_info Build information.\n"
+                                 "# TYPE plimsoll_build_info gauge\n"
+                                 "plimsoll_build_info{version=\"0.1.0\",commit=\"abc123\"} 1\n"));
+    assert_int_equal(value(text, "plimsoll_ready"), 0);
+    assert_int_equal(value(text, "plimsoll_draining"), 0);
+    assert_null(strstr(text, "plimsoll_admission_requests_total{"));
+    assert_int_equal(
+        value(text, "plimsoll_admission_duration_seconds_count{endpoint=\"validate\"}"), 0);
+    assert_int_equal(
+        value(text, "plimsoll_admission_duration_seconds_bucket{endpoint=\"mutate\",le=\"+Inf\"}"),
+        0);
+    assert_int_equal(value(text, "plimsoll_config_reloads_total{result=\"success\"}"), 0);
+    assert_int_equal(value(text, "plimsoll_config_reloads_total{result=\"failure\"}"), 0);
+    /* Every policy has a violations series in both modes. */
+    for (size_t i = 0; pl_policies[i]; i++) {
+        char series[256];
+        snprintf(series, sizeof(series), "plimsoll_violations_total{policy=\"%s\",mode=\"warn\"}",
+                 pl_policies[i]->id);
+        assert_int_equal(value(text, series), 0);
+        snprintf(series, sizeof(series),
+                 "plimsoll_violations_total{policy=\"%s\",mode=\"enforce\"}", pl_policies[i]->id);
+        assert_int_equal(value(text, series), 0);
+    }
+    assert_null(strstr(text, "mode=\"off\""));
+    /* Gauges not known are not shown. */
+    assert_null(strstr(text, "plimsoll_namespace_view"));
+    assert_null(strstr(text, "plimsoll_certificate_expiry"));
+    /* One HELP and one TYPE per family, and every line ends in a newline. */
+    assert_int_equal(occurrences(text, "# TYPE "), 7);
+    assert_int_equal(occurrences(text, "# HELP "), 7);
+    assert_int_equal(occurrences(text, "# TYPE plimsoll_admission_duration_seconds histogram\n"),
+                     1);
+    assert_int_equal(text[strlen(text) - 1], '\n');
+    free(text);
+}
+
+static void test_request_counters(void **state)
+{
+    (void)state;
+    const char *series = "plimsoll_admission_requests_total{endpoint=\"validate\",kind="
+                         "\"Deployment\",operation=\"CREATE\",decision=\"rejected\"}";
+    double before = value_now(series);
+    pl_metrics_request(PL_ENDPOINT_VALIDATE, PL_KIND_DEPLOYMENT, PL_OP_CREATE, PL_OUTCOME_REJECTED,
+                       0.001);
+    pl_metrics_request(PL_ENDPOINT_VALIDATE, PL_KIND_DEPLOYMENT, PL_OP_CREATE, PL_OUTCOME_REJECTED,
+                       0.001);
+    assert_int_equal(value_now(series), (before < 0 ? 0 : before) + 2);
+    pl_metrics_request(PL_ENDPOINT_MUTATE, PL_KIND_CRONJOB, PL_OP_UPDATE, PL_OUTCOME_MUTATED, 0);
+    assert_int_equal(value_now("plimsoll_admission_requests_total{endpoint=\"mutate\",kind="
+                               "\"CronJob\",operation=\"UPDATE\",decision=\"mutated\"}"),
+                     1);
+    pl_metrics_request(PL_ENDPOINT_VALIDATE, PL_KIND_OTHER, PL_OP_DELETE, PL_OUTCOME_ALLOWED, 0);
+    assert_int_equal(value_now("plimsoll_admission_requests_total{endpoint=\"validate\",kind="
+                               "\"Other\",operation=\"DELETE\",decision=\"allowed\"}"),
+                     1);
+}
+
+static void test_out_of_range_arguments(void **state)
+{
+    (void)state;
+    const char *count = "plimsoll_admission_duration_seconds_count{endpoint=\"validate\"}";
+    double before = value_now(count);
+    /* Unknown endpoint or outcome: ignored. */
+    pl_metrics_request((enum pl_endpoint)7, PL_KIND_POD, PL_OP_CREATE, PL_OUTCOME_ALLOWED, 0.1);
+    pl_metrics_request(PL_ENDPOINT_VALIDATE, PL_KIND_POD, PL_OP_CREATE, (enum pl_outcome)9, 0.1);
+    pl_metrics_request(PL_ENDPOINT_COUNT, PL_KIND_POD, PL_OP_CREATE, PL_OUTCOME_ALLOWED, 0.1);
+    assert_true(value_now(count) == before);
+    /* Unknown kind folds into Other, unknown operation into CREATE. */
+    const char *series = "plimsoll_admission_requests_total{endpoint=\"validate\",kind=\"Other\","
+                         "operation=\"CREATE\",decision=\"invalid\"}";
+    double series_before = value_now(series);
+    pl_metrics_request(PL_ENDPOINT_VALIDATE, (enum pl_kind)99, (enum pl_operation)42,
+                       PL_OUTCOME_INVALID, 0.1);
+    assert_int_equal(value_now(series), (series_before < 0 ? 0 : series_before) + 1);
+    assert_true(value_now(count) == before + 1);
+    /* Violations: out-of-range index or mode ignored. */
+    char *text_before = render(&no_gauges);
+    pl_metrics_violation(100000, PL_MODE_ENFORCE);
+    pl_metrics_violation(0, (enum pl_mode)5);
+    char *text_after = render(&no_gauges);
+    assert_string_equal(text_before, text_after);
+    free(text_before);
+    free(text_after);
+}
+
+static void test_latency_histogram(void **state)
+{
+    (void)state;
+    const char *le[] = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
+                        "0.025",  "0.05",    "0.1",    "0.5",   "1",      "+Inf"};
+    const size_t n_le = sizeof(le) / sizeof(le[0]);
+    double before[13];
+    char series[13][128];
+    for (size_t i = 0; i < n_le; i++) {
+        snprintf(series[i], sizeof(series[i]),
+                 "plimsoll_admission_duration_seconds_bucket{endpoint=\"mutate\",le=\"%s\"}",
+                 le[i]);
+        before[i] = value_now(series[i]);
+        assert_true(before[i] >= 0);
+    }
+    const char *sum = "plimsoll_admission_duration_seconds_sum{endpoint=\"mutate\"}";
+    const char *count = "plimsoll_admission_duration_seconds_count{endpoint=\"mutate\"}";
+    double sum_before = value_now(sum);
+    double count_before = value_now(count);
+
+    /* 0.003 s: in every bucket from le=0.005 up. 0.0001 s: exactly on the first bound.
+     * 2 s: only +Inf. */
+    pl_metrics_request(PL_ENDPOINT_MUTATE, PL_KIND_POD, PL_OP_CREATE, PL_OUTCOME_ALLOWED, 0.003);
+    pl_metrics_request(PL_ENDPOINT_MUTATE, PL_KIND_POD, PL_OP_CREATE, PL_OUTCOME_ALLOWED, 0.0001);
+    pl_metrics_request(PL_ENDPOINT_MUTATE, PL_KIND_POD, PL_OP_CREATE, PL_OUTCOME_ALLOWED, 2.0);
+    const int want[13] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3};
+    for (size_t i = 0; i < n_le; i++) {
+        double got = value_now(series[i]) - before[i];
+        if (got != want[i]) {
+            fail_msg("bucket le=%s grew by %g, expected %d", le[i], got, want[i]);
+        }
+    }
+    assert_true(value_now(count) == count_before + 3);
+    double sum_delta = value_now(sum) - sum_before;
+    assert_float_equal(sum_delta, 2.0031, 1e-6);
+}
+
+static void test_violations_and_reloads(void **state)
+{
+    (void)state;
+    int index = pl_policy_index("image-tag");
+    assert_true(index >= 0);
+    const char *enforce = "plimsoll_violations_total{policy=\"image-tag\",mode=\"enforce\"}";
+    const char *warn = "plimsoll_violations_total{policy=\"image-tag\",mode=\"warn\"}";
+    double e0 = value_now(enforce), w0 = value_now(warn);
+    pl_metrics_violation((size_t)index, PL_MODE_ENFORCE);
+    pl_metrics_violation((size_t)index, PL_MODE_ENFORCE);
+    pl_metrics_violation((size_t)index, PL_MODE_WARN);
+    pl_metrics_violation((size_t)index, PL_MODE_OFF); /* counted nowhere visible */
+    assert_true(value_now(enforce) == e0 + 2);
+    assert_true(value_now(warn) == w0 + 1);
+
+    const char *ok = "plimsoll_config_reloads_total{result=\"success\"}";
+    const char *bad = "plimsoll_config_reloads_total{result=\"failure\"}";
+    double ok0 = value_now(ok), bad0 = value_now(bad);
+    pl_metrics_config_reload(true);
+    pl_metrics_config_reload(false);
+    pl_metrics_config_reload(false);
+    assert_true(value_now(ok) == ok0 + 1);
+    assert_true(value_now(bad) == bad0 + 2);
+}
+
+static void test_gauges(void **state)
+{
+    (void)state;
+    struct pl_metrics_gauges g = {
+        .ready = true,
+        .draining = true,
+        .namespace_view_configured = true,
+        .namespace_view_synced = false,
+        .namespace_view_staleness_seconds = 12.3456,
+        .certificate_not_after = 1893456000.0,
+        .config_source = "/etc/plimsoll/config.yaml",
+    };
+    char *text = render(&g);
+    assert_int_equal(value(text, "plimsoll_ready"), 1);
+    assert_int_equal(value(text, "plimsoll_draining"), 1);
+    assert_non_null(strstr(text, "\nplimsoll_namespace_view_synced 0\n"));
+    assert_non_null(strstr(text, "\nplimsoll_namespace_view_staleness_seconds 12.346\n"));
+    assert_non_null(strstr(text, "\nplimsoll_certificate_expiry_timestamp_seconds 1893456000\n"));
+    assert_int_equal(occurrences(text, "# TYPE "), 10);
+    free(text);
+    g.namespace_view_synced = true;
+    g.namespace_view_staleness_seconds = 0;
+    text = render(&g);
+    assert_non_null(strstr(text, "\nplimsoll_namespace_view_synced 1\n"));
+    assert_non_null(strstr(text, "\nplimsoll_namespace_view_staleness_seconds 0.000\n"));
+    free(text);
+}
+
+static void test_buffer_ceiling(void **state)
+{
+    (void)state;
+    char *full = render(&no_gauges);
+    size_t need = strlen(full);
+    free(full);
+    struct pl_buf b;
+    pl_buf_init(&b, need - 1);
+    assert_int_equal(pl_metrics_render(&b, &no_gauges, "0.1.0", "abc123"), -E2BIG);
+    assert_true(b.len <= need - 1);
+    pl_buf_finish(&b);
+    pl_buf_init(&b, 100);
+    assert_int_equal(pl_metrics_render(&b, &no_gauges, "0.1.0", "abc123"), -E2BIG);
+    pl_buf_finish(&b);
+    pl_buf_init(&b, need);
+    assert_int_equal(pl_metrics_render(&b, &no_gauges, "0.1.0", "abc123"), 0);
+    assert_int_equal(b.len, need);
+    pl_buf_finish(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fresh_exposition),       cmocka_unit_test(test_request_counters),
+        cmocka_unit_test(test_out_of_range_arguments), cmocka_unit_test(test_latency_histogram),
+        cmocka_unit_test(test_violations_and_reloads), cmocka_unit_test(test_gauges),
+        cmocka_unit_test(test_buffer_ceiling),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
