@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/json.h"
 #include "policies/registry.h"
 
 /* The parameter lines under an entry whose id column is width wide. */
@@ -105,11 +106,8 @@ int pl_cmd_policies(int argc, char **argv)
         return PL_EXIT_USAGE;
     }
     json_t *arr = policies_json();
-    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = pl_json_dump(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     json_decref(arr);
-    if (!text) {
-        pl_oom();
-    }
     printf("%s\n", text);
     free(text);
     return PL_EXIT_OK;

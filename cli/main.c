@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/compiler.h"
+#include "core/jalloc.h"
 
 struct command {
     const char *name;
@@ -37,6 +38,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Before any JSON value exists: the server puts request values on its arena. */
+    pl_jalloc_install();
     if (argc < 2) {
         usage(stderr);
         return PL_EXIT_USAGE;

@@ -7,13 +7,11 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 
 void pl_output_json(const json_t *results, FILE *out)
 {
-    char *text = json_dumps(results, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!text) {
-        pl_oom();
-    }
+    char *text = pl_json_dump(results, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     fprintf(out, "%s\n", text);
     free(text);
 }

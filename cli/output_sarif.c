@@ -62,11 +62,8 @@ void pl_output_sarif(const json_t *results, FILE *out, const char *runbook_base,
                   "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
                   "tool", "driver", "name", "plimsoll", "version", version, "informationUri",
                   "https://plimsoll.dev/", "rules", rules(runbook_base), "results", res);
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = pl_json_dump(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     json_decref(doc);
-    if (!text) {
-        pl_oom();
-    }
     fprintf(out, "%s\n", text);
     free(text);
 }

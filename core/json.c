@@ -4,8 +4,12 @@
  */
 #include "core/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
 
 const json_t *pl_json_object(const json_t *parent, const char *key)
 {
@@ -63,6 +67,24 @@ const json_t *pl_json_path(const json_t *root, const char *dotted)
 size_t pl_json_array_len(const json_t *v)
 {
     return json_is_array(v) ? json_array_size(v) : 0;
+}
+
+static int dump_to_buf(const char *chunk, size_t size, void *data)
+{
+    return pl_buf_append(data, chunk, size) < 0 ? -1 : 0;
+}
+
+char *pl_json_dump(const json_t *json, size_t flags, size_t *ret_len)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, SIZE_MAX / 2);
+    if (json_dump_callback(json, dump_to_buf, &b, flags) != 0) {
+        pl_oom(); /* only an allocation can fail here */
+    }
+    if (ret_len) {
+        *ret_len = b.len;
+    }
+    return pl_buf_steal(&b);
 }
 
 json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size)

@@ -39,6 +39,14 @@ const json_t *pl_json_path(const json_t *root, const char *dotted);
 size_t pl_json_array_len(const json_t *v);
 
 /**
+ * Serialises json with jansson's dump flags into a new NUL-terminated string
+ * from malloc (free with free()); its length goes to *ret_len when not NULL.
+ * Unlike json_dumps(), the result never comes from jansson's allocator, so it
+ * may outlive a request arena (see core/jalloc.h).
+ */
+char *pl_json_dump(const json_t *json, size_t flags, size_t *ret_len);
+
+/**
  * Parses a JSON document of len bytes. Returns a new reference, or NULL with
  * the reason in err (jansson's text, position included). Depth is bounded by
  * jansson's compiled-in limit (2048).

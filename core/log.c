@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 
 static atomic_int min_level = PL_LOG_INFO;
 static int log_fd = STDOUT_FILENO;
@@ -70,12 +71,9 @@ void pl_log(enum pl_log_level level, const char *msg, json_t *fields)
         json_object_update_missing(line, fields);
         json_decref(fields);
     }
-    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t len = 0;
+    char *text = pl_json_dump(line, JSON_COMPACT | JSON_PRESERVE_ORDER, &len);
     json_decref(line);
-    if (!text) {
-        pl_oom();
-    }
-    size_t len = strlen(text);
     text[len] = '\n'; /* replaces the NUL: one write carries the whole line */
     ssize_t n = write(log_fd, text, len + 1);
     (void)n;

@@ -2,7 +2,7 @@
 /*
  * Per-request arena (see pool.h). Chunks grow geometrically up to a cap; an
  * allocation larger than a chunk gets a chunk of its own. Clearing keeps the
- * oldest chunk when it has the base size, so that a steady stream of small
+ * largest ordinary chunk (at most CHUNK_MAX), so that a steady stream of
  * requests does not allocate at all once warmed up, while one huge request
  * does not pin its memory for ever.
  */
@@ -56,13 +56,19 @@ static void run_cleanups(struct pl_pool *pool)
 void pl_pool_clear(struct pl_pool *pool)
 {
     run_cleanups(pool);
-    struct pl_pool_chunk *c = pool->chunks;
+    /* Keep the largest ordinary chunk (never one made for a single huge
+     * allocation): after a few requests it fits the usual request whole,
+     * and a steady stream of reviews no longer calls malloc at all. */
     struct pl_pool_chunk *keep = NULL;
+    for (struct pl_pool_chunk *c = pool->chunks; c; c = c->next) {
+        if (c->size <= CHUNK_MAX && (!keep || c->size > keep->size)) {
+            keep = c;
+        }
+    }
+    struct pl_pool_chunk *c = pool->chunks;
     while (c) {
         struct pl_pool_chunk *next = c->next;
-        if (!next && c->size <= CHUNK_MIN) {
-            keep = c; /* the oldest chunk, unless one big first allocation made it large */
-        } else {
+        if (c != keep) {
             free(c);
         }
         c = next;

@@ -133,11 +133,9 @@ json_t *pl_admission_encode(const struct pl_admission *adm, const struct pl_deci
         json_object_set(response, "warnings", decision->warnings);
     }
     if (json_array_size(patch) > 0) {
-        char *text = json_dumps(patch, JSON_COMPACT);
-        if (!text) {
-            pl_oom();
-        }
-        char *encoded = base64_encode((const unsigned char *)text, strlen(text));
+        size_t len = 0;
+        char *text = pl_json_dump(patch, JSON_COMPACT, &len);
+        char *encoded = base64_encode((const unsigned char *)text, len);
         json_object_set_new(response, "patchType", json_string("JSONPatch"));
         json_object_set_new(response, "patch", json_string(encoded));
         free(encoded);

@@ -33,15 +33,45 @@ struct pl_http_daemon {
     struct pl_http_options opts;
     atomic_bool closing;
     bool tls;
+    atomic_size_t buffered;    /* body bytes held by all requests right now */
+    gnutls_datum_t ticket_key; /* TLS session tickets: resumption skips the full handshake */
 };
 
 /* Per-request state, hung on con_cls between calls of the access handler. */
 struct request_state {
     const struct pl_http_route *route;
     struct pl_buf body;
-    bool too_large;
-    size_t discarded; /* bytes of an oversized body thrown away */
+    bool too_large;   /* over max_body: 413 */
+    bool overloaded;  /* over the daemon's buffered-bytes budget: 503 */
+    size_t discarded; /* bytes of a refused body thrown away */
+    size_t accounted; /* bytes counted in the daemon's buffered total */
 };
+
+/* Adds n body bytes to the request, within max_body and the daemon-wide
+ * budget of buffered bytes (so that many large bodies at once cannot grow
+ * the process without bound). A refused body is dropped and its bytes are
+ * discarded from now on. */
+static void take_body(struct pl_http_daemon *d, struct request_state *st, const char *data,
+                      size_t n)
+{
+    if (st->too_large || st->overloaded) {
+        st->discarded += n;
+        return;
+    }
+    size_t total = atomic_fetch_add(&d->buffered, n) + n;
+    st->accounted += n;
+    if (d->opts.max_buffered && total > d->opts.max_buffered) {
+        st->overloaded = true;
+    } else if (pl_buf_append(&st->body, data, n) < 0) {
+        st->too_large = true;
+    }
+    if (st->too_large || st->overloaded) {
+        atomic_fetch_sub(&d->buffered, st->accounted);
+        st->accounted = 0;
+        st->discarded += n;
+        pl_buf_finish(&st->body);
+    }
+}
 
 /* An oversized body without Content-Length (chunked) cannot be answered
  * before it ends: libmicrohttpd takes a response only once the upload is
@@ -54,12 +84,8 @@ void pl_http_error(struct pl_http_response *res, unsigned status, const char *me
     json_t *doc = json_pack("{s:s}", "error", message);
     res->status = status;
     free(res->body);
-    res->body = json_dumps(doc, JSON_COMPACT);
+    res->body = pl_json_dump(doc, JSON_COMPACT, &res->body_len);
     json_decref(doc);
-    if (!res->body) {
-        pl_oom();
-    }
-    res->body_len = strlen(res->body);
     res->content_type = "application/json";
 }
 
@@ -187,18 +213,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return begin_request(d, conn, url, method, con_cls);
     }
     if (*upload_data_size > 0) {
-        if (!st->too_large && pl_buf_append(&st->body, upload_data, *upload_data_size) < 0) {
-            st->too_large = true;
-            pl_buf_finish(&st->body);
-        }
-        if (st->too_large) {
-            st->discarded += *upload_data_size;
-        }
+        take_body(d, st, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return st->discarded > MAX_DISCARD ? MHD_NO : MHD_YES;
     }
     if (st->too_large) {
         return send_error(d, conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", NULL);
+    }
+    if (st->overloaded) {
+        return send_error(d, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "too many large requests in flight; retry", NULL);
     }
     struct pl_http_request req = {
         .method = method,
@@ -215,14 +239,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    struct pl_http_daemon *d = cls;
     struct request_state *st = *con_cls;
     if (st) {
+        atomic_fetch_sub(&d->buffered, st->accounted);
         pl_buf_finish(&st->body);
         free(st);
         *con_cls = NULL;
+    }
+}
+
+/* A new TLS connection may resume an earlier session from a ticket. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct pl_http_daemon *d = cls;
+    (void)socket_context;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED || !d->ticket_key.data) {
+        return;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (info && info->tls_session) {
+        (void)gnutls_session_ticket_enable_server((gnutls_session_t)info->tls_session,
+                                                  &d->ticket_key);
     }
 }
 
@@ -300,6 +342,11 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     }
     if (d->tls) {
         flags |= MHD_USE_TLS;
+        /* A per-process ticket key: a client resumes only with the replica it
+         * talked to, and a restart rotates the key. */
+        if (gnutls_session_ticket_key_generate(&d->ticket_key) < 0) {
+            d->ticket_key.data = NULL;
+        }
     }
     /* An option array carries pointers as void *; POSIX lets a function
      * pointer travel that way, and memcpy says so without a cast ISO C forbids. */
@@ -317,14 +364,15 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
         {opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, opts->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
-                              mhd_log, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                              MHD_OPTION_ARRAY, pool_opts, MHD_OPTION_CONNECTION_TIMEOUT,
-                              opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-                              opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY,
-                              d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    d->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY, pool_opts,
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, d, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_ARRAY, d->tls ? tls_opts : no_opts, MHD_OPTION_END);
     if (!d->mhd) {
+        gnutls_free(d->ticket_key.data);
         free(d);
         pl_error_set(
             err, "", 0,
@@ -353,5 +401,9 @@ void pl_http_stop(struct pl_http_daemon *d)
         return;
     }
     MHD_stop_daemon(d->mhd);
+    if (d->ticket_key.data) {
+        gnutls_memset(d->ticket_key.data, 0, d->ticket_key.size);
+        gnutls_free(d->ticket_key.data);
+    }
     free(d);
 }

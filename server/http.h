@@ -4,7 +4,9 @@
  * of (path, method, handler), and the limits every request meets before a
  * handler sees it (SPEC §3 and §8): bodies over the ceiling get 413 without
  * being read, an unknown path 404, a known path with the wrong method 405
- * with an Allow header, idle connections time out, connections are capped.
+ * with an Allow header, idle connections time out, connections are capped,
+ * and the body bytes held by all requests together stay under a budget
+ * (503 past it), so memory stays bounded whatever the clients send.
  * Errors are one-line JSON: {"error":"..."}.
  *
  * Handlers run on the daemon's worker threads; they get the whole body and
@@ -54,8 +56,9 @@ struct pl_http_options {
     void *ctx;                          /* handed to every handler */
     unsigned threads;                   /* worker threads, >= 1 */
     size_t max_body;                    /* bytes; larger bodies get 413 */
-    unsigned connection_timeout;        /* idle seconds before a connection is closed */
-    unsigned connection_limit;          /* concurrent connections */
+    size_t max_buffered;         /* body bytes of all requests at once; past it 503 (0: no cap) */
+    unsigned connection_timeout; /* idle seconds before a connection is closed */
+    unsigned connection_limit;   /* concurrent connections */
     /* TLS: gives each handshake its certificate (NULL: plain HTTP). */
     gnutls_certificate_retrieve_function2 *tls_cert_callback;
     const char *client_ca_pem; /* NULL: no client certificates asked for */

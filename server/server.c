@@ -15,6 +15,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@
 #include "server/webhook.h"
 
 #define MAX_BODY (3u * 1024u * 1024u) /* SPEC §3 */
+/* Body bytes buffered by all requests at once: ten 3 MiB bodies, far above
+ * what the API server sends (a few KiB per review) but a ceiling on memory. */
+#define MAX_BUFFERED (10u * MAX_BODY)
 
 static const struct pl_http_route webhook_routes[] = {
     {"/validate", "POST", pl_webhook_validate},
@@ -214,6 +218,7 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
         .ctx = s,
         .threads = s->opts->threads,
         .max_body = MAX_BODY,
+        .max_buffered = MAX_BUFFERED,
         .connection_timeout = s->opts->connection_timeout,
         .connection_limit = s->opts->connection_limit,
         .tls_cert_callback = pl_certstore_retrieve,
@@ -345,6 +350,9 @@ int pl_server_run(const struct pl_server_options *opts)
      * and the signals are taken only by sigtimedwait in this thread. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Large request arenas and bodies come from mmap and go back to the
+     * system when freed, so a burst of big reviews does not stay in RSS. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     pthread_mutex_init(&s.cfg_lock, NULL);
     if (pthread_key_create(&s.pool_key, free_pool) != 0) {
         pl_oom();

@@ -111,7 +111,8 @@ static void test_clear_keeps_one_chunk(void **state)
     assert_true(chunk_count(&pool) > 1);
     pl_pool_clear(&pool);
     assert_int_equal(chunk_count(&pool), 1);
-    assert_int_equal(pool.chunks->size, CHUNK_MIN); /* the oldest, smallest */
+    assert_true(pool.chunks->size > CHUNK_MIN); /* the largest, for the next request */
+    assert_true(pool.chunks->size <= CHUNK_MAX);
     assert_int_equal(pool.chunks->off, 0);
     assert_int_equal(pool.used, 0);
     pl_pool_finish(&pool);
@@ -160,11 +161,13 @@ static void test_many_requests_reuse_memory(void **state)
         assert_string_equal(b, "spec.template.spec.containers[0] (web)");
         pl_pool_clear(&pool);
         assert_int_equal(chunk_count(&pool), 1);
-        if (!first) {
+        if (request == 100) {
             first = pool.chunks;
         }
-        /* The same first chunk serves every request. */
-        assert_ptr_equal(pool.chunks, first);
+        /* Once warmed up, the same kept chunk serves every request: no malloc. */
+        if (request > 100) {
+            assert_ptr_equal(pool.chunks, first);
+        }
     }
     pl_pool_finish(&pool);
 }
