@@ -47,6 +47,15 @@ size_t pl_json_array_len(const json_t *v);
 char *pl_json_dump(const json_t *json, size_t flags, size_t *ret_len);
 
 /**
+ * Removes, in place, every object member named key ("managedFields") from
+ * the JSON text text[0..len) and returns the new length. The scan knows
+ * strings and escapes, so the key inside a string value is left alone; a
+ * key written with escapes is not recognised (and simply stays). Text that
+ * is not valid JSON stays invalid. Costs one pass over the text.
+ */
+size_t pl_json_drop_member(char *text, size_t len, const char *key);
+
+/**
  * Parses a JSON document of len bytes. Returns a new reference, or NULL with
  * the reason in err (jansson's text, position included). Depth is bounded by
  * jansson's compiled-in limit (2048).

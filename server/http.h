@@ -29,7 +29,7 @@ struct MHD_Connection;
 struct pl_http_request {
     const char *method;
     const char *path;
-    const char *body; /* NUL-terminated; "" when none */
+    char *body; /* NUL-terminated, "" when none; the handler may rewrite it in place */
     size_t body_len;
     struct MHD_Connection *conn; /* for header lookups */
 };
