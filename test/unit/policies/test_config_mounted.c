@@ -16,6 +16,7 @@
 
 #include "policies/config_mounted.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 static void test_config_map_volume(void **state)
 {
@@ -61,29 +62,7 @@ static void test_find_volume(void **state)
 
 static size_t run_check(const char *object, char *buf, size_t size)
 {
-    struct pl_error err;
-    pl_error_init(&err);
-    json_t *root = pl_test_yaml(object);
-    struct pl_object obj;
-    assert_int_equal(pl_object_init(&obj, root, &err), 0);
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_report report;
-    pl_report_init(&report, &pool, &obj);
-    struct pl_eval ev = {.obj = &obj, .params = NULL, .pool = &pool};
-    assert_int_equal(check(&ev, obj.pod_spec, &report), 0);
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < report.len; i++) {
-        int n = snprintf(buf + len, size - len, "%s%s: %s", i ? "|" : "", report.items[i].path,
-                         report.items[i].message);
-        assert_true(n > 0 && (size_t)n < size - len);
-        len += (size_t)n;
-    }
-    size_t count = report.len;
-    pl_pool_finish(&pool);
-    json_decref(root);
-    return count;
+    return pl_test_run_check(check, NULL, object, buf, size);
 }
 
 static void test_check_shapes(void **state)

@@ -18,14 +18,11 @@
 
 #include "policies/inject_tracing.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    json_t *json = yaml ? pl_test_yaml(yaml) : NULL;
-    pl_error_init(err);
-    int r = parse_params(json, ret, err);
-    json_decref(json);
-    return r;
+    return pl_test_parse_params(parse_params, yaml, ret, err);
 }
 
 static void test_params(void **state)

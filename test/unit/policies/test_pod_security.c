@@ -19,15 +19,12 @@
 
 #include "policies/pod_security.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 /* parse_params on a YAML text (NULL: no settings); err filled. */
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    json_t *json = yaml ? pl_test_yaml(yaml) : NULL;
-    pl_error_init(err);
-    int r = parse_params(json, ret, err);
-    json_decref(json);
-    return r;
+    return pl_test_parse_params(parse_params, yaml, ret, err);
 }
 
 static void test_params(void **state)

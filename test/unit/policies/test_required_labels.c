@@ -17,6 +17,7 @@
 
 #include "policies/required_labels.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 static void test_label_key(void **state)
 {
@@ -65,11 +66,7 @@ static void test_label_key(void **state)
 /* parse_params on a YAML text; returns its result, err filled. */
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    json_t *json = yaml ? pl_test_yaml(yaml) : NULL;
-    pl_error_init(err);
-    int r = parse_params(json, ret, err);
-    json_decref(json);
-    return r;
+    return pl_test_parse_params(parse_params, yaml, ret, err);
 }
 
 static void test_params(void **state)
@@ -113,26 +110,7 @@ static size_t run_check(const char *object, const char *params_yaml, char *buf, 
     void *params = NULL;
     struct pl_error err;
     assert_int_equal(parse(params_yaml, &params, &err), 0);
-    json_t *root = pl_test_yaml(object);
-    struct pl_object obj;
-    assert_int_equal(pl_object_init(&obj, root, &err), 0);
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_report report;
-    pl_report_init(&report, &pool, &obj);
-    struct pl_eval ev = {.obj = &obj, .params = params, .pool = &pool};
-    assert_int_equal(check(&ev, obj.pod_spec, &report), 0);
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < report.len; i++) {
-        int n = snprintf(buf + len, size - len, "%s%s: %s", i ? "|" : "", report.items[i].path,
-                         report.items[i].message);
-        assert_true(n > 0 && (size_t)n < size - len);
-        len += (size_t)n;
-    }
-    size_t count = report.len;
-    pl_pool_finish(&pool);
-    json_decref(root);
+    size_t count = pl_test_run_check(check, params, object, buf, size);
     free_params(params);
     return count;
 }

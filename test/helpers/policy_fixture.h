@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Driving one policy in a unit test: parse its parameters from YAML and run
+ * its check on an object written in YAML, collecting the violations as text.
+ * Failures fail the calling cmocka test.
+ */
+#ifndef PL_TEST_HELPERS_POLICY_FIXTURE_H
+#define PL_TEST_HELPERS_POLICY_FIXTURE_H
+
+#include <stddef.h>
+
+#include "policies/policy.h"
+
+/** Runs parse_params on yaml (NULL: the defaults). err is initialised here. */
+int pl_test_parse_params(pl_parse_params_fn parse_params, const char *yaml, void **ret,
+                         struct pl_error *err);
+
+/**
+ * Runs check with params on the object in object_yaml. buf receives the
+ * violations as "path: message", joined by "|". Returns how many there were.
+ */
+size_t pl_test_run_check(pl_check_fn check, const void *params, const char *object_yaml, char *buf,
+                         size_t size);
+
+#endif
