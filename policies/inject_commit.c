@@ -80,8 +80,6 @@ static const char *const default_patterns[] = {
     NULL,
 };
 
-static const char *const known_keys[] = {"tag-patterns", NULL};
-
 struct pattern {
     pcre2_code *code;
     int commit_group; /* capture group number, 0 when the pattern has none */
@@ -154,11 +152,7 @@ static int compile(const char *text, size_t index, struct pattern *ret, uint32_t
 static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
 {
     struct pl_strlist list = {0};
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_strlist(json, "tag-patterns", default_patterns, &list, err);
+    int r = pl_params_only_strlist(json, "tag-patterns", default_patterns, &list, err);
     if (r < 0) {
         return r;
     }

@@ -94,6 +94,17 @@ int pl_params_strlist(const json_t *params, const char *key, const char *const *
     return 0;
 }
 
+int pl_params_only_strlist(const json_t *params, const char *key, const char *const *def,
+                           struct pl_strlist *ret, struct pl_error *err)
+{
+    const char *const allowed[] = {key, NULL};
+    int r = pl_params_check_keys(params, allowed, err);
+    if (r < 0) {
+        return r;
+    }
+    return pl_params_strlist(params, key, def, ret, err);
+}
+
 int pl_params_bool(const json_t *params, const char *key, bool def, bool *ret, struct pl_error *err)
 {
     const json_t *v = json_is_object(params) ? json_object_get(params, key) : NULL;

@@ -42,6 +42,14 @@ PL_MUST_CHECK int pl_params_check_keys(const json_t *params, const char *const *
 PL_MUST_CHECK int pl_params_strlist(const json_t *params, const char *key, const char *const *def,
                                     struct pl_strlist *ret, struct pl_error *err);
 
+/**
+ * For a policy whose one parameter is a list of strings: fails on any other
+ * key (pl_params_check_keys), then reads params[key] as pl_params_strlist.
+ */
+PL_MUST_CHECK int pl_params_only_strlist(const json_t *params, const char *key,
+                                         const char *const *def, struct pl_strlist *ret,
+                                         struct pl_error *err);
+
 /** params[key] as a bool, def when absent. Returns 0 or -EINVAL. */
 PL_MUST_CHECK int pl_params_bool(const json_t *params, const char *key, bool def, bool *ret,
                                  struct pl_error *err);

@@ -60,7 +60,6 @@ static const char *const default_patterns[] = {
     "PASSWORD",   "PASSWD",   "PASSPHRASE",  "SECRET",         "TOKEN",
     "API_KEY",    "APIKEY",   "PRIVATE_KEY", "CREDENTIAL",     "CREDENTIALS",
     "ACCESS_KEY", "AUTH_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", NULL};
-static const char *const known_keys[] = {"name-patterns", NULL};
 
 /* Longest pattern accepted, in bytes. */
 #define PATTERN_MAX 64
@@ -361,11 +360,7 @@ static int compile_pattern(const char *text, size_t index, struct pattern *ret,
 static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
 {
     struct pl_strlist list = {0};
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_strlist(json, "name-patterns", default_patterns, &list, err);
+    int r = pl_params_only_strlist(json, "name-patterns", default_patterns, &list, err);
     if (r < 0) {
         return r;
     }

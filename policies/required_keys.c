@@ -69,13 +69,8 @@ void pl_required_keys_free(void *p)
 int pl_required_keys_parse(const struct pl_required_keys_kind *kind, const json_t *json,
                            void **ret_params, struct pl_error *err)
 {
-    const char *const known_keys[] = {kind->field, NULL};
     struct pl_strlist list = {0};
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_strlist(json, kind->field, kind->defaults, &list, err);
+    int r = pl_params_only_strlist(json, kind->field, kind->defaults, &list, err);
     if (r < 0) {
         return r;
     }

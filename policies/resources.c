@@ -29,7 +29,6 @@ struct params {
 
 static const char *const default_require[] = {"requests.cpu", "requests.memory", "limits.memory",
                                               NULL};
-static const char *const known_keys[] = {"require", NULL};
 
 static void free_params(void *p)
 {
@@ -49,11 +48,7 @@ static void free_params(void *p)
 static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
 {
     struct pl_strlist list = {0};
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_strlist(json, "require", default_require, &list, err);
+    int r = pl_params_only_strlist(json, "require", default_require, &list, err);
     if (r < 0) {
         return r;
     }
