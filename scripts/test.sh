@@ -129,8 +129,9 @@ if want cases; then
   [ -n "${built[asan]:-}" ] && run_counted cases-asan python3 test/cases/run.py "$asan_bin"
 fi
 if want mutate; then
-  [ -n "${built[gcc]:-}" ] && run_meson mutate "$out/gcc" --suite mutate
-  [ -n "${built[asan]:-}" ] && run_meson mutate-asan "$out/asan" --suite mutate
+  # Each case: the patch applied with python3-jsonpatch, result checked, reinvocation empty.
+  [ -n "${built[gcc]:-}" ] && run_counted mutate python3 test/mutate/run.py "$out/gcc"
+  [ -n "${built[asan]:-}" ] && run_counted mutate-asan python3 test/mutate/run.py "$out/asan"
 fi
 if want cli; then
   [ -n "${built[gcc]:-}" ] && run_counted cli python3 test/cli/run.py "$gcc_bin"
