@@ -147,6 +147,31 @@ static int write_pem(const char *dir, const char *name, mode_t mode, X509 *cert,
     return 0;
 }
 
+/* mkdir -p: creates dir and any missing parents (mode 0700); errno on failure. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s", dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') {
+            continue;
+        }
+        *p = '\0';
+        if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+        return -1;
+    }
+    return 0;
+}
+
 static int check_request(const struct pl_certs_request *req, struct pl_error *err)
 {
     if (!req->service || !valid_dns_label_chars(req->service) || strchr(req->service, '.')) {
@@ -179,7 +204,7 @@ int pl_certs_generate(const struct pl_certs_request *req, struct pl_error *err)
     if (r < 0) {
         goto out;
     }
-    if (mkdir(req->out_dir, 0700) < 0 && errno != EEXIST) {
+    if (make_dirs(req->out_dir) < 0) {
         pl_error_set(err, "--out", 0, "cannot create %s: %s", req->out_dir, strerror(errno));
         r = -EIO;
         goto out;

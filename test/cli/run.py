@@ -176,7 +176,7 @@ def check_config_errors_name_key_and_line(b):
 @test
 def certs_generate(b):
     with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "c")
+        out = os.path.join(d, "nested", "dirs", "c")  # created like mkdir -p
         p = run(b, "certs", "generate", "--service", "plimsoll", "--namespace", "ops", "--out",
                 out, "--days", "30", "--dns", "localhost", "--dns", "10.0.0.1")
         assert p.returncode == 0, p.stderr
