@@ -31,7 +31,7 @@ void pl_output_text(const json_t *results, FILE *out)
         }
     }
     const json_t *summary = json_object_get(results, "summary");
-    fprintf(out, "%lld objects: %lld rejected, %lld with warnings\n",
+    fprintf(out, "%lld objects: %lld rejected, %lld admitted with warnings\n",
             (long long)json_integer_value(json_object_get(summary, "objects")),
             (long long)json_integer_value(json_object_get(summary, "rejected")),
             (long long)json_integer_value(json_object_get(summary, "warned")));

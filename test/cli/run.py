@@ -94,7 +94,7 @@ def text_output_is_what_kubectl_would_show(b):
     assert "Deployment shop/web: rejected" in p.stdout, p.stdout
     assert "plimsoll rejected Deployment shop/web:" in p.stdout
     assert "- [liveness-probe] spec.template.spec.containers[0] (web): no livenessProbe" in p.stdout
-    assert p.stdout.rstrip().endswith("1 objects: 1 rejected, 0 with warnings") or \
+    assert p.stdout.rstrip().endswith("1 objects: 1 rejected, 0 admitted with warnings") or \
         "1 rejected" in p.stdout.splitlines()[-1], p.stdout
 
 
