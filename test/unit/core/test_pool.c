@@ -119,12 +119,12 @@ static void test_clear_keeps_one_chunk(void **state)
 }
 
 /*
- * Regression test, bug found by review (core/pool.c, pl_pool_clear): the clear keeps the *oldest* chunk, which
- * the file comment calls "the smallest"; but when the first allocation of a
- * pool's life is larger than CHUNK_MIN, new_chunk() sizes that first chunk to
- * the request, and every later clear keeps it. A worker whose first request
- * allocated 4 MiB at once holds 4 MiB for ever. Expected: the kept chunk is at
- * most CHUNK_MAX (or a fresh CHUNK_MIN chunk is kept); actual: 4 MiB is kept.
+ * Regression test, bug found by review (core/pool.c, pl_pool_clear): the clear keeps the *oldest*
+ * chunk, which the file comment calls "the smallest"; but when the first allocation of a pool's
+ * life is larger than CHUNK_MIN, new_chunk() sizes that first chunk to the request, and every later
+ * clear keeps it. A worker whose first request allocated 4 MiB at once holds 4 MiB for ever.
+ * Expected: the kept chunk is at most CHUNK_MAX (or a fresh CHUNK_MIN chunk is kept); actual: 4 MiB
+ * is kept.
  */
 static void test_clear_after_big_first_allocation(void **state)
 {

@@ -248,11 +248,10 @@ static void test_violation_cap(void **state)
 }
 
 /*
- * Regression test, bug found by review (core/report.c, pl_report_add/pl_report_count): violations past
- * PL_REPORT_MAX_VIOLATIONS are counted in one "dropped" total, and
- * pl_report_count() adds that total to the enforce count whatever their
- * mode. The mode is known when they are dropped (r->mode), so an object
- * whose 1005 violations are all warn-mode (e.g. a Pod with many containers
+ * Regression test, bug found by review (core/report.c, pl_report_add/pl_report_count): violations
+ * past PL_REPORT_MAX_VIOLATIONS are counted in one "dropped" total, and pl_report_count() adds that
+ * total to the enforce count whatever their mode. The mode is known when they are dropped
+ * (r->mode), so an object whose 1005 violations are all warn-mode (e.g. a Pod with many containers
  * and only warn policies on) is REJECTED with "5 production-readiness
  * violations\n- ... and 5 more", though SPEC §5 says warn admits.
  * Expected: enforce count 0, no rejection text, the 5 counted among the
@@ -560,11 +559,10 @@ static void test_warnings_total_bound(void **state)
 }
 
 /*
- * Regression test, bug found by review (core/report.c, pl_report_render_warnings): the runbook line is
- * de-duplicated with strstr(), so a policy whose runbook URL is a prefix of an
- * earlier policy's URL is left out: with ids "probe-x" then "probe", only
- * "Runbooks: <base>probe-x" is written. No two ids of today's registry are
- * prefixes of each other, so nothing visible breaks yet. Expected
+ * Regression test, bug found by review (core/report.c, pl_report_render_warnings): the runbook line
+ * is de-duplicated with strstr(), so a policy whose runbook URL is a prefix of an earlier policy's
+ * URL is left out: with ids "probe-x" then "probe", only "Runbooks: <base>probe-x" is written. No
+ * two ids of today's registry are prefixes of each other, so nothing visible breaks yet. Expected
  * "Runbooks: <base>probe-x <base>probe".
  */
 static void test_runbook_dedup_prefix_ids(void **state)

@@ -399,12 +399,11 @@ static void test_aliases(void **state)
 /* Nesting depth of v (a scalar is 0). */
 
 /*
- * Regression test, bug found by review (core/yaml.c, parse_alias): the depth limit counts the events parsed,
- * not the tree built. An alias takes its anchor's whole subtree at the
- * alias's own depth, so an anchor 70 levels deep used 70 levels deep gives a
- * document 141 levels deep, and chaining anchors (each line nesting the
- * previous anchor 126 levels down) reaches about 22000 levels before the
- * node cap stops it, from 53 KB of YAML. Everything that walks such a tree
+ * Regression test, bug found by review (core/yaml.c, parse_alias): the depth limit counts the
+ * events parsed, not the tree built. An alias takes its anchor's whole subtree at the alias's own
+ * depth, so an anchor 70 levels deep used 70 levels deep gives a document 141 levels deep, and
+ * chaining anchors (each line nesting the previous anchor 126 levels down) reaches about 22000
+ * levels before the node cap stops it, from 53 KB of YAML. Everything that walks such a tree
  * recursively (jansson's json_decref, json_dumps, json_equal) then recurses
  * that deep: a crash on a small thread stack (musl's 128 KiB, say).
  * Expected: -EINVAL "document nested deeper than 128 levels". Fix: keep each
@@ -601,13 +600,12 @@ static void test_line_map(void **state)
 }
 
 /*
- * Regression test, bug found by review (core/yaml.c, parse_mapping/record_line): a key whose value is a block
- * mapping or block sequence is recorded at the line of its value's first
- * entry, not at the line of the key. For lines_doc, "policies" maps to 4
- * (expected 3), "policies.resources" to 5 (expected 4) and
- * "policies.resources.require" to 7 (expected 6). Config errors about such
- * keys (an unknown policy id written in block style, an unknown top-level
- * key) therefore name the line after the key. See test_config.c too.
+ * Regression test, bug found by review (core/yaml.c, parse_mapping/record_line): a key whose value
+ * is a block mapping or block sequence is recorded at the line of its value's first entry, not at
+ * the line of the key. For lines_doc, "policies" maps to 4 (expected 3), "policies.resources" to 5
+ * (expected 4) and "policies.resources.require" to 7 (expected 6). Config errors about such keys
+ * (an unknown policy id written in block style, an unknown top-level key) therefore name the line
+ * after the key. See test_config.c too.
  */
 static void test_line_map_block_values(void **state)
 {
@@ -622,10 +620,10 @@ static void test_line_map_block_values(void **state)
 }
 
 /*
- * Regression test, bug found by review (core/yaml.c, pl_yaml_load/loader): anchors survive from one document
- * to the next. YAML 1.2 §9.1: "anchors are local to the document", and
- * Kubernetes' reader (go-yaml) rejects "b: *x" in a later document with
- * "unknown anchor". Expected: -EINVAL "unknown alias *x"; actual: b = 1.
+ * Regression test, bug found by review (core/yaml.c, pl_yaml_load/loader): anchors survive from one
+ * document to the next. YAML 1.2 §9.1: "anchors are local to the document", and Kubernetes' reader
+ * (go-yaml) rejects "b: *x" in a later document with "unknown anchor". Expected: -EINVAL "unknown
+ * alias *x"; actual: b = 1.
  */
 static void test_anchors_are_per_document(void **state)
 {

@@ -339,12 +339,11 @@ static void test_yaml_errors_propagate(void **state)
 }
 
 /*
- * Regression test, bug found by review (core/yaml.c line map, seen through engine/config.c): an error about a
- * key whose value is written in block style names the line of the value's
- * first entry instead of the key's line. "policies:\n  no-such-policy:\n
- * mode: warn\n" reports line 3; the unknown id is on line 2. Likewise an
- * unknown top-level key with a block value. Fix: in parse_mapping(), record
- * the key's line for child_path before parsing the value.
+ * Regression test, bug found by review (core/yaml.c line map, seen through engine/config.c): an
+ * error about a key whose value is written in block style names the line of the value's first entry
+ * instead of the key's line. "policies:\n  no-such-policy:\n mode: warn\n" reports line 3; the
+ * unknown id is on line 2. Likewise an unknown top-level key with a block value. Fix: in
+ * parse_mapping(), record the key's line for child_path before parsing the value.
  */
 static void test_block_style_key_lines(void **state)
 {

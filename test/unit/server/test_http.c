@@ -182,12 +182,11 @@ static void test_parse_listen_errors(void **state)
 }
 
 /*
- * Regression test, bug found by review (server/http.c, parse_listen): the port is handed to getaddrinfo()
- * with AI_NUMERICSERV and not range-checked; glibc accepts "99999" and
- * truncates it to 16 bits, so --listen 127.0.0.1:99999 binds port 34463
- * (99999 - 65536) instead of being refused. Expected -EINVAL naming the
- * address; actual 0 with port 34463. Fix: parse the port with strtol,
- * require 0..65535 and only digits, before getaddrinfo().
+ * Regression test, bug found by review (server/http.c, parse_listen): the port is handed to
+ * getaddrinfo() with AI_NUMERICSERV and not range-checked; glibc accepts "99999" and truncates it
+ * to 16 bits, so --listen 127.0.0.1:99999 binds port 34463 (99999 - 65536) instead of being
+ * refused. Expected -EINVAL naming the address; actual 0 with port 34463. Fix: parse the port with
+ * strtol, require 0..65535 and only digits, before getaddrinfo().
  */
 static void test_parse_listen_port_range(void **state)
 {

@@ -64,13 +64,12 @@ static void test_trace_id_invalid(void **state)
 }
 
 /*
- * Regression test, bug found by review (server/webhook.c, pl_webhook_trace_id): only the trace-id field is
- * validated. W3C Trace Context §3.2 also makes these headers invalid (to be
- * ignored): version "ff"; a non-hex version; a parent-id that is not 16
- * lowercase hex digits or is all zeros; non-hex flags; and, for version 00,
- * anything after the flags (length must be exactly 55). Today each is
- * accepted and its trace id logged. Impact is small (a log field), but the
- * header comment promises "false when the header is not valid".
+ * Regression test, bug found by review (server/webhook.c, pl_webhook_trace_id): only the trace-id
+ * field is validated. W3C Trace Context §3.2 also makes these headers invalid (to be ignored):
+ * version "ff"; a non-hex version; a parent-id that is not 16 lowercase hex digits or is all zeros;
+ * non-hex flags; and, for version 00, anything after the flags (length must be exactly 55). Today
+ * each is accepted and its trace id logged. Impact is small (a log field), but the header comment
+ * promises "false when the header is not valid".
  */
 static void test_trace_id_other_fields(void **state)
 {
