@@ -9,6 +9,7 @@
 #   cli        the command line: exit codes, help, output formats (and under ASan)
 #   integration the real server on loopback over TLS (and under ASan)
 #   valgrind   unit tests and a server run under valgrind
+#   image      the Containerfile built daemonless (buildah, a debootstrap base) and checked
 #   helm       helm lint/template of the chart, and plimsoll check over it
 #   mutate     mutation cases: patches applied with python3-jsonpatch, reinvocation
 #   e2e        the namespace watch and a real kube-apiserver calling plimsoll
@@ -145,6 +146,9 @@ if want valgrind && [ -n "${built[gcc]:-}" ]; then
   run_meson valgrind-unit "$out/gcc" --suite unit --wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q'
   run_counted valgrind-server env PLIMSOLL_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q" \
     python3 test/integration/run.py "$gcc_bin" --quick
+fi
+if want image; then
+  run_counted image test/image/run.sh
 fi
 if want helm && [ -x test/helm/run.sh ]; then
   run_counted helm env PLIMSOLL_BIN="$gcc_bin" test/helm/run.sh
