@@ -137,6 +137,39 @@ static bool *exemptions(const struct pl_config *cfg, const struct pl_object *obj
 
 /* Runs every applicable policy on obj into report. notes may be NULL (the
  * old object of an UPDATE: its problems are not news). */
+/* Keys under plimsoll.dev/ that are not policy or mutation ids but mean something. */
+static const char *const known_keys[] = {"mode",   "exempt", "exempt-reason",
+                                         "commit", "branch", "skip"};
+
+/* A namespace annotation under plimsoll.dev/ that names nothing (a typo such as
+ * plimsoll.dev/livenss-probe) is reported instead of silently doing nothing. */
+static void note_unknown_annotations(const json_t *annotations, json_t *notes)
+{
+    const char *key;
+    const json_t *value;
+    const size_t prefix = strlen(PL_ANNOTATION_PREFIX);
+    json_object_foreach((json_t *)annotations, key, value)
+    {
+        (void)value;
+        if (strncmp(key, PL_ANNOTATION_PREFIX, prefix) != 0) {
+            continue;
+        }
+        const char *name = key + prefix;
+        bool known = pl_policy_index(name) >= 0 || pl_mutation_index(name) >= 0;
+        for (size_t i = 0; !known && i < PL_ARRAY_SIZE(known_keys); i++) {
+            known = strcmp(name, known_keys[i]) == 0;
+        }
+        if (!known) {
+            char note[256];
+            snprintf(
+                note, sizeof(note),
+                "plimsoll: namespace annotation %.100s names no policy or mutation (see `plimsoll policies`); ignored",
+                key);
+            json_array_append_new(notes, json_string(note));
+        }
+    }
+}
+
 static int run_policies(const struct pl_config *cfg, const struct pl_request *req,
                         const struct pl_object *obj, struct pl_pool *pool, struct pl_report *report,
                         json_t *notes)
@@ -238,6 +271,7 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
                    out->obj.pod_spec && !pl_config_excludes(cfg, ns);
     if (applies) {
         out->evaluated = true;
+        note_unknown_annotations(req->ns_annotations, notes);
         r = run_policies(cfg, req, &out->obj, pool, &out->report, notes);
         if (r == 0 && req->operation == PL_OP_UPDATE && req->old_object &&
             cfg->grandfather_updates && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {

@@ -336,10 +336,15 @@ static void test_bad_requests(void **state)
     snprintf(path, sizeof(path), "%s/tls.key", d.path);
     assert_int_not_equal(access(path, F_OK), 0);
 
-    /* An output directory that cannot be created: -EIO. */
+    /* Missing parents are created (mkdir -p); a directory under a regular file
+     * cannot be: -EIO. */
     req = good;
     snprintf(path, sizeof(path), "%s/missing/deeper", d.path);
     req.out_dir = path;
+    struct pl_error ok_err;
+    pl_error_init(&ok_err);
+    assert_int_equal(pl_certs_generate(&req, &ok_err), 0);
+    snprintf(path, sizeof(path), "%s/missing/deeper/tls.key/sub", d.path);
     generate_fails(&req, -EIO, "--out");
     remove_dir(d.path);
 }
