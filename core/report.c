@@ -120,12 +120,15 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
         drop(r);
         return;
     }
-    const char *path;
+    /* "containers[0] (web)"; a container without a name (only seen in
+     * manifests, the API server requires one) is just "containers[0]". */
     const char *name = pl_report_quote(r, c->name);
+    const char *label = *name ? pl_pool_printf(r->pool, " (%s)", name) : "";
+    const char *path;
     if (sub && *sub) {
-        path = pl_pool_printf(r->pool, "%s[%zu] (%s).%s", c->list, c->index, name, sub);
+        path = pl_pool_printf(r->pool, "%s[%zu]%s.%s", c->list, c->index, label, sub);
     } else {
-        path = pl_pool_printf(r->pool, "%s[%zu] (%s)", c->list, c->index, name);
+        path = pl_pool_printf(r->pool, "%s[%zu]%s", c->list, c->index, label);
     }
     va_list ap;
     va_start(ap, fmt);

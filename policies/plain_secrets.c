@@ -289,18 +289,26 @@ static bool value_allowed(const struct word *last, const char *v)
     return false;
 }
 
-/* Whether v holds a PEM block whose label has "PRIVATE KEY" ("-----BEGIN RSA PRIVATE KEY-----"). */
+/*
+ * Whether v holds a PEM armour line whose label has "PRIVATE KEY": "-----BEGIN RSA PRIVATE
+ * KEY-----", and copies with fewer dashes ("---BEGIN OPENSSH PRIVATE KEY---"), which Polaris's
+ * "-BEGIN\s+.*PRIVATE KEY-" also finds.
+ */
 static bool has_pem_private_key(const char *v)
 {
-    static const char begin[] = "-----BEGIN ";
+    static const char begin[] = "-BEGIN";
     const char *p = v;
     while ((p = strstr(p, begin)) != NULL) {
         p += sizeof(begin) - 1;
-        /* A PEM label is short: capitals, digits and spaces up to the closing dashes. */
-        size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ");
-        if (n <= 64 && starts_with(p + n, "-----")) {
-            const char *label_end = p + n;
-            for (const char *q = p; q + 11 <= label_end; q++) {
+        size_t ws = strspn(p, " \t");
+        if (ws == 0) {
+            continue;
+        }
+        /* A PEM label is short: capitals, digits and spaces up to the closing dash. */
+        const char *label = p + ws;
+        size_t n = strspn(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ");
+        if (n <= 64 && label[n] == '-') {
+            for (const char *q = label; q + 11 <= label + n; q++) {
                 if (memcmp(q, "PRIVATE KEY", 11) == 0) {
                     return true;
                 }

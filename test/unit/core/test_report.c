@@ -215,7 +215,7 @@ static void test_container_paths(void **state)
     assert_string_equal(v[2].path,
                         "spec.template.spec.containers[0] (web).resources.limits.memory");
     assert_string_equal(v[2].short_path, "containers[0] (web).resources.limits.memory");
-    assert_string_equal(v[3].path, "spec.template.spec.initContainers[3] ().image");
+    assert_string_equal(v[3].path, "spec.template.spec.initContainers[3].image");
     assert_string_equal(v[4].path, "spec.template.spec.containers[12] (a?b?c)");
     fixture_finish(&f);
 }
