@@ -53,6 +53,13 @@ static const char *scope_prefix(const struct pl_report *r, enum pl_scope scope)
     }
 }
 
+/* Whether the current mode's share of the report is full. */
+static bool full(const struct pl_report *r)
+{
+    return (unsigned)r->mode < PL_ARRAY_SIZE(r->kept_by_mode) &&
+           r->kept_by_mode[r->mode] >= PL_REPORT_MAX_VIOLATIONS;
+}
+
 /* Counts a violation past the cap, under the mode it would have had. */
 static void drop(struct pl_report *r)
 {
@@ -65,7 +72,7 @@ static void drop(struct pl_report *r)
 static void add_violation(struct pl_report *r, enum pl_scope scope, const char *path,
                           const char *message)
 {
-    if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
+    if (full(r)) {
         drop(r);
         return;
     }
@@ -79,6 +86,9 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
         r->cap = cap;
     }
     const char *prefix = scope_prefix(r, scope);
+    if ((unsigned)r->mode < PL_ARRAY_SIZE(r->kept_by_mode)) {
+        r->kept_by_mode[r->mode]++;
+    }
     struct pl_violation *v = &r->items[r->len++];
     v->policy = r->policy ? r->policy : "";
     v->mode = r->mode;
@@ -102,7 +112,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
 
 void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...)
 {
-    if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
+    if (full(r)) {
         drop(r);
         return;
     }
@@ -116,7 +126,7 @@ void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, c
 void pl_report_container(struct pl_report *r, const struct pl_container *c, const char *sub,
                          const char *fmt, ...)
 {
-    if (r->len >= PL_REPORT_MAX_VIOLATIONS) {
+    if (full(r)) {
         drop(r);
         return;
     }

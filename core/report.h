@@ -50,7 +50,8 @@ struct pl_violation {
     bool grandfathered;     /* enforce-mode, but already in the stored object (UPDATE) */
 };
 
-/* Most violations kept per object; more are counted in dropped. */
+/* Most violations kept per object and mode (so that a flood of warnings never
+ * pushes out a violation that rejects); more are counted in dropped. */
 #define PL_REPORT_MAX_VIOLATIONS 1000
 /* Longest piece of request text (e.g. a container name) copied into a message. */
 #define PL_REPORT_MAX_QUOTE 64
@@ -62,6 +63,7 @@ struct pl_report {
     enum pl_mode mode;           /* likewise */
     struct pl_violation *items;  /* pool memory */
     size_t len, cap;
+    size_t kept_by_mode[3];    /* violations stored, by the mode they were added in */
     size_t dropped;            /* violations past PL_REPORT_MAX_VIOLATIONS, all modes */
     size_t dropped_by_mode[3]; /* the same, by effective mode (indexed by enum pl_mode) */
 };

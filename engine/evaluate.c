@@ -202,10 +202,31 @@ static int run_policies(const struct pl_config *cfg, const struct pl_request *re
     return r;
 }
 
-/* The identity of a violation across the old and the new object. */
+/* The identity of a violation across the old and the new object. A named
+ * container is known by its name, not its position, so that a sidecar added
+ * in front of it does not make its old violations look new:
+ * "spec.containers[1] (web).image" counts as "spec.containers (web).image". */
 static const char *violation_key(struct pl_pool *pool, const struct pl_violation *v)
 {
-    return pl_pool_printf(pool, "%s\x1f%s\x1f%s", v->policy, v->path, v->message);
+    const char *path = v->path;
+    char *key = pl_pool_alloc(pool, strlen(v->policy) + strlen(path) + strlen(v->message) + 3);
+    char *o = key + strlen(v->policy);
+    memcpy(key, v->policy, strlen(v->policy));
+    *o++ = '\x1f';
+    for (const char *p = path; *p;) {
+        if (*p == '[') {
+            size_t digits = strspn(p + 1, "0123456789");
+            if (digits > 0 && p[1 + digits] == ']' && p[2 + digits] == ' ' &&
+                p[3 + digits] == '(') {
+                p += digits + 2; /* drop "[N]", keep " (name)" */
+                continue;
+            }
+        }
+        *o++ = *p++;
+    }
+    *o++ = '\x1f';
+    memcpy(o, v->message, strlen(v->message) + 1);
+    return key;
 }
 
 /* SPEC §6 "Updates": an enforce-mode violation that the stored object already
@@ -232,12 +253,28 @@ static int grandfather(const struct pl_config *cfg, const struct pl_request *req
     for (size_t i = 0; i < old_report.len; i++) {
         json_object_set_new(seen, violation_key(pool, &old_report.items[i]), json_true());
     }
+    size_t before = pl_report_count(report, PL_MODE_ENFORCE);
+    bool all_old = true;
     for (size_t i = 0; i < report->len; i++) {
         struct pl_violation *v = &report->items[i];
-        if (v->mode == PL_MODE_ENFORCE && json_object_get(seen, violation_key(pool, v))) {
+        if (v->mode != PL_MODE_ENFORCE) {
+            continue;
+        }
+        if (json_object_get(seen, violation_key(pool, v))) {
             v->mode = PL_MODE_WARN;
             v->grandfathered = true;
+        } else {
+            all_old = false;
         }
+    }
+    /* Past the report's cap violations are only counted, not compared: when
+     * every one that was compared is old and there are no more than before,
+     * the uncompared ones are taken to be old too. */
+    size_t *dropped = report->dropped_by_mode;
+    if (dropped[PL_MODE_ENFORCE] > 0 && all_old &&
+        before <= pl_report_count(&old_report, PL_MODE_ENFORCE)) {
+        dropped[PL_MODE_WARN] += dropped[PL_MODE_ENFORCE];
+        dropped[PL_MODE_ENFORCE] = 0;
     }
     json_decref(seen);
     return 0;

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,9 @@ struct request_state {
     size_t accounted; /* bytes counted in the daemon's buffered total */
 };
 
+/* Body bytes per request that the buffered-bytes budget does not count. */
+#define SMALL_BODY (64u * 1024u)
+
 /* Adds n body bytes to the request, within max_body and the daemon-wide
  * budget of buffered bytes (so that many large bodies at once cannot grow
  * the process without bound). A refused body is dropped and its bytes are
@@ -58,9 +62,13 @@ static void take_body(struct pl_http_daemon *d, struct request_state *st, const 
         st->discarded += n;
         return;
     }
-    size_t total = atomic_fetch_add(&d->buffered, n) + n;
-    st->accounted += n;
-    if (d->opts.max_buffered && total > d->opts.max_buffered) {
+    /* The first SMALL_BODY bytes of every request are free of the budget, so
+     * that large uploads, however many, never starve ordinary reviews. */
+    size_t counted = st->body.len + n > SMALL_BODY ? st->body.len + n - SMALL_BODY : 0;
+    counted = counted > n ? n : counted;
+    size_t total = atomic_fetch_add(&d->buffered, counted) + counted;
+    st->accounted += counted;
+    if (counted && d->opts.max_buffered && total > d->opts.max_buffered) {
         st->overloaded = true;
     } else if (pl_buf_append(&st->body, data, n) < 0) {
         st->too_large = true;
@@ -361,17 +369,25 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
         {MHD_OPTION_END, 0, NULL},
     };
     struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-    struct MHD_OptionItem pool_opts[] = {
-        {opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, opts->threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    d->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_ARRAY, pool_opts,
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, d, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_ARRAY, d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    /* Options that apply only sometimes: absent ones are left out of the array. */
+    struct MHD_OptionItem pool_opts[3];
+    size_t n_pool = 0;
+    if (opts->per_ip_limit) {
+        pool_opts[n_pool++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                                      (intptr_t)opts->per_ip_limit, NULL};
+    }
+    if (opts->threads > 1) {
+        pool_opts[n_pool++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL};
+    }
+    pool_opts[n_pool] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+                              mhd_log, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                              MHD_OPTION_ARRAY, pool_opts, MHD_OPTION_CONNECTION_TIMEOUT,
+                              opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+                              opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, d, MHD_OPTION_ARRAY,
+                              d->tls ? tls_opts : no_opts, MHD_OPTION_END);
     if (!d->mhd) {
         gnutls_free(d->ticket_key.data);
         free(d);

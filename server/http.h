@@ -59,6 +59,7 @@ struct pl_http_options {
     size_t max_buffered;         /* body bytes of all requests at once; past it 503 (0: no cap) */
     unsigned connection_timeout; /* idle seconds before a connection is closed */
     unsigned connection_limit;   /* concurrent connections */
+    unsigned per_ip_limit;       /* concurrent connections from one address (0: no cap) */
     /* TLS: gives each handshake its certificate (NULL: plain HTTP). */
     gnutls_certificate_retrieve_function2 *tls_cert_callback;
     const char *client_ca_pem; /* NULL: no client certificates asked for */

@@ -204,8 +204,11 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
         .ctx = s,
         .threads = 1,
         .max_body = 4096,
-        .connection_timeout = 10,
-        .connection_limit = 64,
+        .connection_timeout = 5,
+        /* Probes and scrapes come from the kubelet and Prometheus: a handful of
+         * addresses. A per-address cap keeps one slow client from starving them. */
+        .connection_limit = 512,
+        .per_ip_limit = 16,
     };
     int r = pl_http_start(&health, ret_health, &err);
     if (r < 0) {

@@ -220,7 +220,10 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     double seconds = now_seconds() - started;
     enum pl_outcome outcome = outcome_of(&decision, patch_ops);
     enum pl_operation op = adm.request.operation;
-    pl_metrics_request(ep, decision.obj.kind, op, outcome, seconds);
+    /* A DELETE carries no object: the request's kind is what was reviewed. */
+    enum pl_kind kind =
+        decision.obj.kind != PL_KIND_OTHER ? decision.obj.kind : pl_kind_from_name(adm.kind);
+    pl_metrics_request(ep, kind, op, outcome, seconds);
     log_decision(ep, &adm, &decision, outcome, seconds, pl_http_header(req, "traceparent"),
                  patch_ops);
 }

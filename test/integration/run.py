@@ -501,6 +501,9 @@ def buffered_bodies_have_a_ceiling(s):
         t.sendall(part)
         socks.append(t)
     time.sleep(0.5)
+    # An ordinary review is still served while the large ones hold the budget.
+    small = s.review(review(pod(containers=[good_container()]), uid="small"))["response"]
+    assert small["uid"] == "small" and small["allowed"] is True
     statuses = []
     for t in socks:
         t.sendall(b"{}")
@@ -601,6 +604,33 @@ def slow_clients_do_not_stall_others(s2):
 
 
 @test()
+def health_port_survives_a_slow_client(s):
+    # 40 half-sent requests trickling from 127.0.0.2 (one address: at most 16 are taken)
+    # do not keep the kubelet's probe from 127.0.0.1 out.
+    slow = []
+    for _ in range(40):
+        c = socket.socket()
+        c.bind(("127.0.0.2", 0))
+        c.settimeout(5)
+        try:
+            c.connect(("127.0.0.1", s.health))
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            slow.append(c)
+        except OSError:
+            c.close()
+    for _ in range(3):
+        for c in slow:
+            try:
+                c.sendall(b"X-a: b\r\n")
+            except OSError:
+                pass
+        assert s.get("/healthz")[0] == 200
+        time.sleep(0.5)
+    for c in slow:
+        c.close()
+
+
+@test()
 def sigterm_drains_then_exits_zero(s2):
     srv = Server(s2.binary, s2.dir, config=ONLY_CORE, extra=["--drain-seconds", "2"])
     c = srv.connect()
@@ -680,6 +710,11 @@ def startup_errors_are_clear(s):
         assert expect in p.stdout + p.stderr, (extra, p.stdout, p.stderr)
     p = subprocess.run([s.binary, "serve"], capture_output=True, text=True, timeout=20)
     assert p.returncode == 2 and "--tls-cert and --tls-key are required" in p.stderr
+    # a second instance on a port in use fails instead of sharing it
+    p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
+                        f"127.0.0.1:{s.port}", "--health-listen", f"127.0.0.1:{free_port()}"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "cannot serve on" in p.stdout + p.stderr, (p.stdout, p.stderr)
 
 
 @test()
@@ -824,6 +859,49 @@ def mutate_patch_and_oversized_patch(s2):
         assert any("mutations skipped" in w for w in resp["warnings"]), resp["warnings"]
     finally:
         assert srv.stop() == 0
+
+
+@test()
+def thousand_violation_objects_decide_right(s2):
+    cfg = ("policies:\n" + "".join(f"  {p}: {{mode: off}}\n" for p in [
+        "automount-token", "commit-labels", "distinct-probes", "graceful-shutdown",
+        "image-registry", "liveness-probe", "pod-security", "readiness-probe", "replicas",
+        "required-annotations", "required-labels", "resources"]) +
+        "  config-mounted: {mode: warn}\n  image-tag: {mode: enforce}\n"
+        "  plain-secrets: {mode: enforce}\n")
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        # 1,001 warnings do not push out the one violation that rejects.
+        env = [{"name": f"C{i}", "valueFrom": {"configMapKeyRef": {"name": "cm", "key": "k"}}}
+               for i in range(1001)] + [{"name": "DB_PASSWORD", "value": "hunter2"}]
+        obj = pod(containers=[{"name": "web", "image": "x:1", "env": env}])
+        resp = srv.review(review(obj))["response"]
+        assert resp["allowed"] is False
+        assert "[plain-secrets] spec.containers[0] (web)" in resp["status"]["message"], resp["status"]
+        # An UPDATE that changes nothing is admitted even past the cap (1,200 violations).
+        many = pod(containers=[{"name": f"c{i}", "image": "nginx:latest"} for i in range(1200)])
+        resp = srv.review(review(many, operation="UPDATE", old=many))["response"]
+        assert resp["allowed"] is True, resp.get("status")
+        # ... but one more violation than before still rejects.
+        more = pod(containers=[{"name": f"c{i}", "image": "nginx:latest"} for i in range(1201)])
+        resp = srv.review(review(more, operation="UPDATE", old=many))["response"]
+        assert resp["allowed"] is False
+    finally:
+        assert srv.stop() == 0
+
+
+@test()
+def grandfathering_follows_container_names(s):
+    web = {"name": "web", "image": "x:1"}  # no probes, no resources
+    old = deployment([web])
+    new = deployment([good_container("side"), web])  # a compliant sidecar added in front
+    resp = s.review(review(new, operation="UPDATE", old=old))["response"]
+    assert resp["allowed"] is True, resp.get("status")
+    assert any("containers[1] (web)" in w and "already there" in w for w in resp["warnings"]), resp
+    # a new container with the same problems is new: rejected
+    new2 = deployment([web, dict(web, name="web2")])
+    resp = s.review(review(new2, operation="UPDATE", old=old))["response"]
+    assert resp["allowed"] is False and "(web2)" in resp["status"]["message"]
 
 
 @test()
