@@ -128,6 +128,8 @@ fi
 if want cases; then
   [ -n "${built[gcc]:-}" ] && run_counted cases python3 test/cases/run.py "$gcc_bin"
   [ -n "${built[asan]:-}" ] && run_counted cases-asan python3 test/cases/run.py "$asan_bin"
+  # Upstream Pod Security Admission's own fixtures: same verdict as upstream.
+  [ -n "${built[gcc]:-}" ] && run_counted psa-upstream python3 test/psa/convert.py "$gcc_bin" --quiet
 fi
 if want mutate; then
   # Each case: the patch applied with python3-jsonpatch, result checked, reinvocation empty.
