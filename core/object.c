@@ -72,6 +72,14 @@ static bool pod_long_running(const json_t *meta, const json_t *spec)
     return !owned_by_job(meta);
 }
 
+void pl_object_clear(struct pl_object *obj)
+{
+    memset(obj, 0, sizeof(*obj));
+    obj->kind_name = "";
+    obj->name = "";
+    obj->namespace_ = "";
+}
+
 int pl_object_init(struct pl_object *obj, const json_t *root, struct pl_error *err)
 {
     memset(obj, 0, sizeof(*obj));

@@ -52,6 +52,12 @@ struct pl_object {
  */
 PL_MUST_CHECK int pl_object_init(struct pl_object *obj, const json_t *root, struct pl_error *err);
 
+/**
+ * Makes obj describe no object: PL_KIND_OTHER, empty strings, no pod spec.
+ * What a DELETE or CONNECT without an object is evaluated as.
+ */
+void pl_object_clear(struct pl_object *obj);
+
 /** The kind for a Kubernetes kind name ("Deployment"); PL_KIND_OTHER when unsupported. */
 enum pl_kind pl_kind_from_name(const char *name);
 

@@ -8,16 +8,14 @@
 #include "engine/config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "core/buf.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/yaml.h"
 #include "policies/params.h"
@@ -431,41 +429,18 @@ out:
 int pl_config_load_file(const char *path, const char *self_namespace, struct pl_config **ret_cfg,
                         struct pl_error *err)
 {
-    struct pl_buf b;
-    pl_buf_init(&b, PL_CONFIG_MAX_BYTES);
-    int r = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        pl_error_set(err, "", 0, "cannot open %s: %s", path, strerror(errno));
-        return -EIO;
+    char *text = NULL;
+    size_t len = 0;
+    int r = pl_file_read(path, PL_CONFIG_MAX_BYTES, &text, &len, err);
+    if (r < 0) {
+        return r == -E2BIG ? -EINVAL : r; /* too large is a bad file, not an I/O error */
     }
-    for (;;) {
-        char chunk[16384];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            pl_error_set(err, "", 0, "cannot read %s: %s", path, strerror(errno));
-            r = -EIO;
-            goto out;
-        }
-        if (n == 0) {
-            break;
-        }
-        if (pl_buf_append(&b, chunk, (size_t)n) < 0) {
-            r = pl_error_set(err, "", 0, "%s is larger than %u bytes", path, PL_CONFIG_MAX_BYTES);
-            goto out;
-        }
-    }
-    r = pl_config_parse(pl_buf_str(&b), b.len, self_namespace, ret_cfg, err);
+    r = pl_config_parse(text, len, self_namespace, ret_cfg, err);
     if (r == 0) {
         free((*ret_cfg)->source);
         (*ret_cfg)->source = pl_xstrdup(path);
     }
-out:
-    close(fd);
-    pl_buf_finish(&b);
+    free(text);
     return r;
 }
 

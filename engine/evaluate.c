@@ -285,14 +285,10 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
 {
     memset(out, 0, sizeof(*out));
     /* DELETE and CONNECT may come without an object: nothing to judge. */
+    pl_object_clear(&out->obj);
     int r = req->object ? pl_object_init(&out->obj, req->object, err) : 0;
     if (r < 0) {
         return r;
-    }
-    if (!req->object) {
-        out->obj.kind_name = "";
-        out->obj.name = "";
-        out->obj.namespace_ = "";
     }
     if (!*out->obj.namespace_ && req->namespace_) {
         out->obj.namespace_ = req->namespace_; /* the API server may leave it to the request */

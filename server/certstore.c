@@ -14,11 +14,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <gnutls/x509.h>
 
 #include "core/alloc.h"
+#include "core/file.h"
 #include "server/tls.h"
 
 #define MAX_CHAIN   16
@@ -31,20 +31,13 @@ struct pair {
     time_t not_after;
 };
 
-struct stamp {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-};
-
 static struct {
     pthread_mutex_t lock;
     struct pair *current;
     struct pair *retired[MAX_RETIRED];
     size_t n_retired;
     char *cert_path, *key_path;
-    struct stamp cert_stamp, key_stamp;
+    struct pl_file_stamp cert_stamp, key_stamp;
     atomic_llong not_after;
 } store = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -60,25 +53,6 @@ static void pair_free(struct pair *p)
         gnutls_privkey_deinit(p->key);
     }
     free(p);
-}
-
-static struct stamp stamp_of(const char *path)
-{
-    struct stamp st = {0};
-    struct stat sb;
-    if (stat(path, &sb) == 0) {
-        st.dev = sb.st_dev;
-        st.ino = sb.st_ino;
-        st.size = sb.st_size;
-        st.mtime = sb.st_mtim;
-    }
-    return st;
-}
-
-static bool stamp_equal(const struct stamp *a, const struct stamp *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /* Loads and checks a pair from the files (pl_tls_files_load checks that they match). */
@@ -142,8 +116,8 @@ int pl_certstore_init(const char *cert_path, const char *key_path, struct pl_err
     free(store.key_path);
     store.cert_path = pl_xstrdup(cert_path);
     store.key_path = pl_xstrdup(key_path);
-    store.cert_stamp = stamp_of(cert_path);
-    store.key_stamp = stamp_of(key_path);
+    store.cert_stamp = pl_file_stamp(cert_path);
+    store.key_stamp = pl_file_stamp(key_path);
     struct pair *p = NULL;
     int r = pair_load(&p, err);
     if (r < 0) {
@@ -155,9 +129,10 @@ int pl_certstore_init(const char *cert_path, const char *key_path, struct pl_err
 
 int pl_certstore_reload_if_changed(struct pl_error *err)
 {
-    struct stamp cert = stamp_of(store.cert_path);
-    struct stamp key = stamp_of(store.key_path);
-    if (stamp_equal(&cert, &store.cert_stamp) && stamp_equal(&key, &store.key_stamp)) {
+    struct pl_file_stamp cert = pl_file_stamp(store.cert_path);
+    struct pl_file_stamp key = pl_file_stamp(store.key_path);
+    if (pl_file_stamp_equal(&cert, &store.cert_stamp) &&
+        pl_file_stamp_equal(&key, &store.key_stamp)) {
         return 0;
     }
     /* Remember the stamps even on failure: a broken pair is reported once, not every tick. */

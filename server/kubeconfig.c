@@ -11,18 +11,17 @@
 #include "server/kubeconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/yaml.h"
 
@@ -52,54 +51,6 @@ void pl_kube_credentials_finish(struct pl_kube_credentials *c)
     free(c->proxy_url);
     free(c->source);
     pl_kube_credentials_init(c);
-}
-
-/*
- * Reads a whole regular file of at most max bytes into a new NUL-terminated
- * string. Returns 0, or -EIO with err filled (missing, unreadable, too big).
- */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_len,
-                     struct pl_error *err)
-{
-    int r = -EIO;
-    struct pl_buf b;
-    pl_buf_init(&b, max);
-    /* O_NONBLOCK: a FIFO in place of a file must not hang the open (regular files ignore it). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        pl_error_set(err, "", 0, "cannot open %s: %s", path, strerror(errno));
-        return -EIO;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        pl_error_set(err, "", 0, "%s is not a regular file", path);
-        goto out;
-    }
-    for (;;) {
-        char chunk[16384];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            pl_error_set(err, "", 0, "cannot read %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0) {
-            break;
-        }
-        if (pl_buf_append(&b, chunk, (size_t)n) < 0) {
-            pl_error_set(err, "", 0, "%s is larger than %zu bytes", path, max);
-            goto out;
-        }
-    }
-    *ret_len = b.len;
-    *ret = pl_buf_steal(&b);
-    r = 0;
-out:
-    close(fd);
-    pl_buf_finish(&b);
-    return r;
 }
 
 static int b64_value(unsigned char ch)
@@ -513,7 +464,7 @@ static int refresh_pem(struct pl_kube_pem *pem, struct pl_error *err)
     }
     char *data = NULL;
     size_t len = 0;
-    if (read_file(pem->path, PL_KUBE_PEM_MAX, &data, &len, err) < 0) {
+    if (pl_file_read(pem->path, PL_KUBE_PEM_MAX, &data, &len, err) < 0) {
         return -EIO;
     }
     if (len == 0) {
@@ -549,7 +500,7 @@ int pl_kube_bearer_token(const struct pl_kube_credentials *c, char **ret, struct
     }
     char *data = NULL;
     size_t len = 0;
-    if (read_file(c->token_file, PL_KUBE_TOKEN_MAX, &data, &len, err) < 0) {
+    if (pl_file_read(c->token_file, PL_KUBE_TOKEN_MAX, &data, &len, err) < 0) {
         return -EIO;
     }
     size_t start = 0;
@@ -601,8 +552,9 @@ int pl_kubeconfig_load(const char *path, struct pl_kube_credentials *ret, struct
     char *dir = NULL;
     struct pl_kube_credentials c;
     pl_kube_credentials_init(&c);
-    r = read_file(path, PL_KUBECONFIG_MAX, &text, &len, err);
+    r = pl_file_read(path, PL_KUBECONFIG_MAX, &text, &len, err);
     if (r < 0) {
+        r = -EIO;
         goto out;
     }
     dir = dir_of(path);

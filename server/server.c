@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "server/certstore.h"
 #include "server/health.h"
@@ -49,14 +50,6 @@ static const struct pl_http_route health_routes[] = {
     {"/readyz", "GET", pl_health_readyz},
     {"/metrics", "GET", pl_health_metrics},
     {NULL, NULL, NULL},
-};
-
-struct file_stamp {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    bool present;
 };
 
 struct pl_config *pl_server_config(struct pl_server *s)
@@ -99,26 +92,6 @@ bool pl_server_ready(struct pl_server *s)
 {
     return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) &&
            (!s->nswatch || pl_nswatch_synced(s->nswatch));
-}
-
-static struct file_stamp stamp_of(const char *path)
-{
-    struct file_stamp st = {0};
-    struct stat sb;
-    if (path && stat(path, &sb) == 0) {
-        st.dev = sb.st_dev;
-        st.ino = sb.st_ino;
-        st.size = sb.st_size;
-        st.mtime = sb.st_mtim;
-        st.present = true;
-    }
-    return st;
-}
-
-static bool stamp_changed(const struct file_stamp *a, const struct file_stamp *b)
-{
-    return a->present != b->present || a->dev != b->dev || a->ino != b->ino || a->size != b->size ||
-           a->mtime.tv_sec != b->mtime.tv_sec || a->mtime.tv_nsec != b->mtime.tv_nsec;
 }
 
 static void log_error(const char *msg, const struct pl_error *err)
@@ -255,7 +228,7 @@ static void reload_certificate(void)
  * change, and the certificate when its files change. */
 static void run_until_signal(struct pl_server *s, const sigset_t *set)
 {
-    struct file_stamp last = stamp_of(s->opts->config_path);
+    struct pl_file_stamp last = pl_file_stamp(s->opts->config_path);
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(set, NULL, &tick);
@@ -269,11 +242,11 @@ static void run_until_signal(struct pl_server *s, const sigset_t *set)
         if (!s->opts->config_path) {
             continue;
         }
-        struct file_stamp now = stamp_of(s->opts->config_path);
+        struct pl_file_stamp now = pl_file_stamp(s->opts->config_path);
         if (sig == SIGHUP) {
             last = now;
             reload_config(s, "SIGHUP");
-        } else if (stamp_changed(&now, &last)) {
+        } else if (!pl_file_stamp_equal(&now, &last)) {
             last = now;
             reload_config(s, "file changed");
         }
@@ -311,7 +284,7 @@ static int serve(struct pl_server *s, const sigset_t *set)
         goto out;
     }
     if (s->opts->client_ca &&
-        pl_read_file(s->opts->client_ca, PL_TLS_MAX_PEM, &client_ca, &err) < 0) {
+        pl_file_read(s->opts->client_ca, PL_TLS_MAX_PEM, &client_ca, NULL, &err) < 0) {
         log_error("cannot load the client CA", &err);
         goto out;
     }

@@ -6,7 +6,6 @@
 #include "server/tls.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,45 +13,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "core/buf.h"
-
-int pl_read_file(const char *path, size_t max, char **ret, struct pl_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        pl_error_set(err, "", 0, "cannot open %s: %s", path, strerror(errno));
-        return -EIO;
-    }
-    struct pl_buf b;
-    pl_buf_init(&b, max);
-    int r = 0;
-    for (;;) {
-        char chunk[16384];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            pl_error_set(err, "", 0, "cannot read %s: %s", path, strerror(errno));
-            r = -EIO;
-            break;
-        }
-        if (n == 0) {
-            break;
-        }
-        if (pl_buf_append(&b, chunk, (size_t)n) < 0) {
-            pl_error_set(err, "", 0, "%s is larger than %zu bytes", path, max);
-            r = -EIO;
-            break;
-        }
-    }
-    close(fd);
-    if (r == 0) {
-        *ret = pl_buf_steal(&b);
-    }
-    pl_buf_finish(&b);
-    return r;
-}
+#include "core/file.h"
 
 static int check_pair(struct pl_tls_files *f, const char *cert_path, const char *key_path,
                       struct pl_error *err)
@@ -93,12 +54,12 @@ int pl_tls_files_load(const char *cert_path, const char *key_path, const char *c
                       struct pl_tls_files *ret, struct pl_error *err)
 {
     struct pl_tls_files f = {0};
-    int r = pl_read_file(cert_path, PL_TLS_MAX_PEM, &f.cert_pem, err);
+    int r = pl_file_read(cert_path, PL_TLS_MAX_PEM, &f.cert_pem, NULL, err);
     if (r == 0) {
-        r = pl_read_file(key_path, PL_TLS_MAX_PEM, &f.key_pem, err);
+        r = pl_file_read(key_path, PL_TLS_MAX_PEM, &f.key_pem, NULL, err);
     }
     if (r == 0 && client_ca_path) {
-        r = pl_read_file(client_ca_path, PL_TLS_MAX_PEM, &f.ca_pem, err);
+        r = pl_file_read(client_ca_path, PL_TLS_MAX_PEM, &f.ca_pem, NULL, err);
     }
     if (r == 0) {
         r = check_pair(&f, cert_path, key_path, err);

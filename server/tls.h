@@ -34,7 +34,4 @@ PL_MUST_CHECK int pl_tls_files_load(const char *cert_path, const char *key_path,
 /** Frees the PEM strings. Accepts NULL. */
 void pl_tls_files_finish(struct pl_tls_files *f);
 
-/** Reads a whole file of at most max bytes into a new NUL-terminated string (free()). */
-PL_MUST_CHECK int pl_read_file(const char *path, size_t max, char **ret, struct pl_error *err);
-
 #endif

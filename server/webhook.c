@@ -192,7 +192,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         /* /mutate never rejects: validation is /validate's job. */
         memset(&decision, 0, sizeof(decision));
         decision.allowed = true;
-        decision.obj.kind_name = decision.obj.name = decision.obj.namespace_ = "";
+        pl_object_clear(&decision.obj);
         r = adm.request.object ? pl_object_init(&decision.obj, adm.request.object, &err) : 0;
         if (r == 0 && adm.request.object) {
             r = pl_mutate(cfg, &adm.request, pool, &patch, &err);
