@@ -20,36 +20,14 @@
 #include <cmocka.h>
 
 #include "core/log.h"
-
-static int fds[2];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    /* Non-blocking read end: "nothing was written" reads EAGAIN instead of hanging. */
-    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    pl_log_set_fd(fds[1]);
-    return pl_log_set_level_name("info");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pl_log_set_fd(STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    return pl_log_set_level_name("info");
-}
+#include "test/helpers/log_capture.h"
 
 /* Every test starts at level info with nothing pending in the pipe. */
 static int reset_level(void **state)
 {
     (void)state;
     char buf[4096];
-    while (read(fds[0], buf, sizeof(buf)) > 0) {
+    while (read(pl_test_log_fd(), buf, sizeof(buf)) > 0) {
     }
     return pl_log_set_level_name("info");
 }
@@ -60,7 +38,7 @@ static char *drain(void)
     static char buf[65536];
     size_t len = 0;
     for (;;) {
-        ssize_t n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+        ssize_t n = read(pl_test_log_fd(), buf + len, sizeof(buf) - 1 - len);
         if (n <= 0) {
             break;
         }
@@ -246,5 +224,5 @@ int main(void)
         cmocka_unit_test_setup(test_logf, reset_level),
         cmocka_unit_test_setup(test_many_lines_in_order, reset_level),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pl_test_log_capture, pl_test_log_restore);
 }

@@ -22,6 +22,7 @@
 #include "server/webhook.c"
 
 #include "test/helpers/fixture.h"
+#include "test/helpers/log_capture.h"
 
 #define TRACE  "4bf92f3577b34da6a3ce929d0e0e4736"
 #define PARENT "00f067aa0ba902b7"
@@ -165,33 +166,11 @@ static void test_violated_ids(void **state)
     pl_pool_finish(&pool);
 }
 
-static int fds[2];
-
-static int capture_logs(void **state)
-{
-    (void)state;
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    pl_log_set_fd(fds[1]);
-    return pl_log_set_level_name("info");
-}
-
-static int restore_logs(void **state)
-{
-    (void)state;
-    pl_log_set_fd(STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    return 0;
-}
-
 /* The one log line written since the last call. New reference. */
 static json_t *read_line(void)
 {
     static char buf[65536];
-    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    ssize_t n = read(pl_test_log_fd(), buf, sizeof(buf) - 1);
     assert_true(n > 0);
     buf[n] = '\0';
     char *nl = strchr(buf, '\n');
@@ -315,5 +294,5 @@ int main(void)
         cmocka_unit_test(test_violated_ids),          cmocka_unit_test(test_decision_log_line),
         cmocka_unit_test(test_invalid_log_line),      cmocka_unit_test(test_respond_json),
     };
-    return cmocka_run_group_tests(tests, capture_logs, restore_logs);
+    return cmocka_run_group_tests(tests, pl_test_log_capture, pl_test_log_restore);
 }

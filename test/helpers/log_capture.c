@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Log capture for tests (see log_capture.h).
+ */
+#include "test/helpers/log_capture.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+static int fds[2] = {-1, -1};
+
+int pl_test_log_capture(void **state)
+{
+    (void)state;
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    if (fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK) != 0) {
+        return -1;
+    }
+    pl_log_set_fd(fds[1]);
+    return pl_log_set_level_name("info");
+}
+
+int pl_test_log_restore(void **state)
+{
+    (void)state;
+    pl_log_set_fd(STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    fds[0] = fds[1] = -1;
+    return pl_log_set_level_name("info");
+}
+
+int pl_test_log_fd(void)
+{
+    return fds[0];
+}
