@@ -150,6 +150,35 @@ static enum pl_outcome outcome_of(const struct pl_decision *d, size_t patch_ops)
     return json_array_size(d->warnings) ? PL_OUTCOME_WARNED : PL_OUTCOME_ALLOWED;
 }
 
+/*
+ * The /mutate answer: always admitted (validation is /validate's job), with
+ * *ret_patch (new reference or NULL) for the object. A patch over the
+ * operation limit admits the object unchanged with a warning: a mutating
+ * webhook must not block a workload for being large.
+ */
+static int decide_mutation(const struct pl_config *cfg, const struct pl_request *req,
+                           struct pl_pool *pool, struct pl_decision *decision, json_t **ret_patch,
+                           struct pl_error *err)
+{
+    memset(decision, 0, sizeof(*decision));
+    decision->allowed = true;
+    pl_object_clear(&decision->obj);
+    if (!req->object) {
+        return 0;
+    }
+    int r = pl_object_init(&decision->obj, req->object, err);
+    if (r == 0) {
+        r = pl_mutate(cfg, req, pool, ret_patch, err);
+    }
+    if (r == -E2BIG) {
+        decision->warnings = json_pack("[s]", "plimsoll: mutations skipped: the patch would "
+                                              "exceed the operation limit for one object");
+        pl_pool_on_clear(pool, decref_cleanup, decision->warnings);
+        return 0;
+    }
+    return r;
+}
+
 /* Decides one review on the given endpoint. Everything request-scoped lives in pool. */
 static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_http_request *req,
                    struct pl_http_response *res, struct pl_pool *pool)
@@ -189,22 +218,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     if (ep == PL_ENDPOINT_VALIDATE) {
         r = pl_evaluate(cfg, &adm.request, pool, &decision, &err);
     } else {
-        /* /mutate never rejects: validation is /validate's job. */
-        memset(&decision, 0, sizeof(decision));
-        decision.allowed = true;
-        pl_object_clear(&decision.obj);
-        r = adm.request.object ? pl_object_init(&decision.obj, adm.request.object, &err) : 0;
-        if (r == 0 && adm.request.object) {
-            r = pl_mutate(cfg, &adm.request, pool, &patch, &err);
-        }
-        if (r == -E2BIG) {
-            /* A mutating webhook must not block a workload for being large:
-             * admit it unchanged and say why. */
-            r = 0;
-            decision.warnings = json_pack("[s]", "plimsoll: mutations skipped: the patch would "
-                                                 "exceed the operation limit for one object");
-            pl_pool_on_clear(pool, decref_cleanup, decision.warnings);
-        }
+        r = decide_mutation(cfg, &adm.request, pool, &decision, &patch, &err);
     }
     pl_config_unref(cfg);
     if (r < 0) {
