@@ -178,16 +178,3 @@ size_t pl_json_drop_member(char *text, size_t len, const char *key)
     }
     return len;
 }
-
-json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size)
-{
-    json_error_t jerr;
-    /* Go's encoder writes \u0000 for a NUL inside a string (legal in an env
-     * value, say); C code then sees the string cut at the NUL, which is safe. */
-    json_t *doc = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
-    if (!doc && err && err_size) {
-        snprintf(err, err_size, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
-    }
-    return doc;
-}

@@ -3,8 +3,8 @@
  * Unit tests of core/json.c: every getter answers NULL (or the default) for
  * a NULL parent, a missing member, a null member and a member of the wrong
  * type; pl_json_path follows dotted keys and stops at non-objects and
- * overlong keys; pl_json_load reports line and column, keeps \u0000, and
- * refuses documents nested past jansson's depth limit.
+ * overlong keys; pl_json_drop_member cuts a member out of JSON text.
+ * (pl_json_load has its own tests: test_json_parse.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include "core/alloc.h"
 #include "core/json.h"
 
 static json_t *parse(const char *text)
@@ -147,66 +146,6 @@ static void test_path_key_length_edge(void **state)
     json_decref(doc);
 }
 
-static void test_load_errors(void **state)
-{
-    (void)state;
-    char err[256];
-    const char *text = "{\n  \"a\": 1,\n  \"b\": }";
-    assert_null(pl_json_load(text, strlen(text), err, sizeof(err)));
-    assert_non_null(strstr(err, "invalid JSON at line 3, column "));
-    assert_null(pl_json_load("", 0, err, sizeof(err)));
-    assert_non_null(strstr(err, "invalid JSON at line"));
-    /* No room for the reason: still no crash. */
-    assert_null(pl_json_load("[", 1, NULL, 0));
-    char tiny[4];
-    assert_null(pl_json_load("[", 1, tiny, sizeof(tiny)));
-    assert_int_equal(strlen(tiny), 3);
-    /* Trailing garbage after a document is an error. */
-    assert_null(pl_json_load("{} x", 4, err, sizeof(err)));
-    /* Only len bytes are read. */
-    json_t *doc = pl_json_load("[1]garbage", 3, err, sizeof(err));
-    assert_non_null(doc);
-    assert_int_equal(json_array_size(doc), 1);
-    json_decref(doc);
-}
-
-static void test_load_nul_in_string(void **state)
-{
-    (void)state;
-    const char *text = "{\"env\": \"a\\u0000b\"}";
-    char err[256];
-    json_t *doc = pl_json_load(text, strlen(text), err, sizeof(err));
-    assert_non_null(doc);
-    const json_t *v = json_object_get(doc, "env");
-    assert_int_equal(json_string_length(v), 3);
-    assert_string_equal(pl_json_string(doc, "env"), "a"); /* C sees it cut at the NUL */
-    json_decref(doc);
-}
-
-static char *nested_arrays(size_t depth)
-{
-    char *s = pl_xmalloc(2 * depth + 1);
-    memset(s, '[', depth);
-    memset(s + depth, ']', depth);
-    s[2 * depth] = '\0';
-    return s;
-}
-
-static void test_load_depth_limit(void **state)
-{
-    (void)state;
-    char err[256];
-    char *ok = nested_arrays(2000);
-    json_t *doc = pl_json_load(ok, strlen(ok), err, sizeof(err));
-    assert_non_null(doc);
-    json_decref(doc);
-    free(ok);
-    char *deep = nested_arrays(100000);
-    assert_null(pl_json_load(deep, strlen(deep), err, sizeof(err)));
-    assert_non_null(strstr(err, "invalid JSON"));
-    free(deep);
-}
-
 /* pl_json_drop_member(text) must parse to expected (or leave text unchanged). */
 static void expect_drop(const char *text, const char *expected)
 {
@@ -265,9 +204,7 @@ int main(void)
         cmocka_unit_test(test_object_getter),        cmocka_unit_test(test_array_getter),
         cmocka_unit_test(test_string_getter),        cmocka_unit_test(test_bool_getter),
         cmocka_unit_test(test_integer_getter),       cmocka_unit_test(test_path),
-        cmocka_unit_test(test_path_key_length_edge), cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_load_nul_in_string),   cmocka_unit_test(test_load_depth_limit),
-        cmocka_unit_test(test_drop_member),
+        cmocka_unit_test(test_path_key_length_edge), cmocka_unit_test(test_drop_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
