@@ -47,15 +47,6 @@ size_t pl_json_array_len(const json_t *v);
 char *pl_json_dump(const json_t *json, size_t flags, size_t *ret_len);
 
 /**
- * Removes, in place, every object member named key ("managedFields") from
- * the JSON text text[0..len) and returns the new length. The scan knows
- * strings and escapes, so the key inside a string value is left alone; a
- * key written with escapes is not recognised (and simply stays). Text that
- * is not valid JSON stays invalid. Costs one pass over the text.
- */
-size_t pl_json_drop_member(char *text, size_t len, const char *key);
-
-/**
  * Parses a JSON document (an object or an array) of len bytes; data need not
  * be NUL-terminated. Returns a new reference, or NULL with the reason in err
  * ("invalid JSON at line L, column C: why"; err may be NULL). Accepts what
@@ -63,5 +54,15 @@ size_t pl_json_drop_member(char *text, size_t len, const char *key);
  * fraction of its cost (core/json_parse.c). Depth is bounded by 2048.
  */
 json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size);
+
+/**
+ * pl_json_load() leaving out every object member named skip, at any depth
+ * ("managedFields": a fifth of a typical object, read by no policy). The
+ * skipped values are checked like the rest, so what is accepted does not
+ * change; they are just never built. A key written with escapes matches
+ * by its decoded text. skip NULL: pl_json_load().
+ */
+json_t *pl_json_load_skipping(const char *data, size_t len, const char *skip, char *err,
+                              size_t err_size);
 
 #endif

@@ -445,20 +445,52 @@ static json_t *read_scalar(struct parser *ps)
     return read_literal(ps);
 }
 
+/* An open container: its value (NULL when skipped), what it is, whether it is kept. */
+struct frame {
+    json_t *value;
+    bool object;
+    bool skipped; /* the member skipped, or inside it: checked, not built */
+};
+
 /* The open containers, innermost last. */
 struct stack {
-    json_t **items;
+    struct frame *items;
     size_t depth;
     size_t cap;
 };
 
-static void push(struct stack *st, json_t *container)
+static void push(struct stack *st, struct frame f)
 {
     if (st->depth == st->cap) {
         st->cap = st->cap ? 2 * st->cap : 32;
         st->items = pl_xrealloc(st->items, st->cap * sizeof(*st->items));
     }
-    st->items[st->depth++] = container;
+    st->items[st->depth++] = f;
+}
+
+/* Reads the value at ps->p that is skipped: checked as any other, never kept. */
+static bool skip_scalar(struct parser *ps)
+{
+    if (*ps->p == '"') {
+        const char *s;
+        size_t len;
+        return read_string(ps, 1, &s, &len);
+    }
+    json_t *v = read_scalar(ps);
+    json_decref(v);
+    return v != NULL;
+}
+
+/* Adds v (stolen, even on failure) to the open container top, under key in an object. */
+static int attach(struct parser *ps, const struct frame *top, const char *key, size_t key_len,
+                  json_t *v)
+{
+    int r = top->object ? json_object_setn_new_nocheck(top->value, key, key_len, v)
+                        : json_array_append_new(top->value, v);
+    if (r < 0) {
+        fail(ps, "out of memory");
+    }
+    return r;
 }
 
 /*
@@ -466,12 +498,14 @@ static void push(struct stack *st, json_t *container)
  * costs heap (bounded by JSON_PARSER_MAX_DEPTH), not C stack. Each value is
  * attached to its parent as soon as it exists, containers on opening; the
  * root then owns everything, and an error needs only json_decref(root).
+ * Members named `skip` (any depth; NULL: none) are parsed but not built.
  */
-static json_t *parse(struct parser *ps, struct stack *st)
+static json_t *parse(struct parser *ps, struct stack *st, const char *skip)
 {
     json_t *root = NULL;
     const char *key = NULL;
-    size_t key_len = 0;
+    size_t key_len = 0, skip_len = skip ? strlen(skip) : 0;
+    bool skip_value = false; /* the value about to be read is a skipped member's */
     enum { VALUE, MEMBER, AFTER } state = VALUE;
     for (;;) {
         skip_space(ps);
@@ -483,20 +517,20 @@ static json_t *parse(struct parser *ps, struct stack *st)
             goto error;
         }
         char c = *ps->p;
+        struct frame *top = st->depth ? &st->items[st->depth - 1] : NULL;
         if (state == AFTER) {
-            if (st->depth == 0) {
+            if (!top) {
                 fail(ps, "end of input expected after the document");
                 goto error;
             }
-            bool in_object = json_is_object(st->items[st->depth - 1]);
             if (c == ',') {
                 ps->p++;
-                state = in_object ? MEMBER : VALUE;
-            } else if (c == (in_object ? '}' : ']')) {
+                state = top->object ? MEMBER : VALUE;
+            } else if (c == (top->object ? '}' : ']')) {
                 ps->p++;
                 st->depth--;
             } else {
-                fail(ps, in_object ? "',' or '}' expected" : "',' or ']' expected");
+                fail(ps, top->object ? "',' or '}' expected" : "',' or ']' expected");
                 goto error;
             }
             continue;
@@ -513,6 +547,8 @@ static json_t *parse(struct parser *ps, struct stack *st)
                 fail(ps, "NUL byte (\\u0000) in an object key");
                 goto error;
             }
+            skip_value =
+                skip && !top->skipped && key_len == skip_len && memcmp(key, skip, skip_len) == 0;
             skip_space(ps);
             if (ps->p >= ps->end || *ps->p != ':') {
                 fail(ps, "':' expected after a key");
@@ -523,46 +559,48 @@ static json_t *parse(struct parser *ps, struct stack *st)
             continue;
         }
         /* state == VALUE */
-        json_t *v;
-        bool container = c == '{' || c == '[';
-        if (container) {
-            if (st->depth >= JSON_PARSER_MAX_DEPTH) {
-                fail(ps, "nested deeper than 2048 levels");
+        bool skipped = skip_value || (top && top->skipped);
+        skip_value = false;
+        state = AFTER;
+        if (c != '{' && c != '[') {
+            if (!top) {
+                fail(ps, "the document must be an object or an array");
                 goto error;
             }
+            json_t *v = NULL;
+            if (skipped ? !skip_scalar(ps) : !(v = read_scalar(ps))) {
+                goto error;
+            }
+            if (!skipped && attach(ps, top, key, key_len, v) < 0) {
+                goto error;
+            }
+            continue;
+        }
+        if (st->depth >= JSON_PARSER_MAX_DEPTH) {
+            fail(ps, "nested deeper than 2048 levels");
+            goto error;
+        }
+        json_t *v = NULL;
+        if (!skipped) {
             v = c == '{' ? json_object() : json_array();
             if (!v) {
                 fail(ps, "out of memory");
                 goto error;
             }
-            ps->p++;
-        } else if (!root) {
-            fail(ps, "the document must be an object or an array");
-            goto error;
-        } else if (!(v = read_scalar(ps))) {
-            goto error;
-        }
-        if (!root) {
-            root = v;
-        } else {
-            json_t *parent = st->items[st->depth - 1];
-            int r = json_is_object(parent) ? json_object_setn_new_nocheck(parent, key, key_len, v)
-                                           : json_array_append_new(parent, v);
-            if (r < 0) { /* v is released either way */
-                fail(ps, "out of memory");
+            if (!top) {
+                root = v;
+            } else if (attach(ps, top, key, key_len, v) < 0) {
                 goto error;
             }
         }
-        state = AFTER;
-        if (container) {
-            push(st, v);
-            skip_space(ps);
-            if (ps->p < ps->end && *ps->p == (c == '{' ? '}' : ']')) {
-                ps->p++;
-                st->depth--;
-            } else {
-                state = c == '{' ? MEMBER : VALUE;
-            }
+        ps->p++;
+        push(st, (struct frame){.value = v, .object = c == '{', .skipped = skipped});
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == (c == '{' ? '}' : ']')) {
+            ps->p++;
+            st->depth--;
+        } else {
+            state = c == '{' ? MEMBER : VALUE;
         }
     }
 error:
@@ -570,7 +608,8 @@ error:
     return NULL;
 }
 
-json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size)
+json_t *pl_json_load_skipping(const char *data, size_t len, const char *skip, char *err,
+                              size_t err_size)
 {
     if (err && err_size) {
         err[0] = '\0';
@@ -578,9 +617,14 @@ json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size)
     struct parser ps = {
         .start = data, .p = data, .end = data + len, .why = err, .why_size = err_size};
     struct stack st = {0};
-    json_t *doc = parse(&ps, &st);
+    json_t *doc = parse(&ps, &st, skip);
     free(st.items);
     free(ps.scratch[0]);
     free(ps.scratch[1]);
     return doc;
+}
+
+json_t *pl_json_load(const char *data, size_t len, char *err, size_t err_size)
+{
+    return pl_json_load_skipping(data, len, NULL, err, err_size);
 }

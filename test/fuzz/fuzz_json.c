@@ -10,6 +10,10 @@
  * pl_json_load() promises jansson's acceptance and values at a fraction of
  * its cost; this target is what keeps that promise honest.
  *
+ * The same bytes go to pl_json_load_skipping(…, "s") too: it must accept
+ * exactly what pl_json_load accepts, and build jansson's value with every
+ * member named "s" removed (a one-letter name, so that the fuzzer finds it).
+ *
  * One difference is jansson's: its lexer loses a raw NUL byte that follows a
  * number (it "ungets" the NUL, which its stream then skips), so it takes
  * "[1\0]" for [1]. RFC 8259 has no such document, and pl_json_load refuses
@@ -30,6 +34,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Removes every object member named key from v, at any depth. */
+static void remove_members(json_t *v, const char *key)
+{
+    size_t i;
+    const char *k;
+    json_t *child;
+    void *tmp;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+        {
+            remove_members(child, key);
+        }
+    } else if (json_is_object(v)) {
+        json_object_del(v, key);
+        json_object_foreach_safe(v, tmp, k, child)
+        {
+            remove_members(child, key);
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > INPUT_MAX) {
@@ -49,6 +74,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ours && strncmp(why, "invalid JSON at line ", 21) != 0) {
         abort(); /* a refusal without its reason */
     }
+    json_t *skipped = pl_json_load_skipping((const char *)data, size, "s", NULL, 0);
+    if (!skipped != !ours) {
+        abort(); /* skipping changed what is accepted */
+    }
+    if (skipped) {
+        remove_members(ours, "s");
+        if (!json_equal(skipped, ours)) {
+            abort(); /* skipping left something in, or took something else out */
+        }
+    }
+    json_decref(skipped);
     json_decref(ours);
     json_decref(theirs);
     return 0;

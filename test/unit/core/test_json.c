@@ -3,8 +3,7 @@
  * Unit tests of core/json.c: every getter answers NULL (or the default) for
  * a NULL parent, a missing member, a null member and a member of the wrong
  * type; pl_json_path follows dotted keys and stops at non-objects and
- * overlong keys; pl_json_drop_member cuts a member out of JSON text.
- * (pl_json_load has its own tests: test_json_parse.c.)
+ * overlong keys. (pl_json_load has its own tests: test_json_parse.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,65 +145,13 @@ static void test_path_key_length_edge(void **state)
     json_decref(doc);
 }
 
-/* pl_json_drop_member(text) must parse to expected (or leave text unchanged). */
-static void expect_drop(const char *text, const char *expected)
-{
-    size_t len = strlen(text);
-    char *buf = malloc(len + 1);
-    memcpy(buf, text, len + 1);
-    size_t n = pl_json_drop_member(buf, len, "managedFields");
-    buf[n] = '\0';
-    json_t *got = json_loads(buf, 0, NULL);
-    json_t *want = json_loads(expected, 0, NULL);
-    if (!got || !want || !json_equal(got, want)) {
-        fail_msg("drop_member(%s) gave %s, want %s", text, buf, expected);
-    }
-    json_decref(got);
-    json_decref(want);
-    free(buf);
-}
-
-static void test_drop_member(void **state)
-{
-    (void)state;
-    /* first, middle, last, only member; whitespace; nested twice */
-    expect_drop("{\"managedFields\":[{\"a\":1}],\"b\":2}", "{\"b\":2}");
-    expect_drop("{\"a\":1,\"managedFields\":[],\"b\":2}", "{\"a\":1,\"b\":2}");
-    expect_drop("{\"a\":1 , \"managedFields\" : {\"x\":[1,{\"y\":\"}]\"}]} }", "{\"a\":1}");
-    expect_drop("{ \"managedFields\" : null }", "{}");
-    expect_drop(
-        "{\"request\":{\"object\":{\"metadata\":{\"name\":\"w\",\"managedFields\":[{\"f\":\"\\\"]}\"}]}},"
-        "\"oldObject\":{\"metadata\":{\"managedFields\":[],\"uid\":\"u\"}}}}",
-        "{\"request\":{\"object\":{\"metadata\":{\"name\":\"w\"}},"
-        "\"oldObject\":{\"metadata\":{\"uid\":\"u\"}}}}");
-    /* not a member named managedFields: left alone */
-    expect_drop("{\"a\":\"managedFields\",\"b\":[\"managedFields\"]}",
-                "{\"a\":\"managedFields\",\"b\":[\"managedFields\"]}");
-    expect_drop("{\"managedFieldsX\":1,\"xmanagedFields\":2}",
-                "{\"managedFieldsX\":1,\"xmanagedFields\":2}");
-    expect_drop("{\"s\":\"a \\\"managedFields\\\": [1] b\"}",
-                "{\"s\":\"a \\\"managedFields\\\": [1] b\"}");
-    /* hostile text: never reads past len, never crashes */
-    const char *broken[] = {
-        "{\"managedFields\":[",   "{\"managedFields\":",     "{\"managedFields\"",
-        "\"managedFields\":\"\\", "{\"managedFields\":[[[[", ""};
-    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
-        size_t len = strlen(broken[i]);
-        char *buf = malloc(len + 1);
-        memcpy(buf, broken[i], len + 1);
-        size_t n = pl_json_drop_member(buf, len, "managedFields");
-        assert_true(n <= len);
-        free(buf);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_object_getter),        cmocka_unit_test(test_array_getter),
         cmocka_unit_test(test_string_getter),        cmocka_unit_test(test_bool_getter),
         cmocka_unit_test(test_integer_getter),       cmocka_unit_test(test_path),
-        cmocka_unit_test(test_path_key_length_edge), cmocka_unit_test(test_drop_member),
+        cmocka_unit_test(test_path_key_length_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,13 +5,15 @@
  * both sides of the short-integer fast path, duplicate keys, escaped keys);
  * it refuses what jansson refuses, with a reason and the line and column;
  * it keeps \u0000 in values, refuses it in keys, reads only len bytes, and
- * bounds nesting at 2048. test/fuzz/fuzz_json.c does the same comparison on
+ * bounds nesting at 2048. pl_json_load_skipping leaves out the members named
+ * so but checks them all the same. test/fuzz/fuzz_json.c does the same comparison on
  * whatever the fuzzer makes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +233,64 @@ static void test_long_strings_and_numbers(void **state)
     free(text);
 }
 
+/* pl_json_load_skipping(text, "managedFields") must equal jansson's reading of expected. */
+static void expect_skipped(const char *text, const char *expected)
+{
+    char err[256];
+    json_t *got = pl_json_load_skipping(text, strlen(text), "managedFields", err, sizeof(err));
+    json_t *want = json_loads(expected, 0, NULL);
+    if (!got || !want || !json_equal(got, want)) {
+        char *g = got ? json_dumps(got, 0) : NULL;
+        fail_msg("skipping in %s gave %s (%s), want %s", text, g ? g : "NULL", err, expected);
+    }
+    json_decref(got);
+    json_decref(want);
+}
+
+static void test_skipping(void **state)
+{
+    (void)state;
+    /* first, middle, last, only member; whitespace; nested twice */
+    expect_skipped("{\"managedFields\":[{\"a\":1}],\"b\":2}", "{\"b\":2}");
+    expect_skipped("{\"a\":1,\"managedFields\":[],\"b\":2}", "{\"a\":1,\"b\":2}");
+    expect_skipped("{\"a\":1 , \"managedFields\" : {\"x\":[1,{\"y\":\"}]\"}]} }", "{\"a\":1}");
+    expect_skipped("{ \"managedFields\" : null }", "{}");
+    expect_skipped(
+        "{\"request\":{\"object\":{\"metadata\":{\"name\":\"w\",\"managedFields\":[{\"f\":"
+        "\"\\\"]}\"}]}},\"oldObject\":{\"metadata\":{\"managedFields\":[],\"uid\":\"u\"}}}}",
+        "{\"request\":{\"object\":{\"metadata\":{\"name\":\"w\"}},"
+        "\"oldObject\":{\"metadata\":{\"uid\":\"u\"}}}}");
+    /* a key written with escapes is the same key */
+    expect_skipped("{\"managed\\u0046ields\":1,\"b\":2}", "{\"b\":2}");
+    /* not a member named managedFields: kept */
+    expect_skipped("{\"a\":\"managedFields\",\"b\":[\"managedFields\"]}",
+                   "{\"a\":\"managedFields\",\"b\":[\"managedFields\"]}");
+    expect_skipped("{\"managedFieldsX\":1,\"xmanagedFields\":2}",
+                   "{\"managedFieldsX\":1,\"xmanagedFields\":2}");
+    /* a skipped value is still checked: what is refused does not change */
+    const char *broken[] = {"{\"managedFields\":[",        "{\"managedFields\":",
+                            "{\"managedFields\"",          "{\"managedFields\":[1,]}",
+                            "{\"managedFields\":{\"a\"}}", "{\"managedFields\":\"\\x\"}",
+                            "{\"managedFields\":[01]}",    "{\"managedFields\":{\"a\\u0000\":1}}"};
+    char err[256];
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        if (pl_json_load_skipping(broken[i], strlen(broken[i]), "managedFields", err,
+                                  sizeof(err))) {
+            fail_msg("skipping accepted %s", broken[i]);
+        }
+        assert_non_null(strstr(err, "invalid JSON at line 1"));
+    }
+    /* depth counts inside a skipped value too */
+    char *deep = nested_arrays(3000);
+    size_t n = strlen(deep) + 32;
+    char *text = pl_xmalloc(n);
+    snprintf(text, n, "{\"managedFields\":%s}", deep);
+    assert_null(pl_json_load_skipping(text, strlen(text), "managedFields", err, sizeof(err)));
+    assert_non_null(strstr(err, "nested deeper"));
+    free(text);
+    free(deep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_nul),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_long_strings_and_numbers),
+        cmocka_unit_test(test_skipping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
