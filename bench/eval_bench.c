@@ -6,7 +6,9 @@
  *   parse     pl_json_load_skipping of the body (managedFields left out, as
  *             the server does) and its release
  *   evaluate  pl_evaluate of the whole catalog (the document parsed once)
- *   mutate    pl_mutate, every mutation on
+ *   mutate    pl_mutate, every mutation on (with its copy of the object; the
+ *             server's pl_mutate_in_place saves that copy, which cannot be
+ *             repeated on one parsed document)
  *   pipeline  what a /validate request costs the handler: parse, decode,
  *             evaluate, encode the response, serialise it, free it all,
  *             with every jansson value on the request arena (core/jalloc.h)

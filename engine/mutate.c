@@ -8,6 +8,7 @@
  */
 #include "engine/mutate.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,8 +76,9 @@ static int run_mutations(const struct pl_config *cfg, const struct pl_request *r
     return 0;
 }
 
-int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
-              json_t **ret_patch, struct pl_error *err)
+/* pl_mutate(), with the operations applied to in_place (req->object) or, when NULL, a copy. */
+static int mutate(const struct pl_config *cfg, const struct pl_request *req, json_t *in_place,
+                  struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
 {
     if (req->operation != PL_OP_CREATE && req->operation != PL_OP_UPDATE) {
         *ret_patch = json_array(); /* DELETE and CONNECT may come without an object */
@@ -96,7 +98,11 @@ int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct 
     bool has_old =
         req->old_object && pl_object_init(&old, req->old_object, NULL) == 0 && old.kind == obj.kind;
     struct pl_patch patch;
-    pl_patch_init(&patch, req->object, PL_PATCH_MAX_OPS);
+    if (in_place) {
+        pl_patch_init_owned(&patch, json_incref(in_place), PL_PATCH_MAX_OPS);
+    } else {
+        pl_patch_init(&patch, req->object, PL_PATCH_MAX_OPS);
+    }
     r = run_mutations(cfg, req, pool, ns, has_old ? &old : NULL, &patch);
     if (r == -E2BIG) {
         pl_error_set(err, "", 0, "the patch would need more than %d operations", PL_PATCH_MAX_OPS);
@@ -110,4 +116,17 @@ int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct 
 out:
     pl_patch_finish(&patch);
     return r;
+}
+
+int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
+              json_t **ret_patch, struct pl_error *err)
+{
+    return mutate(cfg, req, NULL, pool, ret_patch, err);
+}
+
+int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req, json_t *object,
+                       struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
+{
+    assert(object == req->object);
+    return mutate(cfg, req, object, pool, ret_patch, err);
 }

@@ -86,10 +86,16 @@ const char *pl_pointer_str(const struct pl_pointer *ptr)
 
 void pl_patch_init(struct pl_patch *p, const json_t *object, size_t max_ops)
 {
-    p->doc = json_deep_copy(object);
-    if (object && !p->doc) {
+    json_t *copy = json_deep_copy(object);
+    if (object && !copy) {
         pl_oom();
     }
+    pl_patch_init_owned(p, copy, max_ops);
+}
+
+void pl_patch_init_owned(struct pl_patch *p, json_t *doc, size_t max_ops)
+{
+    p->doc = doc;
     p->ops = json_array();
     if (!p->ops) {
         pl_oom();

@@ -72,6 +72,13 @@ struct pl_patch {
  */
 void pl_patch_init(struct pl_patch *p, const json_t *object, size_t max_ops);
 
+/**
+ * pl_patch_init() without the copy: the patch takes over the reference doc
+ * (stolen; NULL allowed) and applies its operations to it, for a caller that
+ * owns the object and has no use for it unchanged.
+ */
+void pl_patch_init_owned(struct pl_patch *p, json_t *doc, size_t max_ops);
+
 /** Releases the working copy and the operations. Accepts NULL. */
 void pl_patch_finish(struct pl_patch *p);
 

@@ -152,13 +152,15 @@ static enum pl_outcome outcome_of(const struct pl_decision *d, size_t patch_ops)
 
 /*
  * The /mutate answer: always admitted (validation is /validate's job), with
- * *ret_patch (new reference or NULL) for the object. A patch over the
+ * *ret_patch (new reference or NULL) for the object. The operations are
+ * applied to the review's own object (mutable: the review is ours, and
+ * dropped after the answer) rather than to a copy of it. A patch over the
  * operation limit admits the object unchanged with a warning: a mutating
  * webhook must not block a workload for being large.
  */
 static int decide_mutation(const struct pl_config *cfg, const struct pl_request *req,
-                           struct pl_pool *pool, struct pl_decision *decision, json_t **ret_patch,
-                           struct pl_error *err)
+                           json_t *review, struct pl_pool *pool, struct pl_decision *decision,
+                           json_t **ret_patch, struct pl_error *err)
 {
     memset(decision, 0, sizeof(*decision));
     decision->allowed = true;
@@ -168,7 +170,8 @@ static int decide_mutation(const struct pl_config *cfg, const struct pl_request 
     }
     int r = pl_object_init(&decision->obj, req->object, err);
     if (r == 0) {
-        r = pl_mutate(cfg, req, pool, ret_patch, err);
+        json_t *object = json_object_get(json_object_get(review, "request"), "object");
+        r = pl_mutate_in_place(cfg, req, object, pool, ret_patch, err);
     }
     if (r == -E2BIG) {
         decision->warnings = json_pack("[s]", "plimsoll: mutations skipped: the patch would "
@@ -218,7 +221,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     if (ep == PL_ENDPOINT_VALIDATE) {
         r = pl_evaluate(cfg, &adm.request, pool, &decision, &err);
     } else {
-        r = decide_mutation(cfg, &adm.request, pool, &decision, &patch, &err);
+        r = decide_mutation(cfg, &adm.request, review, pool, &decision, &patch, &err);
     }
     pl_config_unref(cfg);
     if (r < 0) {

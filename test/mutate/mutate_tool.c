@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A test driver for the mutations, so that the patch can be checked end to
- * end without the HTTP server: it runs the same pl_mutate() (and, for an
- * AdmissionReview, the same pl_admission_decode/encode) that POST /mutate
- * runs, and prints JSON for test/mutate/run.py to apply with an independent
+ * end without the HTTP server: it runs pl_mutate() on an object (on a copy),
+ * and for an AdmissionReview what POST /mutate runs (pl_admission_decode,
+ * pl_mutate_in_place on the review's own object, pl_admission_encode), and
+ * prints JSON for test/mutate/run.py to apply with an independent
  * JSON-Patch implementation.
  *
  *   mutate_tool [--config FILE] [--operation OP] [--namespace NS]
@@ -220,7 +221,11 @@ static int run_review(const struct pl_config *cfg, const struct options *o, json
     memset(&decision, 0, sizeof(decision));
     decision.allowed = true;
     json_t *patch = NULL;
-    if (adm.request.object && pl_mutate(cfg, &adm.request, pool, &patch, &err) < 0) {
+    /* As the server does it: in place, on the review's own object. The object
+     * mode above runs pl_mutate() on a copy; run.py checks both give one patch. */
+    json_t *object = json_object_get(json_object_get(review, "request"), "object");
+    if (adm.request.object &&
+        pl_mutate_in_place(cfg, &adm.request, object, pool, &patch, &err) < 0) {
         fprintf(stderr, "mutate_tool: %s\n", err.message);
         return 1;
     }

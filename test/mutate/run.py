@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Data-driven mutation cases, checked with an independent JSON-Patch library.
 
-Each case runs test/mutate/mutate_tool (pl_mutate(), as POST /mutate runs it)
+Each case runs test/mutate/mutate_tool (pl_mutate(), and pl_mutate_in_place()
+as POST /mutate runs it)
 and applies the returned RFC 6902 patch with python3-jsonpatch, then checks:
 
   * every operation is an "add" that creates something absent (or a "replace"
@@ -11,8 +12,8 @@ and applies the returned RFC 6902 patch with python3-jsonpatch, then checks:
     "~" and "/" in keys are escaped);
   * the applied result, and/or the exact patch, equal the expected ones;
   * reinvocation: mutating the result again gives an empty patch;
-  * the AdmissionReview path (v1 and v1beta1): the response echoes uid and
-    apiVersion, and carries the same patch base64-encoded with
+  * the AdmissionReview path (v1 and v1beta1; in place, as the server does
+    it): the response echoes uid and apiVersion, and carries the same patch base64-encoded with
     patchType JSONPatch, or no patch at all when the patch is empty.
 
 Layout: test/cases-mutate/<group>/NN-name.yaml holds one object, beside
