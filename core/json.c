@@ -4,6 +4,7 @@
  */
 #include "core/json.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,11 +76,24 @@ static int dump_to_buf(const char *chunk, size_t size, void *data)
     return pl_buf_append(data, chunk, size) < 0 ? -1 : 0;
 }
 
+int pl_json_dump_append(const json_t *json, size_t flags, struct pl_buf *out)
+{
+    size_t len = out->len;
+    if (json_dump_callback(json, dump_to_buf, out, flags) != 0) {
+        out->len = len; /* what was appended before the failure goes */
+        if (out->data) {
+            out->data[len] = '\0';
+        }
+        return -E2BIG;
+    }
+    return 0;
+}
+
 char *pl_json_dump(const json_t *json, size_t flags, size_t *ret_len)
 {
     struct pl_buf b;
     pl_buf_init(&b, SIZE_MAX / 2);
-    if (json_dump_callback(json, dump_to_buf, &b, flags) != 0) {
+    if (pl_json_dump_append(json, flags, &b) < 0) {
         pl_oom(); /* only an allocation can fail here */
     }
     if (ret_len) {

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/compiler.h"
 
 /** parent[key] if parent is an object and the member is an object; else NULL. Borrowed. */
@@ -45,6 +46,12 @@ size_t pl_json_array_len(const json_t *v);
  * may outlive a request arena (see core/jalloc.h).
  */
 char *pl_json_dump(const json_t *json, size_t flags, size_t *ret_len);
+
+/**
+ * Appends json, serialised with jansson's dump flags, to out. Returns 0, or
+ * -E2BIG when out's ceiling would be passed (out is then as it was).
+ */
+PL_MUST_CHECK int pl_json_dump_append(const json_t *json, size_t flags, struct pl_buf *out);
 
 /**
  * Parses a JSON document (an object or an array) of len bytes; data need not

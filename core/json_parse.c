@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 
 /* Bytes inside a string that end the fast scan: '"', '\\', controls, non-ASCII. */
 /* clang-format off */
@@ -83,43 +84,6 @@ static void skip_space(struct parser *ps)
         p++;
     }
     ps->p = p;
-}
-
-/*
- * Length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no
- * surrogates, nothing past U+10FFFF), or 0 when it is not one.
- */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n) {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
 }
 
 /* The four hex digits at p as a number, or -1. */
@@ -294,8 +258,9 @@ static bool read_string(struct parser *ps, int slot, const char **ret_s, size_t 
             p = ps->p;
             continue;
         }
-        size_t n =
-            c >= 0x80 ? utf8_sequence((const unsigned char *)p, (const unsigned char *)ps->end) : 0;
+        size_t n = c >= 0x80
+                       ? pl_utf8_sequence((const unsigned char *)p, (const unsigned char *)ps->end)
+                       : 0;
         if (n == 0) {
             fail(ps,
                  c < 0x20 ? "control character in string (escape it)" : "invalid UTF-8 in string");

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 static atomic_int min_level = PL_LOG_INFO;
 static int log_fd = STDOUT_FILENO;
@@ -52,32 +54,179 @@ static void format_ts(char *out, size_t size)
     snprintf(out + n, size - n, ".%03ldZ", now.tv_nsec / 1000000L);
 }
 
-void pl_log(enum pl_log_level level, const char *msg, json_t *fields)
+/* Appends s as a JSON string: escapes as jansson writes them, invalid UTF-8 as U+FFFD. */
+static int put_string(struct pl_buf *b, const char *s)
 {
-    if (!pl_log_enabled(level)) {
-        json_decref(fields);
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    int r = pl_buf_append(b, "\"", 1);
+    while (r == 0 && p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+            p++;
+        }
+        r = pl_buf_append(b, run, (size_t)(p - run));
+        if (r < 0 || p == end) {
+            break;
+        }
+        if (*p >= 0x80) {
+            size_t n = pl_utf8_sequence(p, end);
+            r = n ? pl_buf_append(b, p, n) : pl_buf_puts(b, "\\ufffd");
+            p += n ? n : 1;
+            continue;
+        }
+        char esc[7] = {'\\', (char)*p, 0};
+        switch (*p) {
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '"':
+        case '\\':
+            break;
+        default: /* the other control characters */
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 0xf];
+        }
+        r = pl_buf_puts(b, esc);
+        p++;
+    }
+    return r < 0 ? r : pl_buf_append(b, "\"", 1);
+}
+
+void pl_log_begin(struct pl_log_line *line, enum pl_log_level level, const char *msg)
+{
+    line->enabled = pl_log_enabled(level);
+    line->truncated = false;
+    pl_buf_init(&line->text, PL_LOG_LINE_MAX);
+    if (!line->enabled) {
         return;
     }
     char ts[40];
     format_ts(ts, sizeof(ts));
-    json_t *line = json_object();
-    if (!line) {
+    /* Fits: the timestamp, a level name and a message are far below the ceiling. */
+    if (pl_buf_printf(&line->text, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
+                      level_names[level]) < 0 ||
+        put_string(&line->text, msg ? msg : "") < 0) {
         pl_oom();
     }
-    json_object_set_new(line, "ts", json_string(ts));
-    json_object_set_new(line, "level", json_string(level_names[level]));
-    json_object_set_new(line, "msg", json_string(msg ? msg : ""));
-    if (fields) {
-        json_object_update_missing(line, fields);
-        json_decref(fields);
+}
+
+/*
+ * Starts the member key; returns the length to roll back to should its value
+ * not fit (the member is then left out and the line says "truncated").
+ */
+static size_t member(struct pl_log_line *line, const char *key)
+{
+    size_t mark = line->text.len;
+    if (pl_buf_append(&line->text, ",", 1) < 0 || put_string(&line->text, key) < 0 ||
+        pl_buf_append(&line->text, ":", 1) < 0) {
+        line->text.len = mark;
+        line->truncated = true;
     }
-    size_t len = 0;
-    char *text = pl_json_dump(line, JSON_COMPACT | JSON_PRESERVE_ORDER, &len);
-    json_decref(line);
-    text[len] = '\n'; /* replaces the NUL: one write carries the whole line */
-    ssize_t n = write(log_fd, text, len + 1);
-    (void)n;
-    free(text);
+    return mark;
+}
+
+/* Ends a member's value written with status r; a failed one is taken back whole. */
+static void member_done(struct pl_log_line *line, size_t mark, int r)
+{
+    if (r < 0) {
+        line->text.len = mark;
+        line->text.data[mark] = '\0';
+        line->truncated = true;
+    }
+}
+
+void pl_log_str(struct pl_log_line *line, const char *key, const char *value)
+{
+    if (line->enabled) {
+        size_t mark = member(line, key);
+        member_done(line, mark,
+                    value ? put_string(&line->text, value) : pl_buf_puts(&line->text, "null"));
+    }
+}
+
+void pl_log_bool(struct pl_log_line *line, const char *key, bool value)
+{
+    if (line->enabled) {
+        size_t mark = member(line, key);
+        member_done(line, mark, pl_buf_puts(&line->text, value ? "true" : "false"));
+    }
+}
+
+void pl_log_int(struct pl_log_line *line, const char *key, long long value)
+{
+    if (line->enabled) {
+        size_t mark = member(line, key);
+        member_done(line, mark, pl_buf_printf(&line->text, "%lld", value));
+    }
+}
+
+void pl_log_ms(struct pl_log_line *line, const char *key, double seconds)
+{
+    if (line->enabled) {
+        size_t mark = member(line, key);
+        member_done(line, mark, pl_buf_printf(&line->text, "%.3f", seconds * 1e3));
+    }
+}
+
+void pl_log_json(struct pl_log_line *line, const char *key, const json_t *value)
+{
+    if (line->enabled) {
+        size_t mark = member(line, key);
+        int r = value ? pl_json_dump_append(value, JSON_COMPACT | JSON_ENCODE_ANY, &line->text)
+                      : pl_buf_puts(&line->text, "null");
+        member_done(line, mark, r);
+    }
+}
+
+void pl_log_end(struct pl_log_line *line)
+{
+    if (line->enabled) {
+        if (line->truncated) {
+            /* Room was kept for this: the ceiling is below the buffer's own. */
+            line->text.max += 32;
+            if (pl_buf_puts(&line->text, ",\"truncated\":true") < 0) {
+                pl_oom();
+            }
+        }
+        line->text.max += 2;
+        if (pl_buf_append(&line->text, "}\n", 2) < 0) {
+            pl_oom();
+        }
+        ssize_t n = write(log_fd, line->text.data, line->text.len);
+        (void)n;
+    }
+    pl_buf_finish(&line->text);
+}
+
+void pl_log(enum pl_log_level level, const char *msg, json_t *fields)
+{
+    struct pl_log_line line;
+    pl_log_begin(&line, level, msg);
+    const char *key;
+    json_t *value;
+    json_object_foreach(fields, key, value)
+    {
+        /* The caller's fields never replace the line's own. */
+        if (strcmp(key, "ts") != 0 && strcmp(key, "level") != 0 && strcmp(key, "msg") != 0) {
+            pl_log_json(&line, key, value);
+        }
+    }
+    pl_log_end(&line);
+    json_decref(fields);
 }
 
 void pl_logf(enum pl_log_level level, const char *fmt, ...)

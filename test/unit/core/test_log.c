@@ -3,7 +3,10 @@
  * Unit tests of core/log.c: level names and filtering, one JSON object per
  * line with "ts" (RFC 3339 UTC with milliseconds), "level" and "msg" first,
  * caller fields after them (never replacing them), stolen fields released
- * also when the line is filtered out, and pl_logf's formatting and cut.
+ * also when the line is filtered out, and pl_logf's formatting and cut; the
+ * line builder (pl_log_begin ... pl_log_end): escapes as JSON has them,
+ * invalid UTF-8 replaced, milliseconds to the microsecond, a field past the
+ * line's ceiling left out with "truncated": true.
  * Lines are read back through a pipe set with pl_log_set_fd().
  */
 #include <errno.h>
@@ -11,6 +14,7 @@
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -171,6 +175,77 @@ static void test_null_message_and_escaping(void **state)
     json_decref(line);
 }
 
+/* A line built field by field reads back as the same values, escapes and all. */
+static void test_line_builder(void **state)
+{
+    (void)state;
+    struct pl_log_line line;
+    pl_log_begin(&line, PL_LOG_INFO, "built");
+    pl_log_str(&line, "plain", "v");
+    pl_log_str(&line, "escapes", "q\" b\\ nl\n tab\t cr\r bs\b ff\f ctl\x01\x1f end");
+    pl_log_str(&line, "utf8", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    pl_log_str(&line, "bad-utf8",
+               "a\xff"
+               "b\xc3("
+               "c\xed\xa0\x80");
+    pl_log_str(&line, "null", NULL);
+    pl_log_bool(&line, "yes", true);
+    pl_log_int(&line, "n", -42);
+    pl_log_ms(&line, "latency_ms", 0.0001234567);
+    json_t *arr = json_pack("[s, i]", "x", 1);
+    pl_log_json(&line, "arr", arr);
+    json_decref(arr);
+    pl_log_end(&line);
+    const char *text = drain();
+    json_t *got = parse_line(text);
+    assert_string_equal(json_string_value(json_object_get(got, "msg")), "built");
+    assert_string_equal(json_string_value(json_object_get(got, "plain")), "v");
+    assert_string_equal(json_string_value(json_object_get(got, "escapes")),
+                        "q\" b\\ nl\n tab\t cr\r bs\b ff\f ctl\x01\x1f end");
+    assert_non_null(strstr(text, "ctl\\u0001\\u001f end"));
+    assert_string_equal(json_string_value(json_object_get(got, "utf8")),
+                        "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    /* each bad byte becomes U+FFFD; the good ones stay */
+    assert_string_equal(json_string_value(json_object_get(got, "bad-utf8")),
+                        "a\xef\xbf\xbd"
+                        "b\xef\xbf\xbd(c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_true(json_is_null(json_object_get(got, "null")));
+    assert_true(json_is_true(json_object_get(got, "yes")));
+    assert_int_equal(json_integer_value(json_object_get(got, "n")), -42);
+    assert_non_null(strstr(text, "\"latency_ms\":0.123,")); /* ms, to the microsecond */
+    assert_int_equal(json_array_size(json_object_get(got, "arr")), 2);
+    assert_null(json_object_get(got, "truncated"));
+    json_decref(got);
+}
+
+/* A field that would pass PL_LOG_LINE_MAX is left out, and the line says so. */
+static void test_line_builder_truncates(void **state)
+{
+    (void)state;
+    size_t n = PL_LOG_LINE_MAX + 10;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    struct pl_log_line line;
+    pl_log_begin(&line, PL_LOG_INFO, "big");
+    pl_log_str(&line, "before", "kept");
+    pl_log_str(&line, "huge", big);
+    pl_log_str(&line, "after", "kept too");
+    pl_log_end(&line);
+    json_t *got = parse_line(drain());
+    assert_null(json_object_get(got, "huge"));
+    assert_string_equal(json_string_value(json_object_get(got, "before")), "kept");
+    assert_string_equal(json_string_value(json_object_get(got, "after")), "kept too");
+    assert_true(json_is_true(json_object_get(got, "truncated")));
+    json_decref(got);
+    /* Below the level: nothing is built, nothing written. */
+    pl_log_begin(&line, PL_LOG_DEBUG, "filtered");
+    pl_log_str(&line, "huge", big);
+    pl_log_end(&line);
+    assert_string_equal(drain(), "");
+    free(big);
+}
+
 static void test_logf(void **state)
 {
     (void)state;
@@ -221,6 +296,8 @@ int main(void)
         cmocka_unit_test_setup(test_filtered_lines, reset_level),
         cmocka_unit_test_setup(test_fields_do_not_replace_core_keys, reset_level),
         cmocka_unit_test_setup(test_null_message_and_escaping, reset_level),
+        cmocka_unit_test_setup(test_line_builder, reset_level),
+        cmocka_unit_test_setup(test_line_builder_truncates, reset_level),
         cmocka_unit_test_setup(test_logf, reset_level),
         cmocka_unit_test_setup(test_many_lines_in_order, reset_level),
     };
