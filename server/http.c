@@ -25,6 +25,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "server/metrics.h"
 
 /* TLS 1.2 and 1.3 only (SPEC §8), GnuTLS' NORMAL cipher choice otherwise. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -70,6 +71,7 @@ static void take_body(struct pl_http_daemon *d, struct request_state *st, const 
     st->accounted += counted;
     if (counted && d->opts.max_buffered && total > d->opts.max_buffered) {
         st->overloaded = true;
+        pl_metrics_body_budget_refusal();
     } else if (pl_buf_append(&st->body, data, n) < 0) {
         st->too_large = true;
     }

@@ -24,6 +24,7 @@ static atomic_ullong latency_count[PL_ENDPOINT_COUNT];
 static atomic_ullong latency_sum_ns[PL_ENDPOINT_COUNT];
 static atomic_ullong violations[MAX_POLICIES][3];
 static atomic_ullong reloads[2];
+static atomic_ullong budget_refusals;
 
 static const char *const endpoint_names[] = {"validate", "mutate"};
 static const char *const outcome_names[] = {"allowed", "warned", "rejected", "mutated", "invalid"};
@@ -71,6 +72,11 @@ void pl_metrics_violation(size_t policy_index, enum pl_mode mode)
 void pl_metrics_config_reload(bool ok)
 {
     atomic_fetch_add_explicit(&reloads[ok ? 1 : 0], 1, memory_order_relaxed);
+}
+
+void pl_metrics_body_budget_refusal(void)
+{
+    atomic_fetch_add_explicit(&budget_refusals, 1, memory_order_relaxed);
 }
 
 static unsigned long long load(atomic_ullong *v)
@@ -169,8 +175,12 @@ int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g, con
             "# HELP plimsoll_config_reloads_total Configuration loads after start-up, by result.\n"
             "# TYPE plimsoll_config_reloads_total counter\n"
             "plimsoll_config_reloads_total{result=\"success\"} %llu\n"
-            "plimsoll_config_reloads_total{result=\"failure\"} %llu\n",
-            load(&reloads[1]), load(&reloads[0]));
+            "plimsoll_config_reloads_total{result=\"failure\"} %llu\n"
+            "# HELP plimsoll_body_budget_refusals_total Request bodies answered 503 because the "
+            "large bodies held at once passed the buffered-bytes budget.\n"
+            "# TYPE plimsoll_body_budget_refusals_total counter\n"
+            "plimsoll_body_budget_refusals_total %llu\n",
+            load(&reloads[1]), load(&reloads[0]), load(&budget_refusals));
     }
     if (r == 0 && g->namespace_view_configured) {
         r = pl_buf_printf(

@@ -52,6 +52,9 @@ void pl_metrics_violation(size_t policy_index, enum pl_mode mode);
 /** Records a configuration reload attempt. */
 void pl_metrics_config_reload(bool ok);
 
+/** Records a request body refused (503) by the buffered-bytes budget (server/http.c). */
+void pl_metrics_body_budget_refusal(void);
+
 /** Appends the whole exposition to out. Returns 0 or -E2BIG. */
 PL_MUST_CHECK int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g,
                                     const char *version, const char *commit);

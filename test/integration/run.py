@@ -15,6 +15,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -491,6 +492,14 @@ def tls_sessions_resume(s):
 def buffered_bodies_have_a_ceiling(s):
     # Eleven nearly-3 MiB bodies in flight at once pass the 30 MiB budget:
     # the one over it is answered 503; the others are still served.
+    # The refusals counted so far: the server may refuse one before the last
+    # sendall() returns, or (loaded machine, ASan) only seconds later.
+    def refusals():
+        _, text = s.get("/metrics")
+        m = re.search(r"^plimsoll_body_budget_refusals_total (\d+)$", text, re.M)
+        assert m, "no plimsoll_body_budget_refusals_total in /metrics"
+        return int(m.group(1))
+    before = refusals()
     part = b" " * (3 * 1024 * 1024 - 100)
     socks = []
     for _ in range(11):
@@ -500,7 +509,12 @@ def buffered_bodies_have_a_ceiling(s):
                   b"Content-Length: %d\r\n\r\n" % (len(part) + 2))
         t.sendall(part)
         socks.append(t)
-    time.sleep(0.5)
+    # Wait for the refusal: answering the first body before the server has read
+    # the others would free its share, and then nothing would pass the budget.
+    deadline = time.monotonic() + 30
+    while refusals() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert refusals() > before, "no body was refused by the budget within 30 s"
     # An ordinary review is still served while the large ones hold the budget.
     small = s.review(review(pod(containers=[good_container()]), uid="small"))["response"]
     assert small["uid"] == "small" and small["allowed"] is True

@@ -80,6 +80,7 @@ static void test_fresh_exposition(void **state)
         0);
     assert_int_equal(value(text, "plimsoll_config_reloads_total{result=\"success\"}"), 0);
     assert_int_equal(value(text, "plimsoll_config_reloads_total{result=\"failure\"}"), 0);
+    assert_int_equal(value(text, "plimsoll_body_budget_refusals_total"), 0);
     /* Every policy has a violations series in both modes. */
     for (size_t i = 0; pl_policies[i]; i++) {
         char series[256];
@@ -95,8 +96,8 @@ static void test_fresh_exposition(void **state)
     assert_null(strstr(text, "plimsoll_namespace_view"));
     assert_null(strstr(text, "plimsoll_certificate_expiry"));
     /* One HELP and one TYPE per family, and every line ends in a newline. */
-    assert_int_equal(occurrences(text, "# TYPE "), 7);
-    assert_int_equal(occurrences(text, "# HELP "), 7);
+    assert_int_equal(occurrences(text, "# TYPE "), 8);
+    assert_int_equal(occurrences(text, "# HELP "), 8);
     assert_int_equal(occurrences(text, "# TYPE plimsoll_admission_duration_seconds histogram\n"),
                      1);
     assert_int_equal(text[strlen(text) - 1], '\n');
@@ -212,6 +213,11 @@ static void test_violations_and_reloads(void **state)
     pl_metrics_config_reload(false);
     assert_true(value_now(ok) == ok0 + 1);
     assert_true(value_now(bad) == bad0 + 2);
+
+    const char *refusals = "plimsoll_body_budget_refusals_total";
+    double r0 = value_now(refusals);
+    pl_metrics_body_budget_refusal();
+    assert_true(value_now(refusals) == r0 + 1);
 }
 
 static void test_gauges(void **state)
@@ -232,7 +238,7 @@ static void test_gauges(void **state)
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_synced 0\n"));
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_staleness_seconds 12.346\n"));
     assert_non_null(strstr(text, "\nplimsoll_certificate_expiry_timestamp_seconds 1893456000\n"));
-    assert_int_equal(occurrences(text, "# TYPE "), 10);
+    assert_int_equal(occurrences(text, "# TYPE "), 11);
     free(text);
     g.namespace_view_synced = true;
     g.namespace_view_staleness_seconds = 0;
