@@ -14,6 +14,8 @@
 #   - the physical limit on the same machine in the same run: nginx answering
 #     the same POSTs over TLS 1.3 with a fixed AdmissionReview, plus the
 #     jansson parse/respond floor (bench/floor.c);
+#   - tail latency: the Deployment at 1,000 reviews/s in several windows,
+#     plimsoll and nginx taking turns (median window reported);
 #   - policy evaluation alone (bench/eval_bench.c), start-up to ready, idle
 #     RSS and peak RSS with 3 MiB bodies in flight;
 #
@@ -45,9 +47,9 @@ done
 # CPU-cost figures are the best of REP windows (the least disturbed one: on a
 # shared machine other tenants only ever add to a measured cost).
 if [ "$QUICK" = 1 ]; then
-  SAT=1; MUT=1; R1K=4; R5K=2; NEWC=1; WARM=0.5; EVAL_S=0.3; JIT=1; REP=2
+  SAT=1; MUT=1; R1K=4; R5K=2; NEWC=1; WARM=0.5; EVAL_S=0.3; JIT=1; REP=2; TAILW=3
 else
-  SAT=2; MUT=2; R1K=10; R5K=5; NEWC=1.5; WARM=1; EVAL_S=0.5; JIT=3; REP=3
+  SAT=2; MUT=2; R1K=10; R5K=5; NEWC=1.5; WARM=1; EVAL_S=0.5; JIT=3; REP=3; TAILW=5
 fi
 SERVER_CPU=0
 LOAD_CPU=1
@@ -167,7 +169,16 @@ fixed_rate() {
   local secs=$R1K
   [ "$rate" -gt 1000 ] && secs=$R5K
   lg --port "$PORT" --body "$b" --connections "$CONNS" --rate "$rate" --warmup "$WARM" \
-     --duration "$secs" --expect '"allowed":true' --pid "$SERVER_PID"
+     --duration "$secs" --spin --expect '"allowed":true' --pid "$SERVER_PID"
+}
+
+# median_of KEY LINE...: the line whose KEY is the median (the lower one of an even count).
+median_of() {
+  local key=$1
+  shift
+  local line
+  for line in "$@"; do echo "$(kv "$line" "$key") $line"; done | sort -g |
+    sed -n "$(( ($# + 1) / 2 ))p" | cut -d' ' -f2-
 }
 
 # lg ARGS...: loadgen pinned to the load CPU.
@@ -294,19 +305,27 @@ for n in "${NAMES[@]}"; do
 done
 PEAK_RSS=$(status_kb "$SERVER_PID" VmHWM)
 
-log "plimsoll: 3 MiB bodies on $CONNS connections"
-# Resets VmHWM (Linux >= 4.0) so that the peak is this test's alone.
-echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
-BIG=$(lg --port "$PORT" --body "$BODIES/pod-3mib.json" --connections "$CONNS" --warmup 0.5 \
-      --duration 4 --expect '"allowed":true' --pid "$SERVER_PID")
-echo "plimsoll pod-3mib $BIG" >>"$RAW"
+# big_bodies CONNECTIONS LABEL: 3 MiB bodies on that many connections for four
+# seconds; prints the loadgen line. VmHWM is reset first (Linux >= 4.0), so
+# that the peak read afterwards is this run's alone.
+big_bodies() {
+  log "plimsoll: 3 MiB bodies on $1 connections"
+  echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
+  local line
+  line=$(lg --port "$PORT" --body "$BODIES/pod-3mib.json" --connections "$1" --warmup 0.5 \
+         --duration 4 --expect '"allowed":true' --pid "$SERVER_PID")
+  echo "plimsoll $2 $line" >>"$RAW"
+  echo "$line"
+}
+BIG=$(big_bodies "$CONNS" pod-3mib)
 BIG_RSS=$(status_kb "$SERVER_PID" VmHWM)
 sleep 1
 AFTER_RSS=$(status_kb "$SERVER_PID" VmRSS)
-kill "$SERVER_PID"
-wait_gone "$SERVER_PID"
-SERVER_PID=""
-LOG_ERRORS=$(grep -c '"level":"error"' "$WORK/server.log" || true)
+# Bounded means: four times the connections, four times the bodies offered,
+# and the peak does not follow (the body budget answers 503 past 30 MiB).
+BIG_CONNS=$(( 4 * CONNS ))
+BIG4=$(big_bodies "$BIG_CONNS" pod-3mib-x4)
+BIG4_RSS=$(status_kb "$SERVER_PID" VmHWM)
 
 # --------------------------------------------------------------------- nginx
 NPORT=$(free_port)
@@ -369,12 +388,38 @@ for n in "${NAMES[@]}"; do
              --pid "$NGINX_PID" --pid "$WORKER")
   for v in "${N_SAT[$n]}" "${N_NC[$n]}" "${N_NR[$n]}"; do echo "nginx $n $v" >>"$RAW"; done
 done
-N_R1=$(lg --port "$NPORT" --body "$BODIES/deployment.json" --connections "$CONNS" --rate 1000 \
-       --warmup "$WARM" --duration "$R1K" --expect '"allowed":true' --pid "$NGINX_PID" --pid "$WORKER")
-echo "nginx deployment $N_R1" >>"$RAW"
+
+# The p99.9 target: the Deployment at 1,000 reviews/s in TAILW windows, plimsoll
+# and nginx in turn, so that both meet the same noise; each server's figure is
+# its median window (one hypervisor hiccup spoils one window, not the result).
+log "tail latency: plimsoll and nginx at 1,000 reviews/s, $TAILW windows each, in turn"
+TAIL_P=()
+TAIL_N=()
+for _ in $(seq 1 "$TAILW"); do
+  TAIL_P+=("$(lg --port "$PORT" --body "$BODIES/deployment.json" --connections "$CONNS" \
+              --rate 1000 --warmup "$WARM" --duration "$R1K" --spin --expect '"allowed":true' \
+              --pid "$SERVER_PID")")
+  TAIL_N+=("$(lg --port "$NPORT" --body "$BODIES/deployment.json" --connections "$CONNS" \
+              --rate 1000 --warmup "$WARM" --duration "$R1K" --spin --expect '"allowed":true' \
+              --pid "$NGINX_PID" --pid "$WORKER")")
+  echo "plimsoll tail ${TAIL_P[-1]}" >>"$RAW"
+  echo "nginx tail ${TAIL_N[-1]}" >>"$RAW"
+done
+TAIL=$(median_of p999_us "${TAIL_P[@]}")
+N_R1=$(median_of p999_us "${TAIL_N[@]}")
+TAIL_ERRS=0
+for r in "${TAIL_P[@]}" "${TAIL_N[@]}"; do TAIL_ERRS=$(calc0 "$TAIL_ERRS + $(errs "$r")"); done
+worst() { for r in "$@"; do kv "$r" p999_us; done | sort -g | tail -1; }
+TAIL_WORST=$(worst "${TAIL_P[@]}")
+N_TAIL_WORST=$(worst "${TAIL_N[@]}")
+
 kill "$NGINX_PID"
 wait_gone "$NGINX_PID"
 NGINX_PID=""
+kill "$SERVER_PID"
+wait_gone "$SERVER_PID"
+SERVER_PID=""
+LOG_ERRORS=$(grep -c '"level":"error"' "$WORK/server.log" || true)
 
 # -------------------------------------------------------------------- report
 ms() { calc "$1 / 1000"; }
@@ -413,7 +458,8 @@ for i in 0 1 2; do
   echo "| ${LABELS[$i]} | ${BYTES[$n]} | $(calc0 "$(kv "$v" rps)") | $(errs "$v") | $(kv "$v" cpu_us_per_req) | $floor ($ncpu + $fl) | $(calc "$(kv "$v" cpu_us_per_req) / $floor") | $(calc0 "$(kv "$m" rps)") | $(kv "$m" cpu_us_per_req) | $(kv "$v" server_wait_pct) % |"
 done
 echo
-echo "Latency at fixed rates (open loop, measured from the scheduled send time), p50 / p99 / p99.9 in ms:"
+echo "Latency at fixed rates (open loop, measured from the scheduled send time; the load generator" \
+     "polls instead of sleeping, so its own timer lateness is not counted), p50 / p99 / p99.9 in ms:"
 echo
 echo "| body | 1,000 reviews/s | errors | 5,000 reviews/s | errors |"
 echo "|---|---|---:|---|---:|"
@@ -421,7 +467,15 @@ for i in 0 1 2; do
   n=${NAMES[$i]}
   echo "| ${LABELS[$i]} | $(fixed "${R1[$n]}" 1000) | $(errs "${R1[$n]}") | $(fixed "${R5[$n]}" 5000) | $(errs "${R5[$n]}") |"
 done
-echo "| nginx, fixed answer (Deployment body) | $(fixed "$N_R1" 1000) | $(errs "$N_R1") | | |"
+echo
+echo "Tail latency, the Deployment at 1,000 reviews/s in $TAILW windows of $R1K s each, plimsoll and" \
+     "nginx (a fixed answer, no JSON work) taking turns; each row is the server's median window" \
+     "by p99.9 (ms), with its worst window's p99.9 beside it:"
+echo
+echo "| server | p50 / p99 / p99.9 (median window) | worst window p99.9 | errors (all windows) |"
+echo "|---|---|---:|---:|"
+echo "| plimsoll | $(fixed "$TAIL" 1000) | $(ms "$TAIL_WORST") | $TAIL_ERRS |"
+echo "| nginx | $(fixed "$N_R1" 1000) | $(ms "$N_TAIL_WORST") | |"
 echo
 echo "A new TLS connection for every review (server CPU µs per connection, request included; handshake = that minus the keep-alive cost):"
 echo
@@ -448,8 +502,11 @@ echo "Memory and start-up: idle RSS $(calc "$IDLE_RSS / 1024") MiB; peak RSS ove
      "$(calc "$PEAK_RSS / 1024") MiB; peak with ${BYTES[pod-3mib]}-byte bodies on $CONNS connections" \
      "$(calc "$BIG_RSS / 1024") MiB ($(calc0 "$(kv "$BIG" rps)") reviews/s, $(errs "$BIG") errors," \
      "$(kv "$BIG" unfinished) still in flight when the window closed)," \
-     "$(calc "$AFTER_RSS / 1024") MiB a second later; start-up to ready (median of 5) $STARTUP ms;" \
-     "error lines in the server log: $LOG_ERRORS."
+     "$(calc "$AFTER_RSS / 1024") MiB a second later; on $BIG_CONNS connections the peak is" \
+     "$(calc "$BIG4_RSS / 1024") MiB ($(calc0 "$(kv "$BIG4" rps)") reviews/s, $(errs "$BIG4") errors)." \
+     "Those errors are the body budget's 503 answers (past 30 MiB of large bodies held at once," \
+     "new ones wait for a retry), which is what keeps the peak flat. Start-up to ready" \
+     "(median of 5) $STARTUP ms; error lines in the server log: $LOG_ERRORS."
 echo
 d=deployment
 dv=${SAT_V[$d]}
@@ -463,10 +520,10 @@ echo "| target (Deployment unless said) | measured | met |"
 echo "|---|---|---|"
 echo "| server CPU per review ≤ 1.15 × (nginx + jansson floor) | $dratio × | $(pass "$dratio <= 1.15") |"
 echo "| whole-catalog evaluation < 20 µs | $(kv "${EVAL[$d]}" evaluate_us) µs | $(pass "$(kv "${EVAL[$d]}" evaluate_us) < 20") |"
-echo "| p99 < 1 ms and p99.9 < 2 ms at 1,000 reviews/s | $(ms "$(kv "${R1[$d]}" p99_us)") / $(ms "$(kv "${R1[$d]}" p999_us)") ms (nginx: $(ms "$(kv "$N_R1" p99_us)") / $(ms "$(kv "$N_R1" p999_us)")) | $(pass "$(kv "${R1[$d]}" p99_us) < 1000 && $(kv "${R1[$d]}" p999_us) < 2000") |"
+echo "| p99 < 1 ms and p99.9 < 2 ms at 1,000 reviews/s (median window) | $(ms "$(kv "$TAIL" p99_us)") / $(ms "$(kv "$TAIL" p999_us)") ms (nginx: $(ms "$(kv "$N_R1" p99_us)") / $(ms "$(kv "$N_R1" p999_us)")) | $(pass "$(kv "$TAIL" p99_us) < 1000 && $(kv "$TAIL" p999_us) < 2000") |"
 echo "| no errors at saturation (every body, /validate and /mutate) | $all_errs | $(pass "$all_errs == 0") |"
 echo "| idle RSS < 30 MB | $(calc "$IDLE_RSS / 1024") MiB | $(pass "$IDLE_RSS < 30000") |"
-echo "| RSS bounded with 3 MiB bodies in flight | $(calc "$BIG_RSS / 1024") MiB peak | see text |"
+echo "| RSS bounded with 3 MiB bodies in flight (peak on $CONNS → $BIG_CONNS connections) | $(calc "$BIG_RSS / 1024") → $(calc "$BIG4_RSS / 1024") MiB | $(pass "$BIG4_RSS < 1.25 * $BIG_RSS && $BIG4_RSS < 100 * 1024") |"
 resumed=$(kv "${NR[$d]}" resumed)
 if [ "${resumed:-0}" = 0 ]; then
   echo "| new-connection (resumed) cost ≤ 1.3 × nginx's | $hs × (plimsoll resumed 0 of $(kv "${NR[$d]}" handshakes) handshakes) | **no** |"
