@@ -20,7 +20,10 @@
  * are valid UTF-8 without raw control characters; \u escapes pair their
  * surrogates; \u0000 is kept in values and refused in keys; integers fit a
  * json_int_t and reals do not overflow; a later duplicate key replaces an
- * earlier one; nesting deeper than JSON_PARSER_MAX_DEPTH (2048) is refused.
+ * earlier one; a value deeper than JSON_PARSER_MAX_DEPTH (2048, the root
+ * being at 1) is refused. Where jansson errs, we do not follow: it loses a
+ * raw NUL byte that follows a number or a literal ("[1\0]" reads as [1]),
+ * and we refuse such text, which is no JSON.
  */
 #include "core/json.h"
 
@@ -523,7 +526,12 @@ static json_t *parse(struct parser *ps, struct stack *st, const char *skip)
             state = VALUE;
             continue;
         }
-        /* state == VALUE */
+        /* state == VALUE. Every value has a depth, scalars too, as in jansson:
+         * the innermost of 2048 containers may hold no scalar. */
+        if (st->depth >= JSON_PARSER_MAX_DEPTH) {
+            fail(ps, "nested deeper than 2048 levels");
+            goto error;
+        }
         bool skipped = skip_value || (top && top->skipped);
         skip_value = false;
         state = AFTER;
@@ -540,10 +548,6 @@ static json_t *parse(struct parser *ps, struct stack *st, const char *skip)
                 goto error;
             }
             continue;
-        }
-        if (st->depth >= JSON_PARSER_MAX_DEPTH) {
-            fail(ps, "nested deeper than 2048 levels");
-            goto error;
         }
         json_t *v = NULL;
         if (!skipped) {
@@ -578,6 +582,10 @@ json_t *pl_json_load_skipping(const char *data, size_t len, const char *skip, ch
 {
     if (err && err_size) {
         err[0] = '\0';
+    }
+    if (!data) {
+        data = ""; /* no body at all: an empty one (NULL + 0 is not defined in C) */
+        len = 0;
     }
     struct parser ps = {
         .start = data, .p = data, .end = data + len, .why = err, .why_size = err_size};

@@ -15,10 +15,12 @@
  * member named "s" removed (a one-letter name, so that the fuzzer finds it).
  *
  * One difference is jansson's: its lexer loses a raw NUL byte that follows a
- * number (it "ungets" the NUL, which its stream then skips), so it takes
- * "[1\0]" for [1]. RFC 8259 has no such document, and pl_json_load refuses
- * it (corpus/json/raw-nul-after-number.json); where the input holds a NUL
- * byte, a refusal of ours against an acceptance of jansson's is allowed.
+ * number or a literal (it "ungets" the NUL, which its stream then skips), so
+ * it takes "[1\0]" for [1] and "[true\0]" for [true]. RFC 8259 has no such
+ * document, and pl_json_load refuses it (corpus/json/raw-nul-after-*.json);
+ * where the input holds a NUL byte, a refusal of ours against an acceptance
+ * of jansson's is allowed (a raw NUL is never valid JSON, so that allowance
+ * hides no real difference).
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -143,6 +143,9 @@ static void test_reason_has_position(void **state)
     char tiny[4];
     assert_null(pl_json_load("[", 1, tiny, sizeof(tiny)));
     assert_int_equal(strlen(tiny), 3);
+    /* No body at all is an empty one. */
+    assert_null(pl_json_load(NULL, 0, err, sizeof(err)));
+    assert_non_null(strstr(err, "unexpected end of input"));
     /* A success leaves an empty reason. */
     json_t *doc = pl_json_load("[]", 2, err, sizeof(err));
     assert_non_null(doc);
@@ -180,16 +183,26 @@ static void test_nul(void **state)
     /* A raw NUL byte is no JSON, even right after a number (jansson takes
      * "[1,2\0]" for [1,2]: see test/fuzz/fuzz_json.c). */
     assert_null(pl_json_load("[1,2\0]", 6, err, sizeof(err)));
+    assert_null(pl_json_load("[true\0]", 7, err, sizeof(err)));
+    assert_null(pl_json_load("{\"a\":null\0}", 11, err, sizeof(err)));
     assert_null(pl_json_load("[\"a\0\"]", 6, err, sizeof(err)));
+}
+
+/* depth '[', then middle, then depth ']'. Free with free(). */
+static char *nested_around(size_t depth, const char *middle)
+{
+    size_t m = strlen(middle);
+    char *s = pl_xmalloc(2 * depth + m + 1);
+    memset(s, '[', depth);
+    memcpy(s + depth, middle, m);
+    memset(s + depth + m, ']', depth);
+    s[2 * depth + m] = '\0';
+    return s;
 }
 
 static char *nested_arrays(size_t depth)
 {
-    char *s = pl_xmalloc(2 * depth + 1);
-    memset(s, '[', depth);
-    memset(s + depth, ']', depth);
-    s[2 * depth] = '\0';
-    return s;
+    return nested_around(depth, "");
 }
 
 static void test_depth_limit(void **state)
@@ -201,6 +214,17 @@ static void test_depth_limit(void **state)
     assert_non_null(doc);
     json_decref(doc);
     free(ok);
+    /* every value has a depth, scalars too (jansson's rule): 2048 containers
+     * may be nested, but the innermost one may hold no scalar */
+    char *full = nested_around(2048, "1");
+    assert_null(pl_json_load(full, strlen(full), err, sizeof(err)));
+    assert_non_null(strstr(err, "nested deeper than 2048"));
+    free(full);
+    char *inner = nested_around(2047, "1");
+    doc = pl_json_load(inner, strlen(inner), err, sizeof(err));
+    assert_non_null(doc);
+    json_decref(doc);
+    free(inner);
     char *over = nested_arrays(2049);
     assert_null(pl_json_load(over, strlen(over), err, sizeof(err)));
     assert_non_null(strstr(err, "nested deeper than 2048"));
