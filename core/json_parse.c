@@ -511,7 +511,10 @@ static json_t *parse(struct parser *ps, struct stack *st, const char *skip)
             if (!read_string(ps, 0, &key, &key_len)) {
                 goto error;
             }
-            if (memchr(key, '\0', key_len)) {
+            /* Only an escape makes a NUL (a raw one is refused), and only a key
+             * with escapes lives in the scratch buffer. */
+            bool escaped = key == ps->scratch[0];
+            if (escaped && memchr(key, '\0', key_len)) {
                 fail(ps, "NUL byte (\\u0000) in an object key");
                 goto error;
             }
