@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# bench/run.sh: plimsoll's performance benchmark in one command (about five
+# bench/run.sh: plimsoll's performance benchmark in one command (about six
 # minutes on two cores). It installs what is missing (Debian 12), builds
 # build-bench/ (release, asserts on), writes the request bodies, and then,
 # with the server pinned to CPU 0 and every load generator to CPU 1:
