@@ -11,7 +11,8 @@
  * when a promise of SPEC §3/§9 is broken: allowed exactly when there is no
  * rejection message, the message within PL_MESSAGE_MAX, the warnings within
  * PL_WARNINGS_MAX and PL_WARNING_MAX each, the uid echoed, the response
- * serialisable, and a patch only from /mutate.
+ * serialisable, a patch only from /mutate, and pl_mutate_in_place (what
+ * the server runs) agreeing with pl_mutate (on a copy) in status and patch.
  *
  * Harness-only convenience: a top-level "namespaceAnnotations" object in
  * the review (which a real API server never sends) is used as the
@@ -138,6 +139,27 @@ static void validate(const struct pl_config *cfg, const struct pl_admission *adm
     pl_pool_clear(pool);
 }
 
+/*
+ * pl_mutate_in_place on a copy of the object (the server's way) must give
+ * exactly what pl_mutate gives: the same status and, on success, the same patch.
+ */
+static void check_in_place(const struct pl_config *cfg, const struct pl_admission *adm,
+                           struct pl_pool *pool, int r, const json_t *patch)
+{
+    json_t *object = json_deep_copy(adm->request.object);
+    struct pl_request req = adm->request;
+    req.object = object;
+    json_t *patch2 = NULL;
+    struct pl_error err;
+    pl_error_init(&err);
+    int r2 = pl_mutate_in_place(cfg, &req, object, pool, &patch2, &err);
+    if (r2 != r || (r == 0 && !json_equal(patch, patch2))) {
+        abort(); /* in place and on a copy disagree */
+    }
+    json_decref(patch2);
+    json_decref(object);
+}
+
 static void mutate(const struct pl_config *cfg, const struct pl_admission *adm,
                    struct pl_pool *pool)
 {
@@ -147,7 +169,8 @@ static void mutate(const struct pl_config *cfg, const struct pl_admission *adm,
     json_t *patch = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    if (pl_mutate(cfg, &adm->request, pool, &patch, &err) == 0) {
+    int r = pl_mutate(cfg, &adm->request, pool, &patch, &err);
+    if (r == 0) {
         if (!json_is_array(patch)) {
             abort();
         }
@@ -155,10 +178,11 @@ static void mutate(const struct pl_config *cfg, const struct pl_admission *adm,
         memset(&d, 0, sizeof(d));
         d.allowed = true;
         check_response(adm, &d, patch);
-        json_decref(patch);
     } else if (!err.message[0]) {
         abort();
     }
+    check_in_place(cfg, adm, pool, r, patch);
+    json_decref(patch);
     pl_pool_clear(pool);
 }
 

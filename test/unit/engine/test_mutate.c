@@ -4,7 +4,8 @@
  * engine/config.c: scoping (operations, excluded namespaces, namespace
  * on/off annotations, mutate-templates, terminating objects, Pod UPDATE),
  * the mutations' defaults, configuration errors that name key and line,
- * reinvocation of all mutations together, and the operation bound.
+ * reinvocation of all mutations together (and pl_mutate_in_place giving the
+ * same patch, its object ending as the patch makes it), and the operation bound.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -258,6 +259,22 @@ static void test_reinvocation(void **state)
         json_t *patch = mutate_once(cfg, object);
         assert_true(json_array_size(patch) > 0);
         json_t *result = apply(object, patch);
+        /* In place (the server's way): the same patch, and the object ends up
+         * as the patch makes it. */
+        json_t *in_place = json_deep_copy(object);
+        struct pl_request req = {
+            .operation = PL_OP_CREATE, .namespace_ = "shop", .object = in_place};
+        struct pl_pool pool;
+        pl_pool_init(&pool);
+        json_t *patch2 = NULL;
+        struct pl_error err;
+        pl_error_init(&err);
+        assert_int_equal(pl_mutate_in_place(cfg, &req, in_place, &pool, &patch2, &err), 0);
+        pl_pool_finish(&pool);
+        assert_true(json_equal(patch2, patch));
+        assert_true(json_equal(in_place, result));
+        json_decref(patch2);
+        json_decref(in_place);
         json_t *again = mutate_once(cfg, result);
         if (json_array_size(again) != 0) {
             char *text = json_dumps(again, JSON_COMPACT);
