@@ -51,6 +51,8 @@ if [ "$QUICK" = 1 ]; then
 else
   SAT=2; MUT=2; R1K=10; R5K=5; NEWC=1.5; WARM=1; EVAL_S=0.5; JIT=3; REP=3; TAILW=5
 fi
+# In-process figures are short runs: more of them, each stage its least disturbed.
+EVAL_REP=5
 SERVER_CPU=0
 LOAD_CPU=1
 CONNS=16
@@ -216,6 +218,19 @@ best_of() {
   echo "$best errors_all=$all"
 }
 
+# least_each N "KEY..." CMD...: runs CMD N times; prints each KEY's least value over
+# the runs ("KEY=v ..."): every stage of eval_bench gets its own least disturbed run.
+least_each() {
+  local n=$1 keys=$2 lines="" k
+  shift 2
+  for _ in $(seq 1 "$n"); do lines+="$("$@")"$'\n'; done
+  for k in $keys; do
+    printf '%s=%s ' "$k" "$(while read -r l; do [ -n "$l" ] && kv "$l" "$k"; done <<<"$lines" |
+                            sort -g | head -1)"
+  done
+  echo
+}
+
 # ---------------------------------------------------------------- prepare
 cd "$ROOT"
 install_missing
@@ -251,9 +266,10 @@ echo "$JITTER" >>"$RAW"
 log "policy evaluation and the jansson floor"
 declare -A EVAL FLOOR
 for n in "${NAMES[@]}"; do
-  EVAL[$n]=$(best_of "$REP" pipeline_us taskset -c "$SERVER_CPU" "$BUILD/bench/eval_bench" \
-             --config bench/config.yaml --seconds "$EVAL_S" "$BODIES/$n.json")
-  FLOOR[$n]=$(best_of "$REP" us_per_review taskset -c "$SERVER_CPU" "$BUILD/bench/floor" \
+  EVAL[$n]="eval file=$n.json $(least_each "$EVAL_REP" "parse_us evaluate_us mutate_us pipeline_us" \
+             taskset -c "$SERVER_CPU" "$BUILD/bench/eval_bench" --config bench/config.yaml \
+             --seconds "$EVAL_S" "$BODIES/$n.json")"
+  FLOOR[$n]=$(best_of "$EVAL_REP" us_per_review taskset -c "$SERVER_CPU" "$BUILD/bench/floor" \
               --seconds "$EVAL_S" "$BODIES/$n.json")
   echo "${EVAL[$n]}" >>"$RAW"
   echo "${FLOOR[$n]}" >>"$RAW"

@@ -146,11 +146,11 @@ static bool word_is(const struct word *w, const char *lower)
     return true;
 }
 
-/* Whether the words from it on start with the pattern's words. it is a copy. */
-static bool pattern_at(struct word_iter it, const struct pattern *p)
+/* Whether the words from it on are the pattern's words from the first-th on. it is a copy. */
+static bool pattern_at(struct word_iter it, const struct pattern *p, size_t first)
 {
     struct word w;
-    for (size_t j = 0; j < p->n; j++) {
+    for (size_t j = first; j < p->n; j++) {
         if (!word_iter_next(&it, &w) || !word_is(&w, p->words[j])) {
             return false;
         }
@@ -164,20 +164,19 @@ static bool pattern_at(struct word_iter it, const struct pattern *p)
  */
 static bool name_matches(const struct params *params, const char *name, struct word *ret_last)
 {
-    struct word_iter it, at;
+    struct word_iter it;
     struct word w = {name, 0};
     bool found = false;
     ret_last->s = name;
     ret_last->n = 0;
     word_iter_init(&it, name);
-    for (;;) {
-        at = it;
-        if (!word_iter_next(&it, &w)) {
-            break;
-        }
+    while (word_iter_next(&it, &w)) {
         *ret_last = w;
+        /* The word at hand is cut once; only a pattern whose first word it is
+         * reads on (it is already past w). */
         for (size_t i = 0; !found && i < params->len; i++) {
-            found = pattern_at(at, &params->items[i]);
+            const struct pattern *p = &params->items[i];
+            found = word_is(&w, p->words[0]) && pattern_at(it, p, 1);
         }
     }
     return found;
