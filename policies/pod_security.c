@@ -206,6 +206,27 @@ static bool baseline_capability(const json_t *cap)
     return false;
 }
 
+/*
+ * Reports, as one violation of container c, the capabilities in caps.add that
+ * allowed() refuses: "adding X, Y is not allowed at level <level_and_hint>".
+ */
+static void report_added_capabilities(const struct pod *p, const struct pl_container *c,
+                                      const json_t *caps, bool (*allowed)(const json_t *),
+                                      const char *level_and_hint)
+{
+    const json_t *add = pl_json_array(caps, "add");
+    struct list bad = {.out = p->out};
+    for (size_t i = 0; i < json_array_size(add); i++) {
+        if (!allowed(json_array_get(add, i))) {
+            list_add(&bad, json_array_get(add, i));
+        }
+    }
+    if (bad.n) {
+        pl_report_container(p->out, c, "securityContext.capabilities.add",
+                            "adding %s is not allowed at level %s", bad.text, level_and_hint);
+    }
+}
+
 /* capabilities_baseline: capabilities.add only from the runtime's default set. */
 static void check_capabilities_baseline(const struct pod *p)
 {
@@ -214,19 +235,8 @@ static void check_capabilities_baseline(const struct pod *p)
     pl_container_iter_init(&it, p->spec, PL_CTR_ALL);
     while (pl_container_iter_next(&it, &c)) {
         const json_t *caps = pl_json_object(security_context(c.json), "capabilities");
-        const json_t *add = pl_json_array(caps, "add");
-        struct list bad = {.out = p->out};
-        for (size_t i = 0; i < json_array_size(add); i++) {
-            if (!baseline_capability(json_array_get(add, i))) {
-                list_add(&bad, json_array_get(add, i));
-            }
-        }
-        if (bad.n) {
-            pl_report_container(p->out, &c, "securityContext.capabilities.add",
-                                "adding %s is not allowed at level baseline "
-                                "(keep to the default capabilities)",
-                                bad.text);
-        }
+        report_added_capabilities(p, &c, caps, baseline_capability,
+                                  "baseline (keep to the default capabilities)");
     }
 }
 
@@ -770,6 +780,11 @@ static bool drops_all(const json_t *caps)
     return false;
 }
 
+static bool net_bind_service(const json_t *cap)
+{
+    return string_is(cap, "NET_BIND_SERVICE");
+}
+
 /*
  * capabilities_restricted (1.25+): drop ALL, add at most NET_BIND_SERVICE;
  * Windows pods are exempt.
@@ -789,19 +804,8 @@ static void check_capabilities_restricted(const struct pod *p)
                                 "level restricted requires dropping all capabilities "
                                 "(set capabilities.drop: [\"ALL\"])");
         }
-        const json_t *add = pl_json_array(caps, "add");
-        struct list bad = {.out = p->out};
-        for (size_t i = 0; i < json_array_size(add); i++) {
-            if (!string_is(json_array_get(add, i), "NET_BIND_SERVICE")) {
-                list_add(&bad, json_array_get(add, i));
-            }
-        }
-        if (bad.n) {
-            pl_report_container(p->out, &c, "securityContext.capabilities.add",
-                                "adding %s is not allowed at level restricted "
-                                "(only NET_BIND_SERVICE may be added)",
-                                bad.text);
-        }
+        report_added_capabilities(p, &c, caps, net_bind_service,
+                                  "restricted (only NET_BIND_SERVICE may be added)");
     }
 }
 
