@@ -4,6 +4,7 @@
  */
 #include "core/buf.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,15 @@ void pl_buf_finish(struct pl_buf *b)
 
 void pl_buf_reset(struct pl_buf *b)
 {
-    b->len = 0;
+    pl_buf_truncate(b, 0);
+}
+
+void pl_buf_truncate(struct pl_buf *b, size_t len)
+{
+    assert(len <= b->len);
+    b->len = len;
     if (b->data) {
-        b->data[0] = '\0';
+        b->data[len] = '\0';
     }
 }
 

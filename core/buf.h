@@ -30,6 +30,9 @@ void pl_buf_finish(struct pl_buf *b);
 /** Forgets the content but keeps the allocation for reuse. */
 void pl_buf_reset(struct pl_buf *b);
 
+/** Cuts the content back to its first len bytes (len <= b->len), keeping the allocation. */
+void pl_buf_truncate(struct pl_buf *b, size_t len);
+
 /** Appends n bytes. Returns 0, or -E2BIG (nothing appended) when max would be passed. */
 PL_MUST_CHECK int pl_buf_append(struct pl_buf *b, const void *p, size_t n);
 

@@ -80,10 +80,7 @@ int pl_json_dump_append(const json_t *json, size_t flags, struct pl_buf *out)
 {
     size_t len = out->len;
     if (json_dump_callback(json, dump_to_buf, out, flags) != 0) {
-        out->len = len; /* what was appended before the failure goes */
-        if (out->data) {
-            out->data[len] = '\0';
-        }
+        pl_buf_truncate(out, len); /* what was appended before the failure goes */
         return -E2BIG;
     }
     return 0;

@@ -106,11 +106,14 @@ static int put_string(struct pl_buf *b, const char *s)
     return r < 0 ? r : pl_buf_append(b, "\"", 1);
 }
 
+/* Room past PL_LOG_LINE_MAX for what pl_log_end adds: ,"truncated":true and }\n. */
+#define LINE_TAIL 32
+
 void pl_log_begin(struct pl_log_line *line, enum pl_log_level level, const char *msg)
 {
     line->enabled = pl_log_enabled(level);
     line->truncated = false;
-    pl_buf_init(&line->text, PL_LOG_LINE_MAX);
+    pl_buf_init(&line->text, PL_LOG_LINE_MAX + LINE_TAIL);
     if (!line->enabled) {
         return;
     }
@@ -125,34 +128,42 @@ void pl_log_begin(struct pl_log_line *line, enum pl_log_level level, const char 
 }
 
 /*
- * Starts the member key; returns the length to roll back to should its value
- * not fit (the member is then left out and the line says "truncated").
+ * Ends the member that started at mark, its writing having returned r: one
+ * that failed or passed PL_LOG_LINE_MAX is taken back whole, and the line
+ * will say "truncated". Returns whether the member stays.
  */
-static size_t member(struct pl_log_line *line, const char *key)
+static bool member_done(struct pl_log_line *line, size_t mark, int r)
 {
-    size_t mark = line->text.len;
-    if (pl_buf_append(&line->text, ",", 1) < 0 || put_string(&line->text, key) < 0 ||
-        pl_buf_append(&line->text, ":", 1) < 0) {
-        line->text.len = mark;
-        line->truncated = true;
+    if (r == 0 && line->text.len <= PL_LOG_LINE_MAX) {
+        return true;
     }
-    return mark;
+    pl_buf_truncate(&line->text, mark);
+    line->truncated = true;
+    return false;
 }
 
-/* Ends a member's value written with status r; a failed one is taken back whole. */
-static void member_done(struct pl_log_line *line, size_t mark, int r)
+/*
+ * Starts member key (a comma, the key, a colon) and sets *ret_mark to where it
+ * began. Returns false, writing nothing, when the line is not enabled or the
+ * key does not fit: the caller then writes no value.
+ */
+static bool member(struct pl_log_line *line, const char *key, size_t *ret_mark)
 {
-    if (r < 0) {
-        line->text.len = mark;
-        line->text.data[mark] = '\0';
-        line->truncated = true;
+    if (!line->enabled) {
+        return false;
     }
+    size_t mark = line->text.len;
+    int r = pl_buf_append(&line->text, ",", 1);
+    r = r < 0 ? r : put_string(&line->text, key);
+    r = r < 0 ? r : pl_buf_append(&line->text, ":", 1);
+    *ret_mark = mark;
+    return member_done(line, mark, r);
 }
 
 void pl_log_str(struct pl_log_line *line, const char *key, const char *value)
 {
-    if (line->enabled) {
-        size_t mark = member(line, key);
+    size_t mark;
+    if (member(line, key, &mark)) {
         member_done(line, mark,
                     value ? put_string(&line->text, value) : pl_buf_puts(&line->text, "null"));
     }
@@ -160,50 +171,44 @@ void pl_log_str(struct pl_log_line *line, const char *key, const char *value)
 
 void pl_log_bool(struct pl_log_line *line, const char *key, bool value)
 {
-    if (line->enabled) {
-        size_t mark = member(line, key);
+    size_t mark;
+    if (member(line, key, &mark)) {
         member_done(line, mark, pl_buf_puts(&line->text, value ? "true" : "false"));
     }
 }
 
 void pl_log_int(struct pl_log_line *line, const char *key, long long value)
 {
-    if (line->enabled) {
-        size_t mark = member(line, key);
+    size_t mark;
+    if (member(line, key, &mark)) {
         member_done(line, mark, pl_buf_printf(&line->text, "%lld", value));
     }
 }
 
 void pl_log_ms(struct pl_log_line *line, const char *key, double seconds)
 {
-    if (line->enabled) {
-        size_t mark = member(line, key);
+    size_t mark;
+    if (member(line, key, &mark)) {
         member_done(line, mark, pl_buf_printf(&line->text, "%.3f", seconds * 1e3));
     }
 }
 
 void pl_log_json(struct pl_log_line *line, const char *key, const json_t *value)
 {
-    if (line->enabled) {
-        size_t mark = member(line, key);
-        int r = value ? pl_json_dump_append(value, JSON_COMPACT | JSON_ENCODE_ANY, &line->text)
-                      : pl_buf_puts(&line->text, "null");
-        member_done(line, mark, r);
+    size_t mark;
+    if (member(line, key, &mark)) {
+        member_done(line, mark,
+                    value ? pl_json_dump_append(value, JSON_COMPACT | JSON_ENCODE_ANY, &line->text)
+                          : pl_buf_puts(&line->text, "null"));
     }
 }
 
 void pl_log_end(struct pl_log_line *line)
 {
     if (line->enabled) {
-        if (line->truncated) {
-            /* Room was kept for this: the ceiling is below the buffer's own. */
-            line->text.max += 32;
-            if (pl_buf_puts(&line->text, ",\"truncated\":true") < 0) {
-                pl_oom();
-            }
-        }
-        line->text.max += 2;
-        if (pl_buf_append(&line->text, "}\n", 2) < 0) {
+        /* Fits: members never pass PL_LOG_LINE_MAX, and LINE_TAIL is kept past it. */
+        if ((line->truncated && pl_buf_puts(&line->text, ",\"truncated\":true") < 0) ||
+            pl_buf_append(&line->text, "}\n", 2) < 0) {
             pl_oom();
         }
         ssize_t n = write(log_fd, line->text.data, line->text.len);

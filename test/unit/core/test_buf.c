@@ -179,6 +179,21 @@ static void test_reset_keeps_allocation(void **state)
     pl_buf_finish(&b);
 }
 
+static void test_truncate(void **state)
+{
+    (void)state;
+    struct pl_buf b;
+    pl_buf_init(&b, 1000);
+    pl_buf_truncate(&b, 0); /* nothing allocated yet: still fine */
+    assert_int_equal(pl_buf_puts(&b, "hello world"), 0);
+    pl_buf_truncate(&b, 5);
+    assert_int_equal(b.len, 5);
+    assert_string_equal(pl_buf_str(&b), "hello");
+    assert_int_equal(pl_buf_puts(&b, "!"), 0);
+    assert_string_equal(pl_buf_str(&b), "hello!");
+    pl_buf_finish(&b);
+}
+
 static void test_steal(void **state)
 {
     (void)state;
@@ -231,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_printf_limits),
         cmocka_unit_test(test_growth_across_many_appends),
         cmocka_unit_test(test_reset_keeps_allocation),
+        cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_steal),
         cmocka_unit_test(test_finish_then_reuse),
     };
