@@ -1053,7 +1053,12 @@ int pl_nswatch_start(struct pl_nswatch *w)
     return 0;
 }
 
-json_t *pl_nswatch_annotations(struct pl_nswatch *w, const char *ns)
+static void snapshot_release(void *snap)
+{
+    snapshot_unref(snap);
+}
+
+const json_t *pl_nswatch_annotations(struct pl_nswatch *w, const char *ns, struct pl_pool *pool)
 {
     if (!w || !ns) {
         return NULL;
@@ -1063,12 +1068,13 @@ json_t *pl_nswatch_annotations(struct pl_nswatch *w, const char *ns)
         return NULL;
     }
     const json_t *found = json_object_get(snap->map, ns);
-    json_t *ann = found ? json_deep_copy(found) : NULL;
-    if (found && !ann) {
-        pl_oom();
+    if (!found) {
+        snapshot_unref(snap);
+        return NULL;
     }
-    snapshot_unref(snap);
-    return ann;
+    /* Borrowed from a snapshot nobody modifies; it stays alive until the pool's clear. */
+    pl_pool_on_clear(pool, snapshot_release, snap);
+    return found;
 }
 
 bool pl_nswatch_synced(struct pl_nswatch *w)

@@ -14,6 +14,7 @@
 
 #include "core/compiler.h"
 #include "core/error.h"
+#include "core/pool.h"
 
 struct pl_nswatch;
 
@@ -35,11 +36,12 @@ PL_MUST_CHECK int pl_nswatch_new(const struct pl_nswatch_options *opts, struct p
 PL_MUST_CHECK int pl_nswatch_start(struct pl_nswatch *w);
 
 /**
- * The plimsoll.dev/ annotations of namespace ns as a new reference to a JSON
- * object (empty when the namespace has none), or NULL when ns is unknown.
- * Never blocks on the network. Thread-safe.
+ * The plimsoll.dev/ annotations of namespace ns as a JSON object (empty when
+ * the namespace has none), or NULL when ns is unknown. Borrowed from the view
+ * as it is now, which pool keeps alive until its next clear (no copy per
+ * review). Never blocks on the network. Thread-safe.
  */
-json_t *pl_nswatch_annotations(struct pl_nswatch *w, const char *ns);
+const json_t *pl_nswatch_annotations(struct pl_nswatch *w, const char *ns, struct pl_pool *pool);
 
 /** Whether the first list has succeeded. Thread-safe. */
 bool pl_nswatch_synced(struct pl_nswatch *w);

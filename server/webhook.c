@@ -217,11 +217,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         return;
     }
     if (s->nswatch && *adm.namespace_) {
-        json_t *annotations = pl_nswatch_annotations(s->nswatch, adm.namespace_);
-        if (annotations) {
-            pl_pool_on_clear(pool, decref_cleanup, annotations);
-        }
-        adm.request.ns_annotations = annotations;
+        adm.request.ns_annotations = pl_nswatch_annotations(s->nswatch, adm.namespace_, pool);
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;

@@ -87,11 +87,15 @@ static json_t *status_line(struct pl_nswatch *w)
     return line;
 }
 
-/* The view of ns: a new reference to its annotations, or JSON null. */
+/* The view of ns: a copy of its annotations, or JSON null. */
 static json_t *view_of(struct pl_nswatch *w, const char *ns)
 {
-    json_t *ann = pl_nswatch_annotations(w, ns);
-    return ann ? ann : json_null();
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const json_t *ann = pl_nswatch_annotations(w, ns, &pool);
+    json_t *copy = ann ? json_deep_copy(ann) : json_null();
+    pl_pool_finish(&pool);
+    return copy;
 }
 
 static void periodic(struct pl_nswatch *w, char **names, size_t n, long every, double until)

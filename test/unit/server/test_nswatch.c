@@ -71,18 +71,22 @@ static size_t feed(struct xfer *x, const char *text)
 /* Whether the published annotations of ns equal the JSON text want ("null": unknown ns). */
 static bool view_is(struct pl_nswatch *w, const char *ns, const char *want)
 {
-    json_t *got = pl_nswatch_annotations(w, ns);
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const json_t *got = pl_nswatch_annotations(w, ns, &pool);
     json_t *exp = json_loads(want, JSON_DECODE_ANY, NULL);
     bool same = json_is_null(exp) ? got == NULL : (got && json_equal(got, exp));
-    json_decref(got);
     json_decref(exp);
+    pl_pool_finish(&pool);
     return same;
 }
 
 static void assert_view(struct pl_nswatch *w, const char *ns, const char *want)
 {
     if (!view_is(w, ns, want)) {
-        json_t *got = pl_nswatch_annotations(w, ns);
+        struct pl_pool pool;
+        pl_pool_init(&pool);
+        const json_t *got = pl_nswatch_annotations(w, ns, &pool);
         char *s = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         fail_msg("view of %s is %s; want %s", ns, s ? s : "null", want);
     }
@@ -254,7 +258,7 @@ static void test_standalone_and_null(void **state)
     assert_null(w);
     opts.kubeconfig = "/nonexistent/kubeconfig";
     assert_int_equal(pl_nswatch_new(&opts, &w, &err), -EIO);
-    assert_null(pl_nswatch_annotations(NULL, "x"));
+    assert_null(pl_nswatch_annotations(NULL, "x", NULL));
     assert_false(pl_nswatch_synced(NULL));
     assert_true(pl_nswatch_staleness_seconds(NULL) == 0);
     pl_nswatch_free(NULL);
