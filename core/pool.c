@@ -125,18 +125,23 @@ void *pl_pool_alloc(struct pl_pool *pool, size_t size)
     return p;
 }
 
-char *pl_pool_strndup(struct pl_pool *pool, const char *s, size_t n)
+/* The first len bytes of s, NUL-terminated, in pool memory. */
+static char *copy_string(struct pl_pool *pool, const char *s, size_t len)
 {
-    size_t len = strnlen(s, n);
     char *p = pl_pool_alloc(pool, len + 1);
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
 }
 
+char *pl_pool_strndup(struct pl_pool *pool, const char *s, size_t n)
+{
+    return copy_string(pool, s, strnlen(s, n));
+}
+
 char *pl_pool_strdup(struct pl_pool *pool, const char *s)
 {
-    return pl_pool_strndup(pool, s, strlen(s));
+    return copy_string(pool, s, strlen(s)); /* one scan of s, not two */
 }
 
 char *pl_pool_vprintf(struct pl_pool *pool, const char *fmt, va_list ap)
