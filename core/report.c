@@ -147,6 +147,16 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
     add_violation(r, PL_SCOPE_POD_SPEC, path, message);
 }
 
+/* Where to cut text so that it and "..." fit in max bytes: never inside a UTF-8 sequence. */
+static size_t cut_point(const char *text, size_t max)
+{
+    size_t len = max - 3;
+    while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) {
+        len--;
+    }
+    return len;
+}
+
 const char *pl_report_quote(struct pl_report *r, const char *text)
 {
     if (!text) {
@@ -155,11 +165,7 @@ const char *pl_report_quote(struct pl_report *r, const char *text)
     size_t len = strnlen(text, PL_REPORT_MAX_QUOTE + 1);
     bool cut = len > PL_REPORT_MAX_QUOTE;
     if (cut) {
-        len = PL_REPORT_MAX_QUOTE - 3;
-        /* Do not cut a UTF-8 sequence in half. */
-        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) {
-            len--;
-        }
+        len = cut_point(text, PL_REPORT_MAX_QUOTE);
     }
     char *out = pl_pool_alloc(r->pool, len + 4);
     for (size_t i = 0; i < len; i++) {
@@ -238,10 +244,7 @@ static bool append_warning(json_t *arr, size_t *total, const char *s)
     char item[PL_WARNING_MAX + 1];
     size_t len = strlen(s);
     if (len > PL_WARNING_MAX) {
-        len = PL_WARNING_MAX - 3;
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) {
-            len--;
-        }
+        len = cut_point(s, PL_WARNING_MAX);
         memcpy(item, s, len);
         memcpy(item + len, "...", 4);
         len += 3;

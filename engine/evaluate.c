@@ -280,6 +280,12 @@ static int grandfather(const struct pl_config *cfg, const struct pl_request *req
     return 0;
 }
 
+const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj)
+{
+    /* The API server may leave the object's namespace to the request. */
+    return *obj->namespace_ ? obj->namespace_ : req->namespace_ ? req->namespace_ : "";
+}
+
 int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
                 struct pl_decision *out, struct pl_error *err)
 {
@@ -290,9 +296,7 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
     if (r < 0) {
         return r;
     }
-    if (!*out->obj.namespace_ && req->namespace_) {
-        out->obj.namespace_ = req->namespace_; /* the API server may leave it to the request */
-    }
+    out->obj.namespace_ = pl_request_namespace(req, &out->obj);
     pl_report_init(&out->report, pool, &out->obj);
     out->allowed = true;
     json_t *notes = json_array();

@@ -48,6 +48,9 @@ struct pl_decision {
                                 annotations, refused exemptions): array; freed with the pool */
 };
 
+/** The namespace of obj, described from req->object: its own, else the request's, else "". */
+const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj);
+
 /**
  * Evaluates req under cfg. Strings and the warnings array live in pool until
  * its next clear. Returns 0 with *out filled, or -EINVAL with err filled when

@@ -89,7 +89,7 @@ static int mutate(const struct pl_config *cfg, const struct pl_request *req, jso
     if (r < 0) {
         return r;
     }
-    const char *ns = *obj.namespace_ ? obj.namespace_ : req->namespace_ ? req->namespace_ : "";
+    const char *ns = pl_request_namespace(req, &obj);
     if (!applies(cfg, &obj, ns)) {
         *ret_patch = json_array();
         return 0;
