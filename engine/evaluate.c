@@ -49,7 +49,7 @@ static bool annotation_mode(const json_t *annotations, const char *key, json_t *
     if (pl_mode_parse(value, ret_mode) == 0) {
         return true;
     }
-    char note[256];
+    char note[320]; /* the longest key (128) and value (64) fit whole */
     snprintf(
         note, sizeof(note),
         "plimsoll: namespace annotation %s has the unknown value \"%.64s\" (expected enforce, warn or off); ignored",
@@ -62,17 +62,34 @@ static enum pl_mode effective_mode(const struct pl_config *cfg, size_t index,
                                    const json_t *annotations, bool has_ns_mode,
                                    enum pl_mode ns_mode, json_t *notes)
 {
-    char key[128];
     enum pl_mode mode;
-    snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[index]->id);
-    if (annotation_mode(annotations, key, notes, &mode)) {
-        return mode;
+    if (json_object_size(annotations) > 0) {
+        char key[128];
+        snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[index]->id);
+        if (annotation_mode(annotations, key, notes, &mode)) {
+            return mode;
+        }
     }
     mode = cfg->policies[index].mode;
     if (has_ns_mode && mode != PL_MODE_OFF) {
         return ns_mode;
     }
     return mode;
+}
+
+/* Every policy's effective mode for this request, worked out once: the new
+ * and the old object of an UPDATE are judged in the same modes. */
+static enum pl_mode *resolve_modes(const struct pl_config *cfg, const json_t *annotations,
+                                   struct pl_pool *pool, json_t *notes)
+{
+    size_t n = pl_policy_count();
+    enum pl_mode *modes = pl_pool_alloc(pool, n * sizeof(*modes));
+    enum pl_mode ns_mode = PL_MODE_OFF;
+    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", notes, &ns_mode);
+    for (size_t i = 0; i < n; i++) {
+        modes[i] = effective_mode(cfg, i, annotations, has_ns_mode, ns_mode, notes);
+    }
+    return modes;
 }
 
 /* Which policies the object exempts itself from (SPEC §6): annotation
@@ -135,8 +152,6 @@ static bool *exemptions(const struct pl_config *cfg, const struct pl_object *obj
     return exempt;
 }
 
-/* Runs every applicable policy on obj into report. notes may be NULL (the
- * old object of an UPDATE: its problems are not news). */
 /* Keys under plimsoll.dev/ that are not policy or mutation ids but mean something. */
 static const char *const known_keys[] = {"mode",   "exempt", "exempt-reason",
                                          "commit", "branch", "skip"};
@@ -170,19 +185,17 @@ static void note_unknown_annotations(const json_t *annotations, json_t *notes)
     }
 }
 
-static int run_policies(const struct pl_config *cfg, const struct pl_request *req,
+/* Runs every policy that modes does not turn off on obj into report. notes
+ * may be NULL (the old object of an UPDATE: its problems are not news). */
+static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
                         const struct pl_object *obj, struct pl_pool *pool, struct pl_report *report,
                         json_t *notes)
 {
     json_t *scratch = notes ? NULL : json_array();
-    json_t *sink = notes ? notes : scratch;
-    enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode =
-        annotation_mode(req->ns_annotations, PL_ANNOTATION_PREFIX "mode", sink, &ns_mode);
-    const bool *exempt = exemptions(cfg, obj, pool, sink);
+    const bool *exempt = exemptions(cfg, obj, pool, notes ? notes : scratch);
     int r = 0;
     for (size_t i = 0; pl_policies[i]; i++) {
-        enum pl_mode mode = effective_mode(cfg, i, req->ns_annotations, has_ns_mode, ns_mode, sink);
+        enum pl_mode mode = modes[i];
         if (mode == PL_MODE_OFF || exempt[i]) {
             continue;
         }
@@ -232,8 +245,8 @@ static const char *violation_key(struct pl_pool *pool, const struct pl_violation
 /* SPEC §6 "Updates": an enforce-mode violation that the stored object already
  * had becomes a warning, so that existing workloads can still be patched and
  * scaled; a new violation still rejects. */
-static int grandfather(const struct pl_config *cfg, const struct pl_request *req,
-                       struct pl_pool *pool, struct pl_report *report)
+static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
+                       const struct pl_request *req, struct pl_pool *pool, struct pl_report *report)
 {
     struct pl_object old;
     struct pl_error ignored;
@@ -245,7 +258,7 @@ static int grandfather(const struct pl_config *cfg, const struct pl_request *req
     }
     struct pl_report old_report;
     pl_report_init(&old_report, pool, &old);
-    int r = run_policies(cfg, req, &old, pool, &old_report, NULL);
+    int r = run_policies(cfg, modes, &old, pool, &old_report, NULL);
     if (r < 0) {
         return r;
     }
@@ -309,10 +322,11 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
     if (applies) {
         out->evaluated = true;
         note_unknown_annotations(req->ns_annotations, notes);
-        r = run_policies(cfg, req, &out->obj, pool, &out->report, notes);
+        const enum pl_mode *modes = resolve_modes(cfg, req->ns_annotations, pool, notes);
+        r = run_policies(cfg, modes, &out->obj, pool, &out->report, notes);
         if (r == 0 && req->operation == PL_OP_UPDATE && req->old_object &&
             cfg->grandfather_updates && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {
-            r = grandfather(cfg, req, pool, &out->report);
+            r = grandfather(cfg, modes, req, pool, &out->report);
         }
         if (r < 0) {
             return pl_error_set(err, "", 0, "internal error while evaluating policies");

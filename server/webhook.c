@@ -81,26 +81,25 @@ static void log_invalid(enum pl_endpoint ep, const char *why, double started)
                      "error", why));
 }
 
+/* The ids of the policies violated, each once, in report order. */
 static json_t *violated_ids(const struct pl_decision *d)
 {
     json_t *ids = json_array();
+    bool *listed = d->report.len ? pl_xcalloc(pl_policy_count(), sizeof(*listed)) : NULL;
     for (size_t i = 0; i < d->report.len; i++) {
         const char *id = d->report.items[i].policy;
-        bool seen = false;
-        size_t j;
-        json_t *v;
-        json_array_foreach(ids, j, v)
-        {
-            seen = seen || strcmp(json_string_value(v), id) == 0;
+        int index = pl_policy_index(id);
+        if (index < 0) {
+            json_array_append_new(ids, json_string(id)); /* only catalog ids exist today */
+            continue;
         }
-        if (!seen) {
+        if (!listed[index]) {
+            listed[index] = true;
             json_array_append_new(ids, json_string(id));
         }
-        int index = pl_policy_index(id);
-        if (index >= 0) {
-            pl_metrics_violation((size_t)index, d->report.items[i].mode);
-        }
+        pl_metrics_violation((size_t)index, d->report.items[i].mode);
     }
+    free(listed);
     return ids;
 }
 

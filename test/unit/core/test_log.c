@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -218,6 +219,31 @@ static void test_line_builder(void **state)
     json_decref(got);
 }
 
+/* Numbers are written by hand, not printf: the edges. */
+static void test_line_builder_numbers(void **state)
+{
+    (void)state;
+    struct pl_log_line line;
+    pl_log_begin(&line, PL_LOG_INFO, "numbers");
+    pl_log_int(&line, "zero", 0);
+    pl_log_int(&line, "max", LLONG_MAX);
+    pl_log_int(&line, "min", LLONG_MIN);
+    pl_log_ms(&line, "ms0", 0.0);
+    pl_log_ms(&line, "ms_small", 0.000005);  /* 5 µs */
+    pl_log_ms(&line, "ms_round", 0.0012346); /* 1234.6 µs rounds to 1.235 ms */
+    pl_log_ms(&line, "ms_big", 3723.5);      /* an hour and more */
+    pl_log_ms(&line, "ms_neg", -0.002);      /* a clock stepped back */
+    pl_log_end(&line);
+    const char *text = drain();
+    json_t *got = parse_line(text);
+    assert_non_null(strstr(text, "\"zero\":0,\"max\":9223372036854775807,"
+                                 "\"min\":-9223372036854775808,"));
+    assert_non_null(strstr(text, "\"ms0\":0.000,\"ms_small\":0.005,\"ms_round\":1.235,"
+                                 "\"ms_big\":3723500.000,\"ms_neg\":-2.000}"));
+    assert_int_equal(json_integer_value(json_object_get(got, "min")), LLONG_MIN);
+    json_decref(got);
+}
+
 /* A field that would pass PL_LOG_LINE_MAX is left out, and the line says so. */
 static void test_line_builder_truncates(void **state)
 {
@@ -297,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup(test_fields_do_not_replace_core_keys, reset_level),
         cmocka_unit_test_setup(test_null_message_and_escaping, reset_level),
         cmocka_unit_test_setup(test_line_builder, reset_level),
+        cmocka_unit_test_setup(test_line_builder_numbers, reset_level),
         cmocka_unit_test_setup(test_line_builder_truncates, reset_level),
         cmocka_unit_test_setup(test_logf, reset_level),
         cmocka_unit_test_setup(test_many_lines_in_order, reset_level),

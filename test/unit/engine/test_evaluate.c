@@ -579,6 +579,36 @@ static void test_update_grandfathering(void **state)
     pl_config_unref(cfg);
 }
 
+static void test_update_grandfathering_under_namespace_modes(void **state)
+{
+    (void)state;
+    /* The configuration only warns; the namespace enforces liveness-probe and
+     * carries a bad value. The old object is judged in the namespace's modes
+     * too, so the old violation is grandfathered, and the bad value is noted
+     * once, not once per object. */
+    struct pl_config *cfg = config_with("  liveness-probe: {mode: warn}\n", "");
+    struct run run;
+    evaluate(&run, cfg, PL_OP_UPDATE, deployment, old_without_probes,
+             "{plimsoll.dev/liveness-probe: enforce, plimsoll.dev/readiness-probe: strict}");
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 1);
+    assert_true(run.d.report.items[0].grandfathered);
+    assert_int_equal(json_array_size(run.d.notes), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(run.d.notes, 0)),
+                           "plimsoll.dev/readiness-probe has the unknown value \"strict\""));
+    run_finish(&run);
+
+    /* The same in enforce without the old violation: rejected, so the mode is the namespace's. */
+    evaluate(&run, cfg, PL_OP_UPDATE, deployment,
+             "kind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+             "spec: {template: {spec: {containers: [{name: web, livenessProbe: {}}]}}}\n",
+             "{plimsoll.dev/liveness-probe: enforce}");
+    assert_false(run.d.allowed);
+    assert_false(run.d.report.items[0].grandfathered);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
 static void test_many_requests_one_pool(void **state)
 {
     (void)state;
@@ -618,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_exemptions),
         cmocka_unit_test(test_exemption_on_pod_template),
         cmocka_unit_test(test_update_grandfathering),
+        cmocka_unit_test(test_update_grandfathering_under_namespace_modes),
         cmocka_unit_test(test_many_requests_one_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
