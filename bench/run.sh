@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# bench/run.sh: plimsoll's performance benchmark in one command (about six
+# bench/run.sh: plimsoll's performance benchmark in one command (about seven
 # minutes on two cores). It installs what is missing (Debian 12), builds
 # build-bench/ (release, asserts on), writes the request bodies, and then,
 # with the server pinned to CPU 0 and every load generator to CPU 1:
@@ -25,7 +25,7 @@
 # figure). Traffic goes to 127.0.0.1 only; every step is bounded in time.
 #
 #   bench/run.sh            the full run
-#   bench/run.sh --quick    shorter windows (about two minutes; noisier)
+#   bench/run.sh --quick    shorter windows (about three minutes; noisier)
 #   bench/run.sh --no-install   never call apt-get
 #
 # Environment: PLIMSOLL_BENCH_BUILD (build dir, default build-bench),
