@@ -40,7 +40,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '4,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -556,7 +556,9 @@ echo "|---|---|---|"
 echo "| server CPU per review ≤ 1.15 × (nginx + jansson floor) | $dratio × | $(pass "$dratio <= 1.15") |"
 echo "| whole-catalog evaluation < 20 µs | $(kv "${EVAL[$d]}" evaluate_us) µs | $(pass "$(kv "${EVAL[$d]}" evaluate_us) < 20") |"
 tail_met=$(pass "$(kv "$TAIL" p99_us) < 1000 && $(kv "$TAIL" p999_us) < 2000")
-if [ "$tail_met" != yes ] && awk "BEGIN { exit !($(kv "$M_R1" p999_us) >= 2000) }"; then
+# A p99.9 miss while the machine alone was at or above 2 ms gets that said beside it.
+if [ "$tail_met" != yes ] && awk "BEGIN { exit !($(kv "$TAIL" p99_us) < 1000 &&
+                                               $(kv "$M_R1" p999_us) >= 2000) }"; then
   tail_met="**no**; the machine alone measured $(ms "$(kv "$M_R1" p999_us)") ms at p99.9 in this run"
 fi
 echo "| p99 < 1 ms and p99.9 < 2 ms at 1,000 reviews/s (median window) | $(ms "$(kv "$TAIL" p99_us)") / $(ms "$(kv "$TAIL" p999_us)") ms (nginx: $(ms "$(kv "$N_R1" p99_us)") / $(ms "$(kv "$N_R1" p999_us)"); the machine alone: $(ms "$(kv "$M_R1" p99_us)") / $(ms "$(kv "$M_R1" p999_us)")) | $tail_met |"

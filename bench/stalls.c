@@ -4,21 +4,24 @@
  * does to latency at a fixed request rate (bench/run.sh).
  *
  * One thread per --cpu, pinned to it, reads CLOCK_MONOTONIC in a loop for
- * --seconds. Two readings more than GAP_NS apart mean the thread did not run
+ * --seconds. Two readings GAP_NS or more apart mean the thread did not run
  * in between: the hypervisor ran another guest, or an interrupt, a kernel
  * thread or another process had the CPU. Every such gap is recorded.
  *
  * Then it replays requests due every 1/--rate seconds over the same window
  * against the gaps of all the CPUs together, as a server that answers in no
- * time would see them: a request due while some CPU is away is answered when
- * that CPU is back. It prints the p50/p99/p99.9 of those latencies. A request
- * needs both CPUs (the load generator's to send and read, the server's to
- * answer), and a real answer takes time of its own, so a real server on this
- * machine can only do worse: this is the floor the machine puts under the
- * tail-latency target, measured in the same run.
+ * time would meet them. A request needs every CPU watched (the load
+ * generator's to send and read, the server's to answer), so one due while
+ * any of them is away waits until none is. It prints the p50/p99/p99.9 of
+ * those waits: an estimate of the floor the machine puts under the
+ * tail-latency target, measured in the same run. Not a strict bound: a real
+ * answer takes time of its own (and a pause in its middle costs more), but
+ * the spinning threads keep every CPU busy, and a hypervisor may take a busy
+ * virtual CPU away more often than a mostly idle one.
  *
  * Output: one line of key=value pairs on stdout.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -27,10 +30,14 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_CPUS   8
-#define MAX_GAPS   (1u << 20) /* per CPU; a gap every microsecond for a second */
-#define GAP_NS     20000ull   /* shorter pauses are the loop itself and cache misses */
-#define NS_PER_SEC 1000000000ull
+#define MAX_CPUS 8
+#define GAP_NS   20000ull /* shorter pauses are the loop itself and cache misses */
+/* Per CPU. Gaps are at least GAP_NS apart in start, so at most 50,000 a
+ * second: the longest window (MAX_SECONDS) fits. */
+#define MAX_SECONDS  60.0
+#define MAX_GAPS     ((size_t)(MAX_SECONDS * 1e9 / GAP_NS))
+#define MAX_REQUESTS 10000000.0
+#define NS_PER_SEC   1000000000ull
 
 struct gap {
     uint64_t start, end;
@@ -46,6 +53,12 @@ struct watcher {
     int error;
 };
 
+struct options {
+    double seconds, rate;
+    struct watcher w[MAX_CPUS];
+    size_t n_cpus;
+};
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -59,8 +72,9 @@ static void *watch(void *arg)
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(w->cpu, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-        w->error = 1;
+    int r = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    if (r != 0) {
+        w->error = r;
         return NULL;
     }
     uint64_t last = now_ns();
@@ -80,6 +94,55 @@ static void *watch(void *arg)
     return NULL;
 }
 
+static void usage(void)
+{
+    fprintf(stderr, "usage: stalls --seconds S --cpu N [--cpu N]... [--rate R]\n"
+                    "       (S up to 60, R requests a second, default 1000; distinct CPUs)\n");
+    exit(2);
+}
+
+/* The number s, which must lie in [lo, hi] (and be whole when whole is set). */
+static double number(const char *s, double lo, double hi, int whole)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi) || (whole && v != (double)(long)v)) {
+        usage();
+    }
+    return v;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->rate = 1000;
+    /* Options come in pairs: --name value. */
+    for (int i = 1; i < argc; i += 2) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            usage();
+        } else if (strcmp(argv[i], "--seconds") == 0) {
+            o->seconds = number(v, 0.1, MAX_SECONDS, 0);
+        } else if (strcmp(argv[i], "--rate") == 0) {
+            o->rate = number(v, 1, 1e6, 0);
+        } else if (strcmp(argv[i], "--cpu") == 0 && o->n_cpus < MAX_CPUS) {
+            int cpu = (int)number(v, 0, CPU_SETSIZE - 1, 1);
+            for (size_t k = 0; k < o->n_cpus; k++) {
+                if (o->w[k].cpu == cpu) {
+                    usage();
+                }
+            }
+            o->w[o->n_cpus++].cpu = cpu;
+        } else {
+            usage();
+        }
+    }
+    double requests = o->seconds * o->rate;
+    if (o->seconds == 0 || o->n_cpus == 0 || requests < 1 || requests > MAX_REQUESTS) {
+        usage();
+    }
+}
+
 static int by_start(const void *a, const void *b)
 {
     const struct gap *x = a, *y = b;
@@ -92,113 +155,131 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Every CPU's gaps as one sorted list of disjoint spans in which at least
+ * one CPU was away (overlapping and touching gaps merged). */
+static struct gap *merge_gaps(const struct options *o, size_t *ret_n)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_cpus; i++) {
+        n += o->w[i].n_gaps;
+    }
+    struct gap *all = malloc((n + 1) * sizeof(*all));
+    if (!all) {
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < o->n_cpus; i++) {
+        memcpy(all + k, o->w[i].gaps, o->w[i].n_gaps * sizeof(*all));
+        k += o->w[i].n_gaps;
+    }
+    qsort(all, n, sizeof(*all), by_start);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && all[i].start <= all[m - 1].end) {
+            all[m - 1].end = all[i].end > all[m - 1].end ? all[i].end : all[m - 1].end;
+        } else {
+            all[m++] = all[i];
+        }
+    }
+    *ret_n = m;
+    return all;
+}
+
+/* The wait of each of n_req requests due every 1/rate seconds from start:
+ * until the end of the span it falls in, or none. Sorted. */
+static uint64_t *replay(const struct gap *spans, size_t n_spans, uint64_t start, double rate,
+                        size_t n_req)
+{
+    uint64_t *waits = malloc(n_req * sizeof(*waits));
+    if (!waits) {
+        return NULL;
+    }
+    size_t s = 0;
+    for (size_t r = 0; r < n_req; r++) {
+        uint64_t due = start + (uint64_t)(((double)r + 0.5) * 1e9 / rate);
+        while (s < n_spans && spans[s].end <= due) {
+            s++;
+        }
+        waits[r] = s < n_spans && spans[s].start <= due ? spans[s].end - due : 0;
+    }
+    qsort(waits, n_req, sizeof(*waits), by_value);
+    return waits;
+}
+
 static double percentile_us(const uint64_t *v, size_t n, double q)
 {
     size_t i = (size_t)(q * (double)n);
     return (double)v[i < n ? i : n - 1] / 1000.0;
 }
 
-static void usage(void)
+static void print_result(const struct options *o, const uint64_t *waits, size_t n_req)
 {
-    fprintf(stderr, "usage: stalls --seconds S --cpu N [--cpu N]... [--rate R]\n");
-    exit(2);
+    printf("stalls seconds=%.1f rate=%.0f", o->seconds, o->rate);
+    for (size_t i = 0; i < o->n_cpus; i++) {
+        const struct watcher *w = &o->w[i];
+        printf(" cpu%d_ge1ms_per_s=%.2f cpu%d_ge2ms_per_s=%.2f cpu%d_lost_pct=%.2f", w->cpu,
+               (double)w->ge_1ms / o->seconds, w->cpu, (double)w->ge_2ms / o->seconds, w->cpu,
+               (double)w->lost_ns / (o->seconds * 1e7));
+    }
+    printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f requests=%zu\n",
+           percentile_us(waits, n_req, 0.50), percentile_us(waits, n_req, 0.99),
+           percentile_us(waits, n_req, 0.999), (double)waits[n_req - 1] / 1000.0, n_req);
 }
 
-/* The number s, which must lie in [lo, hi]. */
-static double number(const char *s, double lo, double hi)
+/* Fails at once, not after the window, when a CPU is not ours to run on. */
+static void check_cpus(const struct options *o)
 {
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi)) {
-        usage();
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+        fprintf(stderr, "stalls: sched_getaffinity: %s\n", strerror(errno));
+        exit(1);
     }
-    return v;
+    for (size_t i = 0; i < o->n_cpus; i++) {
+        if (!CPU_ISSET(o->w[i].cpu, &allowed)) {
+            fprintf(stderr, "stalls: CPU %d is not available to this process\n", o->w[i].cpu);
+            exit(1);
+        }
+    }
 }
 
 int main(int argc, char **argv)
 {
-    double seconds = 0, rate = 1000;
-    struct watcher w[MAX_CPUS];
-    size_t n_cpus = 0;
-    /* Options come in pairs: --name value. */
-    for (int i = 1; i < argc; i += 2) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            usage();
-        } else if (strcmp(argv[i], "--seconds") == 0) {
-            seconds = number(v, 0.1, 600);
-        } else if (strcmp(argv[i], "--rate") == 0) {
-            rate = number(v, 1, 1e6);
-        } else if (strcmp(argv[i], "--cpu") == 0 && n_cpus < MAX_CPUS) {
-            w[n_cpus++] = (struct watcher){.cpu = (int)number(v, 0, CPU_SETSIZE - 1)};
-        } else {
-            usage();
-        }
-    }
-    if (seconds == 0 || n_cpus == 0) {
-        usage();
-    }
-
+    struct options o;
+    parse_args(argc, argv, &o);
+    check_cpus(&o);
     uint64_t start = now_ns();
-    uint64_t until = start + (uint64_t)(seconds * 1e9);
     pthread_t threads[MAX_CPUS];
-    for (size_t i = 0; i < n_cpus; i++) {
-        w[i].until = until;
-        w[i].gaps = malloc(MAX_GAPS * sizeof(*w[i].gaps));
-        if (!w[i].gaps || pthread_create(&threads[i], NULL, watch, &w[i]) != 0) {
+    for (size_t i = 0; i < o.n_cpus; i++) {
+        o.w[i].until = start + (uint64_t)(o.seconds * 1e9);
+        o.w[i].gaps = malloc(MAX_GAPS * sizeof(*o.w[i].gaps));
+        if (!o.w[i].gaps || pthread_create(&threads[i], NULL, watch, &o.w[i]) != 0) {
             fprintf(stderr, "stalls: cannot start a thread\n");
             return 1;
         }
     }
-    size_t n_all = 0;
-    for (size_t i = 0; i < n_cpus; i++) {
+    int failed = 0;
+    for (size_t i = 0; i < o.n_cpus; i++) {
         pthread_join(threads[i], NULL);
-        if (w[i].error) {
-            fprintf(stderr, "stalls: cannot run on CPU %d\n", w[i].cpu);
-            return 1;
+        if (o.w[i].error) {
+            fprintf(stderr, "stalls: cannot run on CPU %d: %s\n", o.w[i].cpu,
+                    strerror(o.w[i].error));
+            failed = 1;
         }
-        n_all += w[i].n_gaps;
     }
-
-    /* Every CPU's gaps by start time; a request due at t waits until the
-     * latest end of the gaps begun by t (zero when that is before t). */
-    struct gap *all = malloc((n_all + 1) * sizeof(*all));
-    size_t n_req = (size_t)(seconds * rate);
-    uint64_t *lat = malloc((n_req + 1) * sizeof(*lat));
-    if (!all || !lat) {
+    size_t n_spans = 0;
+    size_t n_req = (size_t)(o.seconds * o.rate);
+    struct gap *spans = failed ? NULL : merge_gaps(&o, &n_spans);
+    uint64_t *waits = spans ? replay(spans, n_spans, start, o.rate, n_req) : NULL;
+    if (waits) {
+        print_result(&o, waits, n_req);
+    } else if (!failed) {
         fprintf(stderr, "stalls: out of memory\n");
-        return 1;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n_cpus; i++) {
-        memcpy(all + k, w[i].gaps, w[i].n_gaps * sizeof(*all));
-        k += w[i].n_gaps;
+    int rc = waits ? 0 : 1;
+    for (size_t i = 0; i < o.n_cpus; i++) {
+        free(o.w[i].gaps);
     }
-    qsort(all, n_all, sizeof(*all), by_start);
-    uint64_t latest_end = 0;
-    size_t g = 0;
-    for (size_t r = 0; r < n_req; r++) {
-        uint64_t due = start + (uint64_t)(((double)r + 0.5) * 1e9 / rate);
-        for (; g < n_all && all[g].start <= due; g++) {
-            latest_end = all[g].end > latest_end ? all[g].end : latest_end;
-        }
-        lat[r] = latest_end > due ? latest_end - due : 0;
-    }
-    qsort(lat, n_req, sizeof(*lat), by_value);
-
-    printf("stalls seconds=%.1f rate=%.0f", seconds, rate);
-    for (size_t i = 0; i < n_cpus; i++) {
-        printf(" cpu%d_ge1ms_per_s=%.2f cpu%d_ge2ms_per_s=%.2f cpu%d_lost_pct=%.2f", w[i].cpu,
-               (double)w[i].ge_1ms / seconds, w[i].cpu, (double)w[i].ge_2ms / seconds, w[i].cpu,
-               (double)w[i].lost_ns / (seconds * 1e7));
-    }
-    printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f requests=%zu\n",
-           percentile_us(lat, n_req, 0.50), percentile_us(lat, n_req, 0.99),
-           percentile_us(lat, n_req, 0.999), n_req ? (double)lat[n_req - 1] / 1000.0 : 0.0, n_req);
-    for (size_t i = 0; i < n_cpus; i++) {
-        free(w[i].gaps);
-    }
-    free(all);
-    free(lat);
-    return 0;
+    free(spans);
+    free(waits);
+    return rc;
 }

@@ -76,7 +76,7 @@ static int put_timestamp(struct pl_buf *b)
     static _Thread_local size_t prefix_len;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    if (now.tv_sec != second) {
+    if (now.tv_sec != second || prefix_len == 0) {
         struct tm tm;
         gmtime_r(&now.tv_sec, &tm);
         prefix_len = strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -224,7 +224,8 @@ void pl_log_ms(struct pl_log_line *line, const char *key, double seconds)
 {
     size_t mark;
     if (member(line, key, &mark)) {
-        /* Milliseconds to the microsecond; no clock gives more than a few days here. */
+        /* Milliseconds to the microsecond. A latency is seconds at most; what
+         * no clock gives (NaN, infinities, 30 years) is written as 0. */
         double us = seconds * 1e6;
         long long rounded = us > -1e15 && us < 1e15 ? (long long)(us < 0 ? us - 0.5 : us + 0.5) : 0;
         member_done(line, mark, put_decimal(&line->text, rounded, 3));

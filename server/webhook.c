@@ -81,7 +81,8 @@ static void log_invalid(enum pl_endpoint ep, const char *why, double started)
                      "error", why));
 }
 
-/* The ids of the policies violated, each once, in report order. */
+/* The ids of the policies violated, each once, in report order; counts every
+ * violation in the metrics on the way. */
 static json_t *violated_ids(const struct pl_decision *d)
 {
     json_t *ids = json_array();

@@ -233,13 +233,15 @@ static void test_line_builder_numbers(void **state)
     pl_log_ms(&line, "ms_round", 0.0012346); /* 1234.6 µs rounds to 1.235 ms */
     pl_log_ms(&line, "ms_big", 3723.5);      /* an hour and more */
     pl_log_ms(&line, "ms_neg", -0.002);      /* a clock stepped back */
+    pl_log_ms(&line, "ms_neg_small", -0.000005);
     pl_log_end(&line);
     const char *text = drain();
     json_t *got = parse_line(text);
     assert_non_null(strstr(text, "\"zero\":0,\"max\":9223372036854775807,"
                                  "\"min\":-9223372036854775808,"));
-    assert_non_null(strstr(text, "\"ms0\":0.000,\"ms_small\":0.005,\"ms_round\":1.235,"
-                                 "\"ms_big\":3723500.000,\"ms_neg\":-2.000}"));
+    assert_non_null(strstr(text,
+                           "\"ms0\":0.000,\"ms_small\":0.005,\"ms_round\":1.235,"
+                           "\"ms_big\":3723500.000,\"ms_neg\":-2.000,\"ms_neg_small\":-0.005}"));
     assert_int_equal(json_integer_value(json_object_get(got, "min")), LLONG_MIN);
     json_decref(got);
 }
