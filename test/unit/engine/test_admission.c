@@ -43,14 +43,24 @@ static json_t *load(const char *text)
     return doc;
 }
 
+/* Parses text and decodes it into adm, which must succeed; adm points into
+ * the returned review. */
+static json_t *decoded(const char *text, struct pl_admission *adm)
+{
+    json_t *review = load(text);
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_admission_decode(review, adm, &err) < 0) {
+        fail_msg("decode: %s: %s", err.path, err.message);
+    }
+    return review;
+}
+
 static void test_decode_v1(void **state)
 {
     (void)state;
-    json_t *review = load(v1_review);
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review = decoded(v1_review, &adm);
     assert_string_equal(adm.api_version, "admission.k8s.io/v1");
     assert_string_equal(adm.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
     assert_string_equal(adm.kind, "Deployment");
@@ -71,15 +81,14 @@ static void test_decode_v1(void **state)
 static void test_decode_v1beta1_update(void **state)
 {
     (void)state;
-    json_t *review = load("{\"apiVersion\": \"admission.k8s.io/v1beta1\", \"kind\": "
-                          "\"AdmissionReview\", \"request\": {\"uid\": \"u\", \"name\": \"named\","
-                          "\"operation\": \"UPDATE\", \"dryRun\": true,"
-                          "\"object\": {\"kind\": \"Pod\", \"metadata\": {\"name\": \"other\"}},"
-                          "\"oldObject\": {\"kind\": \"Pod\"}}}");
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review =
+        decoded("{\"apiVersion\": \"admission.k8s.io/v1beta1\", \"kind\": "
+                "\"AdmissionReview\", \"request\": {\"uid\": \"u\", \"name\": \"named\","
+                "\"operation\": \"UPDATE\", \"dryRun\": true,"
+                "\"object\": {\"kind\": \"Pod\", \"metadata\": {\"name\": \"other\"}},"
+                "\"oldObject\": {\"kind\": \"Pod\"}}}",
+                &adm);
     assert_string_equal(adm.api_version, "admission.k8s.io/v1beta1");
     assert_string_equal(adm.name, "named"); /* request.name wins */
     assert_string_equal(adm.kind, "");
@@ -95,13 +104,11 @@ static void test_decode_v1beta1_update(void **state)
 static void test_decode_delete_without_object(void **state)
 {
     (void)state;
-    json_t *review = load("{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": "
-                          "\"AdmissionReview\", \"request\": {\"uid\": \"u\", \"operation\": "
-                          "\"DELETE\", \"object\": null, \"oldObject\": {\"kind\": \"Pod\"}}}");
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review = decoded("{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": "
+                             "\"AdmissionReview\", \"request\": {\"uid\": \"u\", \"operation\": "
+                             "\"DELETE\", \"object\": null, \"oldObject\": {\"kind\": \"Pod\"}}}",
+                             &adm);
     assert_int_equal(adm.request.operation, PL_OP_DELETE);
     assert_null(adm.request.object);
     assert_non_null(adm.request.old_object);
@@ -245,11 +252,8 @@ static char *base64_decode(const char *in)
 static void test_encode_allowed(void **state)
 {
     (void)state;
-    json_t *review = load(v1_review);
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review = decoded(v1_review, &adm);
     struct pl_decision d = {.allowed = true, .warnings = json_array()};
     json_t *out = pl_admission_encode(&adm, &d, NULL);
     json_t *want = load("{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"AdmissionReview\","
@@ -271,13 +275,11 @@ static void test_encode_allowed(void **state)
 static void test_encode_rejected_v1beta1(void **state)
 {
     (void)state;
-    json_t *review = load("{\"apiVersion\": \"admission.k8s.io/v1beta1\", \"kind\": "
-                          "\"AdmissionReview\", \"request\": {\"uid\": \"abc\", \"operation\": "
-                          "\"CREATE\", \"object\": {}}}");
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review = decoded("{\"apiVersion\": \"admission.k8s.io/v1beta1\", \"kind\": "
+                             "\"AdmissionReview\", \"request\": {\"uid\": \"abc\", \"operation\": "
+                             "\"CREATE\", \"object\": {}}}",
+                             &adm);
     struct pl_decision d = {
         .allowed = false,
         .message = "plimsoll rejected Pod x: 1 production-readiness violation\n- ...",
@@ -302,11 +304,8 @@ static void test_encode_rejected_v1beta1(void **state)
 static void test_encode_patch(void **state)
 {
     (void)state;
-    json_t *review = load(v1_review);
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review = decoded(v1_review, &adm);
     struct pl_decision d = {.allowed = true};
     json_t *patch = load("[{\"op\": \"add\", \"path\": \"/metadata/labels/plimsoll.dev~1commit\","
                          " \"value\": \"1a2b3c4\"}, {\"op\": \"add\", \"path\": \"/x\", "
@@ -340,18 +339,18 @@ static void test_round_trip_with_defaults(void **state)
 {
     (void)state;
     /* decode -> evaluate -> encode, as the server does. */
-    json_t *review = load(HEAD "\"request\": {\"uid\": \"rt-1\", \"operation\": \"CREATE\","
-                               "\"namespace\": \"shop\", \"object\": {\"kind\": \"Pod\","
-                               "\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
-                               "[{\"name\": \"a\", \"image\": \"nginx\"}]}}}}");
     struct pl_admission adm;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_admission_decode(review, &adm, &err), 0);
+    json_t *review = decoded(HEAD "\"request\": {\"uid\": \"rt-1\", \"operation\": \"CREATE\","
+                                  "\"namespace\": \"shop\", \"object\": {\"kind\": \"Pod\","
+                                  "\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+                                  "[{\"name\": \"a\", \"image\": \"nginx\"}]}}}}",
+                             &adm);
     struct pl_config *cfg = pl_config_new_default(NULL);
     struct pl_pool pool;
     pl_pool_init(&pool);
     struct pl_decision d;
+    struct pl_error err;
+    pl_error_init(&err);
     assert_int_equal(pl_evaluate(cfg, &adm.request, &pool, &d, &err), 0);
     json_t *out = pl_admission_encode(&adm, &d, NULL);
     const json_t *response = json_object_get(out, "response");
