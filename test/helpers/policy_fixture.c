@@ -53,3 +53,20 @@ size_t pl_test_run_check(pl_check_fn check, const void *params, const char *obje
     json_decref(root);
     return count;
 }
+
+size_t pl_test_run_policy(const struct pl_policy *policy, const char *params_yaml,
+                          const char *object_yaml, char *buf, size_t size)
+{
+    void *params = NULL;
+    struct pl_error err;
+    if (!policy->parse_params) {
+        assert_null(params_yaml); /* a policy without parameters takes none */
+    } else if (pl_test_parse_params(policy->parse_params, params_yaml, &params, &err) < 0) {
+        fail_msg("%s parameters: %s: %s", policy->id, err.path, err.message);
+    }
+    size_t count = pl_test_run_check(policy->check, params, object_yaml, buf, size);
+    if (policy->free_params) {
+        policy->free_params(params);
+    }
+    return count;
+}

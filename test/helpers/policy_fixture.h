@@ -22,4 +22,12 @@ int pl_test_parse_params(pl_parse_params_fn parse_params, const char *yaml, void
 size_t pl_test_run_check(pl_check_fn check, const void *params, const char *object_yaml, char *buf,
                          size_t size);
 
+/**
+ * pl_test_run_check() with the policy's own parameters parsed from
+ * params_yaml (NULL: the defaults; they must parse; a policy without
+ * parameters takes only NULL) and freed afterwards.
+ */
+size_t pl_test_run_policy(const struct pl_policy *policy, const char *params_yaml,
+                          const char *object_yaml, char *buf, size_t size);
+
 #endif

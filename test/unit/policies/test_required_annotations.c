@@ -48,14 +48,10 @@ static void test_params(void **state)
     assert_false(pl_metadata_key_valid("example.com/"));
 }
 
+/* Runs the check with params (YAML or NULL for defaults); messages joined by "|" go to buf. */
 static size_t run_check(const char *object, const char *params_yaml, char *buf, size_t size)
 {
-    void *params = NULL;
-    struct pl_error err;
-    assert_int_equal(parse(params_yaml, &params, &err), 0);
-    size_t count = pl_test_run_check(check, params, object, buf, size);
-    free_params(params);
-    return count;
+    return pl_test_run_policy(&pl_policy_required_annotations, params_yaml, object, buf, size);
 }
 
 static void test_check(void **state)
