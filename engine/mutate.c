@@ -8,8 +8,8 @@
  */
 #include "engine/mutate.h"
 
-#include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,8 +76,8 @@ static int run_mutations(const struct pl_config *cfg, const struct pl_request *r
     return 0;
 }
 
-/* pl_mutate(), with the operations applied to in_place (req->object) or, when NULL, a copy. */
-static int mutate(const struct pl_config *cfg, const struct pl_request *req, json_t *in_place,
+/* pl_mutate(), with the operations applied to req->object itself when in_place, else to a copy. */
+static int mutate(const struct pl_config *cfg, const struct pl_request *req, bool in_place,
                   struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
 {
     if (req->operation != PL_OP_CREATE && req->operation != PL_OP_UPDATE) {
@@ -99,7 +99,8 @@ static int mutate(const struct pl_config *cfg, const struct pl_request *req, jso
         req->old_object && pl_object_init(&old, req->old_object, NULL) == 0 && old.kind == obj.kind;
     struct pl_patch patch;
     if (in_place) {
-        pl_patch_init_owned(&patch, json_incref(in_place), PL_PATCH_MAX_OPS);
+        /* The caller owns the object and lets it change (see pl_mutate_in_place). */
+        pl_patch_init_owned(&patch, json_incref((json_t *)req->object), PL_PATCH_MAX_OPS);
     } else {
         pl_patch_init(&patch, req->object, PL_PATCH_MAX_OPS);
     }
@@ -121,12 +122,11 @@ out:
 int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
               json_t **ret_patch, struct pl_error *err)
 {
-    return mutate(cfg, req, NULL, pool, ret_patch, err);
+    return mutate(cfg, req, false, pool, ret_patch, err);
 }
 
-int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req, json_t *object,
+int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req,
                        struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
 {
-    assert(object == req->object);
-    return mutate(cfg, req, object, pool, ret_patch, err);
+    return mutate(cfg, req, true, pool, ret_patch, err);
 }

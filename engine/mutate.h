@@ -40,15 +40,15 @@ PL_MUST_CHECK int pl_mutate(const struct pl_config *cfg, const struct pl_request
 
 /**
  * pl_mutate() without copying the object first: the operations are applied
- * to object (which must be req->object, non-const) as they are computed, so
- * it ends up as the API server will store it. For a caller that owns the
- * object and needs it unchanged no more (the server's /mutate): the deep
- * copy is about half of what a mutation costs. Values borrowed from the
- * object stay valid, as operations only add (a JSON null they replace is a
- * singleton).
+ * to req->object itself as they are computed, so it ends up as the API
+ * server will store it. Only for a caller that owns that object, mutable
+ * despite the const of struct pl_request, and needs it unchanged no more
+ * (the server's /mutate, on the review it parsed): the deep copy is about
+ * half of what a mutation costs. Values borrowed from the object stay valid,
+ * as operations only add (a JSON null they replace is a singleton).
  */
 PL_MUST_CHECK int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req,
-                                     json_t *object, struct pl_pool *pool, json_t **ret_patch,
+                                     struct pl_pool *pool, json_t **ret_patch,
                                      struct pl_error *err);
 
 /**

@@ -82,25 +82,28 @@ static void log_invalid(enum pl_endpoint ep, const char *why, double started)
 }
 
 /* The ids of the policies violated, each once, in report order; counts every
- * violation in the metrics on the way. */
+ * violation in the metrics on the way. A report holds few distinct ids: the
+ * list is scanned, not indexed. */
 static json_t *violated_ids(const struct pl_decision *d)
 {
     json_t *ids = json_array();
-    bool *listed = d->report.len ? pl_xcalloc(pl_policy_count(), sizeof(*listed)) : NULL;
     for (size_t i = 0; i < d->report.len; i++) {
         const char *id = d->report.items[i].policy;
-        int index = pl_policy_index(id);
-        if (index < 0) {
-            json_array_append_new(ids, json_string(id)); /* only catalog ids exist today */
-            continue;
+        bool seen = false;
+        size_t j;
+        json_t *v;
+        json_array_foreach(ids, j, v)
+        {
+            seen = seen || strcmp(json_string_value(v), id) == 0;
         }
-        if (!listed[index]) {
-            listed[index] = true;
+        if (!seen) {
             json_array_append_new(ids, json_string(id));
         }
-        pl_metrics_violation((size_t)index, d->report.items[i].mode);
+        int index = pl_policy_index(id);
+        if (index >= 0) {
+            pl_metrics_violation((size_t)index, d->report.items[i].mode);
+        }
     }
-    free(listed);
     return ids;
 }
 
@@ -168,8 +171,8 @@ static enum pl_outcome outcome_of(const struct pl_decision *d, size_t patch_ops)
  * webhook must not block a workload for being large.
  */
 static int decide_mutation(const struct pl_config *cfg, const struct pl_request *req,
-                           json_t *review, struct pl_pool *pool, struct pl_decision *decision,
-                           json_t **ret_patch, struct pl_error *err)
+                           struct pl_pool *pool, struct pl_decision *decision, json_t **ret_patch,
+                           struct pl_error *err)
 {
     memset(decision, 0, sizeof(*decision));
     decision->allowed = true;
@@ -179,8 +182,7 @@ static int decide_mutation(const struct pl_config *cfg, const struct pl_request 
     }
     int r = pl_object_init(&decision->obj, req->object, err);
     if (r == 0) {
-        json_t *object = json_object_get(json_object_get(review, "request"), "object");
-        r = pl_mutate_in_place(cfg, req, object, pool, ret_patch, err);
+        r = pl_mutate_in_place(cfg, req, pool, ret_patch, err);
     }
     if (r == -E2BIG) {
         decision->warnings = json_pack("[s]", "plimsoll: mutations skipped: the patch would "
@@ -226,7 +228,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     if (ep == PL_ENDPOINT_VALIDATE) {
         r = pl_evaluate(cfg, &adm.request, pool, &decision, &err);
     } else {
-        r = decide_mutation(cfg, &adm.request, review, pool, &decision, &patch, &err);
+        r = decide_mutation(cfg, &adm.request, pool, &decision, &patch, &err);
     }
     pl_config_unref(cfg);
     if (r < 0) {

@@ -152,7 +152,7 @@ static void check_in_place(const struct pl_config *cfg, const struct pl_admissio
     json_t *patch2 = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    int r2 = pl_mutate_in_place(cfg, &req, object, pool, &patch2, &err);
+    int r2 = pl_mutate_in_place(cfg, &req, pool, &patch2, &err);
     if (r2 != r || (r == 0 && !json_equal(patch, patch2))) {
         abort(); /* in place and on a copy disagree */
     }

@@ -223,9 +223,7 @@ static int run_review(const struct pl_config *cfg, const struct options *o, json
     json_t *patch = NULL;
     /* As the server does it: in place, on the review's own object. The object
      * mode above runs pl_mutate() on a copy; run.py checks both give one patch. */
-    json_t *object = json_object_get(json_object_get(review, "request"), "object");
-    if (adm.request.object &&
-        pl_mutate_in_place(cfg, &adm.request, object, pool, &patch, &err) < 0) {
+    if (adm.request.object && pl_mutate_in_place(cfg, &adm.request, pool, &patch, &err) < 0) {
         fprintf(stderr, "mutate_tool: %s\n", err.message);
         return 1;
     }

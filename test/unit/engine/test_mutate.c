@@ -269,7 +269,7 @@ static void test_reinvocation(void **state)
         json_t *patch2 = NULL;
         struct pl_error err;
         pl_error_init(&err);
-        assert_int_equal(pl_mutate_in_place(cfg, &req, in_place, &pool, &patch2, &err), 0);
+        assert_int_equal(pl_mutate_in_place(cfg, &req, &pool, &patch2, &err), 0);
         pl_pool_finish(&pool);
         assert_true(json_equal(patch2, patch));
         assert_true(json_equal(in_place, result));
