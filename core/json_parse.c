@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/compiler.h"
 #include "core/utf8.h"
 
 /* Bytes inside a string that end the fast scan: '"', '\\', controls, non-ASCII. */
@@ -282,6 +283,20 @@ static bool is_digit(const char *p, const char *end)
     return p < end && *p >= '0' && *p <= '9';
 }
 
+/* Moves *p past a run of one digit or more; with none, records why and returns false. */
+static bool skip_digits(struct parser *ps, const char **p, const char *why)
+{
+    if (!is_digit(*p, ps->end)) {
+        ps->p = *p;
+        fail(ps, why);
+        return false;
+    }
+    while (is_digit(*p, ps->end)) {
+        (*p)++;
+    }
+    return true;
+}
+
 /* Reads the number at ps->p (RFC 8259 grammar) into a new value, or NULL. */
 static json_t *read_number(struct parser *ps)
 {
@@ -309,26 +324,16 @@ static json_t *read_number(struct parser *ps)
     bool real = false;
     if (p < end && *p == '.') {
         p++;
-        if (!is_digit(p, end)) {
-            ps->p = p;
-            fail(ps, "invalid number: digits expected after '.'");
+        if (!skip_digits(ps, &p, "invalid number: digits expected after '.'")) {
             return NULL;
-        }
-        while (is_digit(p, end)) {
-            p++;
         }
         real = true;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         p += p < end && (*p == '+' || *p == '-');
-        if (!is_digit(p, end)) {
-            ps->p = p;
-            fail(ps, "invalid number: digits expected in the exponent");
+        if (!skip_digits(ps, &p, "invalid number: digits expected in the exponent")) {
             return NULL;
-        }
-        while (is_digit(p, end)) {
-            p++;
         }
         real = true;
     }
@@ -380,7 +385,7 @@ static json_t *read_literal(struct parser *ps)
         const char *word;
         size_t len;
     } words[] = {{"true", 4}, {"false", 5}, {"null", 4}};
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+    for (size_t i = 0; i < PL_ARRAY_SIZE(words); i++) {
         if ((size_t)(ps->end - ps->p) >= words[i].len &&
             memcmp(ps->p, words[i].word, words[i].len) == 0) {
             ps->p += words[i].len;

@@ -93,6 +93,9 @@ static int put_timestamp(struct pl_buf *b)
 static int put_string(struct pl_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    /* The two-character escapes; other control characters are written \u00XX. */
+    static const char short_escape[0x80] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+                                            ['\t'] = 't', ['"'] = '"',  ['\\'] = '\\'};
     const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     int r = pl_buf_append(b, "\"", 1);
     while (r == 0 && p < end) {
@@ -110,27 +113,8 @@ static int put_string(struct pl_buf *b, const char *s)
             p += n ? n : 1;
             continue;
         }
-        char esc[7] = {'\\', (char)*p, 0};
-        switch (*p) {
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '"':
-        case '\\':
-            break;
-        default: /* the other control characters */
+        char esc[7] = {'\\', short_escape[*p], 0};
+        if (!esc[1]) {
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[*p >> 4];
             esc[5] = hex[*p & 0xf];
