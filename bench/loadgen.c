@@ -54,6 +54,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "bench/measure.h"
+
 #define MAX_CONNS    1024
 #define MAX_PIDS     8
 #define MAX_SAMPLES  (4u * 1024u * 1024u)
@@ -61,7 +63,6 @@
 #define MAX_RESPONSE (4u * 1024u * 1024u)
 #define MAX_SECONDS  600
 #define DRAIN_NS     (2ull * 1000000000ull)
-#define NS_PER_SEC   1000000000ull
 
 enum conn_state {
     C_CLOSED, /* no socket (new-conn mode between requests) */
@@ -121,13 +122,6 @@ static char *request;
 static size_t request_len;
 static int epfd;
 static struct sockaddr_in target;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static void die(const char *what)
 {
@@ -370,7 +364,7 @@ static int read_some(struct conn *c, bool *ret_ok, bool *ret_close)
 
 static void finish_request(struct conn *c, bool ok, bool must_close)
 {
-    uint64_t done = now_ns();
+    uint64_t done = bench_now_ns();
     c->pending = false;
     if (!ok) {
         st.errors++;
@@ -462,7 +456,7 @@ static bool step(struct conn *c, uint64_t win_start, uint64_t win_end)
     if (c->st == C_READING) {
         bool ok = false, must_close = false;
         if (read_some(c, &ok, &must_close)) {
-            uint64_t t = now_ns();
+            uint64_t t = bench_now_ns();
             if (t >= win_start && t < win_end) {
                 st.completed_in_window++;
             }
@@ -493,7 +487,7 @@ static bool start_request(struct conn *c, uint64_t due, uint64_t win_start, uint
 /* Keep-alive mode: connects every connection and finishes its handshake before timing starts. */
 static void connect_all(struct conn *conns)
 {
-    uint64_t deadline = now_ns() + 10 * NS_PER_SEC;
+    uint64_t deadline = bench_now_ns() + 10 * NS_PER_SEC;
     for (unsigned i = 0; i < o.conns; i++) {
         open_conn(&conns[i]);
         step(&conns[i], 0, 0);
@@ -511,7 +505,7 @@ static void connect_all(struct conn *conns)
         if (ready == o.conns) {
             return;
         }
-        if (now_ns() > deadline) {
+        if (bench_now_ns() > deadline) {
             die("connections not established within 10 s");
         }
         struct epoll_event evs[64];
@@ -523,22 +517,9 @@ static void connect_all(struct conn *conns)
     }
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double percentile_us(double q)
 {
-    if (st.n_lat == 0) {
-        return 0;
-    }
-    size_t i = (size_t)(q * (double)st.n_lat);
-    if (i >= st.n_lat) {
-        i = st.n_lat - 1;
-    }
-    return (double)st.lat_ns[i] / 1000.0;
+    return bench_percentile_us(st.lat_ns, st.n_lat, q);
 }
 
 static void usage(void)
@@ -553,9 +534,8 @@ static void usage(void)
 
 static double parse_double(const char *s, double lo, double hi)
 {
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (!end || *end || v < lo || v > hi) {
+    double v;
+    if (!bench_number(s, lo, hi, &v)) {
         usage();
     }
     return v;
@@ -719,7 +699,7 @@ static void run(struct conn *conns)
     if (!o.new_conn) {
         connect_all(conns);
     }
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     uint64_t win_start = t0 + (uint64_t)(o.warmup * (double)NS_PER_SEC);
     uint64_t win_end = win_start + (uint64_t)(o.duration * (double)NS_PER_SEC);
     uint64_t hard_end = win_end + DRAIN_NS;
@@ -727,7 +707,7 @@ static void run(struct conn *conns)
     uint64_t cpu0 = 0, cpu1 = 0, wait0 = 0, wait1 = 0;
     bool in_window = false;
     for (;;) {
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
         if (!in_window && now >= win_start) {
             cpu0 = cpu_ns(&wait0);
             in_window = true;
@@ -749,7 +729,7 @@ static void run(struct conn *conns)
         if (wake > hard_end) {
             wake = hard_end;
         }
-        now = now_ns();
+        now = bench_now_ns();
         uint64_t wait = wake > now && !o.spin ? wake - now : 0;
         struct timespec ts = {(time_t)(wait / NS_PER_SEC), (long)(wait % NS_PER_SEC)};
         struct epoll_event evs[256];
@@ -767,7 +747,7 @@ static void run(struct conn *conns)
     /* Requests still in flight when the drain ran out are reported apart:
      * they are not failures, only unanswered within the bound. */
     uint64_t unfinished = busy_count(conns);
-    qsort(st.lat_ns, st.n_lat, sizeof(st.lat_ns[0]), cmp_u64);
+    bench_sort_ns(st.lat_ns, st.n_lat);
     double secs = o.duration;
     double rps = (double)st.completed_in_window / secs;
     double cpu_us = o.n_pids && st.completed_in_window
@@ -793,13 +773,13 @@ static void jitter(void)
         die("out of memory");
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t due = now_ns() + 1000000ull;
+        uint64_t due = bench_now_ns() + 1000000ull;
         struct timespec ts = {(time_t)(due / NS_PER_SEC), (long)(due % NS_PER_SEC)};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
         }
-        st.lat_ns[st.n_lat++] = now_ns() - due;
+        st.lat_ns[st.n_lat++] = bench_now_ns() - due;
     }
-    qsort(st.lat_ns, st.n_lat, sizeof(st.lat_ns[0]), cmp_u64);
+    bench_sort_ns(st.lat_ns, st.n_lat);
     printf("jitter samples=%zu p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n", st.n_lat,
            percentile_us(0.50), percentile_us(0.99), percentile_us(0.999),
            (double)st.lat_ns[st.n_lat - 1] / 1000.0);

@@ -29,12 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "bench/measure.h"
 
 /* One GET; true when the answer's status is 200. */
 static bool probe(int port, const char *path)
@@ -69,8 +64,8 @@ static int usage(void)
 static void stop_child(pid_t pid)
 {
     kill(pid, SIGTERM);
-    uint64_t deadline = now_ns() + 10000000000ull;
-    while (now_ns() < deadline) {
+    uint64_t deadline = bench_now_ns() + 10 * NS_PER_SEC;
+    while (bench_now_ns() < deadline) {
         if (waitpid(pid, NULL, WNOHANG) == pid) {
             return;
         }
@@ -114,7 +109,7 @@ int main(int argc, char **argv)
         return usage();
     }
     char **cmd = argv + i + 1;
-    uint64_t start = now_ns();
+    uint64_t start = bench_now_ns();
     pid_t pid = fork();
     if (pid < 0) {
         perror("ready: fork");
@@ -139,9 +134,9 @@ int main(int argc, char **argv)
         _exit(127);
     }
     uint64_t deadline = start + (uint64_t)timeout_ms * 1000000ull;
-    while (now_ns() < deadline) {
+    while (bench_now_ns() < deadline) {
         if (probe(port, path)) {
-            printf("ready_ms=%.2f pid=%d\n", (double)(now_ns() - start) / 1e6, (int)pid);
+            printf("ready_ms=%.2f pid=%d\n", (double)(bench_now_ns() - start) / 1e6, (int)pid);
             fflush(stdout);
             if (stop) {
                 stop_child(pid);

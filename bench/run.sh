@@ -413,16 +413,20 @@ done
 # After each pair, bench/stalls watches both CPUs for as long and replays the
 # same rate against the gaps it saw: about the p99.9 of a server taking no time.
 log "tail latency: plimsoll, nginx and the machine alone at 1,000 reviews/s, $TAILW windows each, in turn"
+# tail_window PORT PID...: one window of the Deployment at 1,000 reviews/s, CPU of the PIDs.
+tail_window() {
+  local port=$1 pid pids=()
+  shift
+  for pid in "$@"; do pids+=(--pid "$pid"); done
+  lg --port "$port" --body "$BODIES/deployment.json" --connections "$CONNS" --rate 1000 \
+     --warmup "$WARM" --duration "$R1K" --spin --expect '"allowed":true' "${pids[@]}"
+}
 TAIL_P=()
 TAIL_N=()
 TAIL_M=()
 for _ in $(seq 1 "$TAILW"); do
-  TAIL_P+=("$(lg --port "$PORT" --body "$BODIES/deployment.json" --connections "$CONNS" \
-              --rate 1000 --warmup "$WARM" --duration "$R1K" --spin --expect '"allowed":true' \
-              --pid "$SERVER_PID")")
-  TAIL_N+=("$(lg --port "$NPORT" --body "$BODIES/deployment.json" --connections "$CONNS" \
-              --rate 1000 --warmup "$WARM" --duration "$R1K" --spin --expect '"allowed":true' \
-              --pid "$NGINX_PID" --pid "$WORKER")")
+  TAIL_P+=("$(tail_window "$PORT" "$SERVER_PID")")
+  TAIL_N+=("$(tail_window "$NPORT" "$NGINX_PID" "$WORKER")")
   TAIL_M+=("$("$BUILD/bench/stalls" --seconds "$R1K" --rate 1000 --cpu "$SERVER_CPU" \
               --cpu "$LOAD_CPU")")
   echo "plimsoll tail ${TAIL_P[-1]}" >>"$RAW"

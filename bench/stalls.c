@@ -30,6 +30,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/measure.h"
+
 #define MAX_CPUS 8
 #define GAP_NS   20000ull /* shorter pauses are the loop itself and cache misses */
 /* Per CPU. Gaps are at least GAP_NS apart in start, so at most 50,000 a
@@ -37,7 +39,6 @@
 #define MAX_SECONDS  60.0
 #define MAX_GAPS     ((size_t)(MAX_SECONDS * 1e9 / GAP_NS))
 #define MAX_REQUESTS 10000000.0
-#define NS_PER_SEC   1000000000ull
 
 struct gap {
     uint64_t start, end;
@@ -59,13 +60,6 @@ struct options {
     size_t n_cpus;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static void *watch(void *arg)
 {
     struct watcher *w = arg;
@@ -77,9 +71,9 @@ static void *watch(void *arg)
         w->error = r;
         return NULL;
     }
-    uint64_t last = now_ns();
+    uint64_t last = bench_now_ns();
     while (last < w->until) {
-        uint64_t t = now_ns();
+        uint64_t t = bench_now_ns();
         uint64_t gap = t - last;
         if (gap >= GAP_NS) {
             w->lost_ns += gap;
@@ -102,11 +96,10 @@ static void usage(void)
 }
 
 /* The number s, which must lie in [lo, hi] (and be whole when whole is set). */
-static double number(const char *s, double lo, double hi, int whole)
+static double number(const char *s, double lo, double hi, bool whole)
 {
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi) || (whole && v != (double)(long)v)) {
+    double v;
+    if (!bench_number(s, lo, hi, &v) || (whole && v != (double)(long)v)) {
         usage();
     }
     return v;
@@ -122,11 +115,11 @@ static void parse_args(int argc, char **argv, struct options *o)
         if (!v) {
             usage();
         } else if (strcmp(argv[i], "--seconds") == 0) {
-            o->seconds = number(v, 0.1, MAX_SECONDS, 0);
+            o->seconds = number(v, 0.1, MAX_SECONDS, false);
         } else if (strcmp(argv[i], "--rate") == 0) {
-            o->rate = number(v, 1, 1e6, 0);
+            o->rate = number(v, 1, 1e6, false);
         } else if (strcmp(argv[i], "--cpu") == 0 && o->n_cpus < MAX_CPUS) {
-            int cpu = (int)number(v, 0, CPU_SETSIZE - 1, 1);
+            int cpu = (int)number(v, 0, CPU_SETSIZE - 1, true);
             for (size_t k = 0; k < o->n_cpus; k++) {
                 if (o->w[k].cpu == cpu) {
                     usage();
@@ -147,12 +140,6 @@ static int by_start(const void *a, const void *b)
 {
     const struct gap *x = a, *y = b;
     return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Every CPU's gaps as one sorted list of disjoint spans in which at least
@@ -202,14 +189,8 @@ static uint64_t *replay(const struct gap *spans, size_t n_spans, uint64_t start,
         }
         waits[r] = s < n_spans && spans[s].start <= due ? spans[s].end - due : 0;
     }
-    qsort(waits, n_req, sizeof(*waits), by_value);
+    bench_sort_ns(waits, n_req);
     return waits;
-}
-
-static double percentile_us(const uint64_t *v, size_t n, double q)
-{
-    size_t i = (size_t)(q * (double)n);
-    return (double)v[i < n ? i : n - 1] / 1000.0;
 }
 
 static void print_result(const struct options *o, const uint64_t *waits, size_t n_req)
@@ -222,8 +203,8 @@ static void print_result(const struct options *o, const uint64_t *waits, size_t 
                (double)w->lost_ns / (o->seconds * 1e7));
     }
     printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f requests=%zu\n",
-           percentile_us(waits, n_req, 0.50), percentile_us(waits, n_req, 0.99),
-           percentile_us(waits, n_req, 0.999), (double)waits[n_req - 1] / 1000.0, n_req);
+           bench_percentile_us(waits, n_req, 0.50), bench_percentile_us(waits, n_req, 0.99),
+           bench_percentile_us(waits, n_req, 0.999), (double)waits[n_req - 1] / 1000.0, n_req);
 }
 
 /* Fails at once, not after the window, when a CPU is not ours to run on. */
@@ -247,7 +228,7 @@ int main(int argc, char **argv)
     struct options o;
     parse_args(argc, argv, &o);
     check_cpus(&o);
-    uint64_t start = now_ns();
+    uint64_t start = bench_now_ns();
     pthread_t threads[MAX_CPUS];
     for (size_t i = 0; i < o.n_cpus; i++) {
         o.w[i].until = start + (uint64_t)(o.seconds * 1e9);
