@@ -151,18 +151,35 @@ static json_t *annotations_for(const struct check *c, const char *ns)
     return merged;
 }
 
-static json_t *violations_json(const struct pl_decision *d, const char *runbook_base)
+/* One violation as --output json has it; suppression is added when there is one. */
+static json_t *violation_json(const struct pl_violation *v, const char *runbook_base)
 {
-    json_t *arr = json_array();
+    char runbook[512];
+    snprintf(runbook, sizeof(runbook), "%s%s", runbook_base, v->policy);
+    json_t *item =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "policy", v->policy, "mode",
+                  pl_mode_name(v->suppression == PL_SUPPRESS_EXEMPT ? v->base_mode : v->mode),
+                  "path", v->path, "message", v->message, "runbook", runbook);
+    if (v->suppression != PL_SUPPRESS_NONE) {
+        json_object_set_new(item, "suppression", json_string(pl_suppression_name(v->suppression)));
+    }
+    return item;
+}
+
+/* What counts (enforce and warn, grandfathered ones marked) in "violations";
+ * what the object is exempted from in "suppressed", with the mode it would have had. */
+static void violations_json(const struct pl_decision *d, const char *runbook_base,
+                            json_t **ret_violations, json_t **ret_suppressed)
+{
+    json_t *counted = json_array();
+    json_t *suppressed = json_array();
     for (size_t i = 0; i < d->report.len; i++) {
         const struct pl_violation *v = &d->report.items[i];
-        char runbook[512];
-        snprintf(runbook, sizeof(runbook), "%s%s", runbook_base, v->policy);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "policy", v->policy,
-                                             "mode", pl_mode_name(v->mode), "path", v->path,
-                                             "message", v->message, "runbook", runbook));
+        json_array_append_new(v->suppression == PL_SUPPRESS_EXEMPT ? suppressed : counted,
+                              violation_json(v, runbook_base));
     }
-    return arr;
+    *ret_violations = counted;
+    *ret_suppressed = suppressed;
 }
 
 static int evaluate_doc(struct check *c, const json_t *entry, struct pl_pool *pool)
@@ -205,13 +222,15 @@ static int evaluate_doc(struct check *c, const json_t *entry, struct pl_pool *po
     }
     c->rejected += !d.allowed;
     c->warned += d.allowed && json_array_size(d.warnings) > 0;
-    json_array_append_new(
-        c->results,
-        json_pack("{s:O, s:O, s:s, s:s, s:s, s:b, s:b, s:s?, s:o, s:O}", "file",
-                  json_object_get(entry, "file"), "document", json_object_get(entry, "document"),
-                  "kind", d.obj.kind_name, "namespace", ns, "name", d.obj.name, "allowed",
-                  d.allowed, "evaluated", d.evaluated, "message", d.message, "violations",
-                  violations_json(&d, c->cfg->runbook_base_url), "warnings", d.warnings));
+    json_t *violations, *suppressed;
+    violations_json(&d, c->cfg->runbook_base_url, &violations, &suppressed);
+    json_array_append_new(c->results,
+                          json_pack("{s:O, s:O, s:s, s:s, s:s, s:b, s:b, s:s?, s:o, s:o, s:O}",
+                                    "file", json_object_get(entry, "file"), "document",
+                                    json_object_get(entry, "document"), "kind", d.obj.kind_name,
+                                    "namespace", ns, "name", d.obj.name, "allowed", d.allowed,
+                                    "evaluated", d.evaluated, "message", d.message, "violations",
+                                    violations, "suppressed", suppressed, "warnings", d.warnings));
     json_decref(annotations);
     return 0;
 }

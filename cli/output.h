@@ -6,7 +6,13 @@
  *
  * results: {"summary": {...}, "results": [{"file", "document", "kind",
  * "namespace", "name", "allowed", "violations": [{"policy", "mode", "path",
- * "message", "runbook"}], "warnings": [...]}]}
+ * "message", "runbook", "suppression"?}], "suppressed": [...], "warnings": [...]}]}
+ *
+ * "violations" holds what counts: enforce rejects, warn warns; one that
+ * would reject but only warns says why in "suppression" ("grandfathered",
+ * "controller"). "suppressed" holds what the object is exempted from
+ * (plimsoll.dev/exempt), each with the mode it would have had and
+ * "suppression": "exempt".
  */
 #ifndef PL_CLI_OUTPUT_H
 #define PL_CLI_OUTPUT_H

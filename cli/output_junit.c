@@ -3,7 +3,8 @@
  * `plimsoll check --output junit`: JUnit XML, which CI systems (Jenkins,
  * GitLab, Buildkite) render as a test report. One test case per object: a
  * rejected object is a failure listing its enforce-mode violations; warnings
- * go to system-out.
+ * go to system-out, and so do the policies the object is exempted from
+ * ("Suppressed: ..."), so that a report shows what was let through and why.
  */
 #include "cli/output.h"
 
@@ -59,7 +60,8 @@ static void testcase(FILE *out, const json_t *r)
         fputs("</failure>\n", out);
     }
     const json_t *warnings = json_object_get(r, "warnings");
-    if (json_array_size(warnings) > 0) {
+    const json_t *suppressed = json_object_get(r, "suppressed");
+    if (json_array_size(warnings) > 0 || json_array_size(suppressed) > 0) {
         fputs("      <system-out>", out);
         size_t i;
         const json_t *w;
@@ -67,6 +69,16 @@ static void testcase(FILE *out, const json_t *r)
         {
             fputs("Warning: ", out);
             xml(out, json_string_value(w));
+            fputc('\n', out);
+        }
+        json_array_foreach(suppressed, i, w)
+        {
+            fputs("Suppressed (exempt): [", out);
+            xml(out, pl_json_string(w, "policy"));
+            fputs("] ", out);
+            xml(out, pl_json_string(w, "path"));
+            fputs(": ", out);
+            xml(out, pl_json_string(w, "message"));
             fputc('\n', out);
         }
         fputs("</system-out>\n", out);

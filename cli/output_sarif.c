@@ -2,11 +2,15 @@
 /*
  * `plimsoll check --output sarif`: SARIF 2.1.0, which code-scanning UIs
  * (GitHub, GitLab, Azure DevOps) show inline. One rule per policy, one
- * result per violation: level "error" for enforce, "warning" for warn.
+ * result per violation: level "error" for enforce, "warning" for warn. An
+ * exempted violation is a result with a suppression (kind "inSource": the
+ * manifest's own plimsoll.dev/exempt annotation), at the level it would have
+ * had; code scanning lists it as suppressed, not as an alert.
  */
 #include "cli/output.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
@@ -37,11 +41,18 @@ static json_t *result(const json_t *object, const json_t *v)
     char text[2048];
     snprintf(text, sizeof(text), "%s: %s (%s)", pl_json_string(v, "path"),
              pl_json_string(v, "message"), pl_json_string(v, "runbook"));
-    return json_pack(
+    json_t *res = json_pack(
         "{s:s, s:s, s:{s:s}, s:[{s:{s:{s:s}}, s:[{s:s}]}]}", "ruleId", pl_json_string(v, "policy"),
         "level", mode && mode[0] == 'e' ? "error" : "warning", "message", "text", text, "locations",
         "physicalLocation", "artifactLocation", "uri", pl_json_string(object, "file"),
         "logicalLocations", "fullyQualifiedName", logical);
+    const char *suppression = pl_json_string(v, "suppression");
+    if (suppression && strcmp(suppression, "exempt") == 0) {
+        json_object_set_new(res, "suppressions",
+                            json_pack("[{s:s, s:s}]", "kind", "inSource", "justification",
+                                      "exempted by the plimsoll.dev/exempt annotation"));
+    }
+    return res;
 }
 
 void pl_output_sarif(const json_t *results, FILE *out, const char *runbook_base,
@@ -53,6 +64,10 @@ void pl_output_sarif(const json_t *results, FILE *out, const char *runbook_base,
     json_array_foreach(json_object_get(results, "results"), i, object)
     {
         json_array_foreach(json_object_get(object, "violations"), j, v)
+        {
+            json_array_append_new(res, result(object, v));
+        }
+        json_array_foreach(json_object_get(object, "suppressed"), j, v)
         {
             json_array_append_new(res, result(object, v));
         }

@@ -29,6 +29,11 @@ void pl_output_text(const json_t *results, FILE *out)
         {
             fprintf(out, "Warning: %s\n", json_string_value(w));
         }
+        json_array_foreach(json_object_get(r, "suppressed"), j, w)
+        {
+            fprintf(out, "Exempt: [%s] %s: %s\n", pl_json_string(w, "policy"),
+                    pl_json_string(w, "path"), pl_json_string(w, "message"));
+        }
     }
     const json_t *summary = json_object_get(results, "summary");
     fprintf(out, "%lld objects: %lld rejected, %lld admitted with warnings\n",

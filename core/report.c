@@ -16,6 +16,13 @@
 
 static const char *const mode_names[] = {"off", "warn", "enforce"};
 
+static const char *const suppression_names[] = {"", "exempt", "grandfathered", "controller"};
+
+const char *pl_suppression_name(enum pl_suppression s)
+{
+    return (unsigned)s < PL_ARRAY_SIZE(suppression_names) ? suppression_names[s] : "";
+}
+
 const char *pl_mode_name(enum pl_mode mode)
 {
     return (unsigned)mode < PL_ARRAY_SIZE(mode_names) ? mode_names[mode] : "off";
@@ -70,8 +77,11 @@ static void drop(struct pl_report *r)
 }
 
 static void add_violation(struct pl_report *r, enum pl_scope scope, const char *path,
-                          const char *message)
+                          const char *message, const char *rule, const char *container,
+                          const char *field)
 {
+    const char *subject = r->subject;
+    r->subject = NULL;
     if (full(r)) {
         drop(r);
         return;
@@ -92,8 +102,17 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
     struct pl_violation *v = &r->items[r->len++];
     v->policy = r->policy ? r->policy : "";
     v->mode = r->mode;
+    v->base_mode = r->mode;
+    v->suppression = r->suppression;
+    v->every_pod = false;
     v->message = message;
-    v->grandfathered = false;
+    v->id = (struct pl_violation_id){
+        .rule = rule,
+        .scope = scope,
+        .container = container,
+        .field = field,
+        .subject = subject ? pl_pool_strdup(r->pool, subject) : NULL,
+    };
     if (!*path) {
         v->path = prefix;
     } else if (*prefix) {
@@ -113,6 +132,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
 void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...)
 {
     if (full(r)) {
+        r->subject = NULL;
         drop(r);
         return;
     }
@@ -120,13 +140,15 @@ void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, c
     va_start(ap, fmt);
     char *message = pl_pool_vprintf(r->pool, fmt, ap);
     va_end(ap);
-    add_violation(r, scope, pl_pool_strdup(r->pool, path), message);
+    const char *copy = pl_pool_strdup(r->pool, path);
+    add_violation(r, scope, copy, message, fmt, NULL, copy);
 }
 
 void pl_report_container(struct pl_report *r, const struct pl_container *c, const char *sub,
                          const char *fmt, ...)
 {
     if (full(r)) {
+        r->subject = NULL;
         drop(r);
         return;
     }
@@ -144,7 +166,22 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
     va_start(ap, fmt);
     char *message = pl_pool_vprintf(r->pool, fmt, ap);
     va_end(ap);
-    add_violation(r, PL_SCOPE_POD_SPEC, path, message);
+    /* Known by list and name, so that its position does not matter; by
+     * position only when it has no name. The name is whole, not quoted. */
+    const char *container = c->name && *c->name
+                                ? pl_pool_printf(r->pool, "%s/%s", c->list, c->name)
+                                : pl_pool_printf(r->pool, "%s[%zu]", c->list, c->index);
+    add_violation(r, PL_SCOPE_POD_SPEC, path, message, fmt, container,
+                  sub ? pl_pool_strdup(r->pool, sub) : "");
+}
+
+const char *pl_violation_key(struct pl_pool *pool, const struct pl_violation *v)
+{
+    /* \x1f (unit separator) appears in none of the parts: ids, paths and
+     * format strings are printable, and container names are DNS labels. */
+    return pl_pool_printf(pool, "%s\x1f%d\x1f%s\x1f%s\x1f%s\x1f%s", v->policy, (int)v->id.scope,
+                          v->id.rule ? v->id.rule : "", v->id.container ? v->id.container : "",
+                          v->id.field ? v->id.field : "", v->id.subject ? v->id.subject : "");
 }
 
 /* Where to cut text so that it and "..." fit in max bytes: never inside a UTF-8 sequence. */
@@ -217,8 +254,10 @@ const char *pl_report_render_rejection(const struct pl_report *r, const char *ru
             continue;
         }
         char line[1024];
-        int n = snprintf(line, sizeof(line), "\n- [%s] %s: %s. Runbook: %s%s", v->policy, v->path,
-                         v->message, runbook_base, v->policy);
+        int n = snprintf(
+            line, sizeof(line), "\n- [%s] %s: %s%s. Runbook: %s%s", v->policy, v->path, v->message,
+            v->every_pod ? " (enforced on every Pod, also those a controller creates)" : "",
+            runbook_base, v->policy);
         if (n < 0 || (size_t)n >= sizeof(line) || b.len + (size_t)n + tail_room > b.max) {
             break;
         }
@@ -236,6 +275,23 @@ const char *pl_report_render_rejection(const struct pl_report *r, const char *ru
     char *text = pl_pool_strdup(r->pool, pl_buf_str(&b));
     pl_buf_finish(&b);
     return text;
+}
+
+/* Why a violation that would reject only warns, said after its message. */
+static const char *warning_suffix(const struct pl_violation *v)
+{
+    switch (v->suppression) {
+    case PL_SUPPRESS_GRANDFATHERED:
+        return v->every_pod ? " (already there before this update: allowed here, but enforced on "
+                              "every Pod, so new Pods are rejected)"
+                            : " (already there before this update: allowed)";
+    case PL_SUPPRESS_CONTROLLER:
+        return " (allowed: a controller made this from an admitted workload)";
+    case PL_SUPPRESS_NONE:
+    case PL_SUPPRESS_EXEMPT:
+    default:
+        return "";
+    }
 }
 
 /* Appends s (cut to PL_WARNING_MAX) to arr if the total stays within PL_WARNINGS_MAX. */
@@ -290,7 +346,7 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
         }
         char line[PL_WARNING_MAX * 4];
         int n = snprintf(line, sizeof(line), "[%s] %s: %s%s", v->policy, v->short_path, v->message,
-                         v->grandfathered ? " (already there before this update: allowed)" : "");
+                         warning_suffix(v));
         size_t item_len = n < 0 ? 0 : (size_t)n;
         if (item_len > PL_WARNING_MAX) {
             item_len = PL_WARNING_MAX;

@@ -41,13 +41,43 @@ enum pl_scope {
     PL_SCOPE_POD_SPEC, /* the pod spec: "containers[0] (web)" */
 };
 
+/* Why a violation does not count in its policy's mode (SPEC §6). */
+enum pl_suppression {
+    PL_SUPPRESS_NONE,
+    PL_SUPPRESS_EXEMPT,        /* the object exempts itself (plimsoll.dev/exempt): mode off */
+    PL_SUPPRESS_GRANDFATHERED, /* UPDATE: the stored object had it already: enforce -> warn */
+    PL_SUPPRESS_CONTROLLER,    /* a controller made the object from an admitted workload */
+};
+
+/** "exempt", "grandfathered", "controller" (and "" for none). */
+const char *pl_suppression_name(enum pl_suppression s);
+
+/*
+ * What a violation is, whatever its text: the same policy breaking the same
+ * rule at the same field of the same container. Grandfathering compares this
+ * between the old and the new object of an UPDATE, so that neither a change of
+ * wording, nor a value quoted in the message, nor a container moved to another
+ * position changes what counts as "already there".
+ */
+struct pl_violation_id {
+    const char *rule;      /* the message's format string: one per rule */
+    enum pl_scope scope;   /* what field is relative to */
+    const char *container; /* "containers/web" (list and name; index when unnamed), or NULL */
+    const char *field;     /* "livenessProbe", "labels", "spec.replicas"; "" for the whole */
+    const char *subject;   /* what the rule is about when one field holds several (a label key) */
+};
+
 struct pl_violation {
     const char *policy;     /* policy id */
-    enum pl_mode mode;      /* effective mode: PL_MODE_WARN or PL_MODE_ENFORCE */
+    enum pl_mode mode;      /* what it does: PL_MODE_ENFORCE rejects, PL_MODE_WARN warns,
+                               PL_MODE_OFF nothing (exempt) */
+    enum pl_mode base_mode; /* the policy's effective mode before any suppression */
+    enum pl_suppression suppression;
+    bool every_pod;         /* the policy is enforced on every Pod (controllers.enforce-on-pods) */
     const char *path;       /* relative to the object: "spec.template.spec.containers[0] (web)" */
     const char *short_path; /* relative to the pod spec/metadata, for warnings */
     const char *message;    /* "no livenessProbe; a hung process is never restarted" */
-    bool grandfathered;     /* enforce-mode, but already in the stored object (UPDATE) */
+    struct pl_violation_id id;
 };
 
 /* Most violations kept per object and mode (so that a flood of warnings never
@@ -57,11 +87,13 @@ struct pl_violation {
 #define PL_REPORT_MAX_QUOTE 64
 
 struct pl_report {
-    struct pl_pool *pool;        /* owns every string */
-    const struct pl_object *obj; /* for path prefixes */
-    const char *policy;          /* set by the evaluator before each check */
-    enum pl_mode mode;           /* likewise */
-    struct pl_violation *items;  /* pool memory */
+    struct pl_pool *pool;            /* owns every string */
+    const struct pl_object *obj;     /* for path prefixes */
+    const char *policy;              /* set by the evaluator before each check */
+    enum pl_mode mode;               /* likewise */
+    enum pl_suppression suppression; /* likewise: PL_SUPPRESS_EXEMPT for an exempted policy */
+    const char *subject;             /* set by a check before an add, cleared by it (see id) */
+    struct pl_violation *items;      /* pool memory */
     size_t len, cap;
     size_t kept_by_mode[3];    /* violations stored, by the mode they were added in */
     size_t dropped;            /* violations past PL_REPORT_MAX_VIOLATIONS, all modes */
@@ -92,6 +124,12 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
  * Pool memory.
  */
 const char *pl_report_quote(struct pl_report *r, const char *text);
+
+/**
+ * The identity of v as one string (pool memory): equal for the same violation
+ * of the old and the new object of an UPDATE (see struct pl_violation_id).
+ */
+const char *pl_violation_key(struct pl_pool *pool, const struct pl_violation *v);
 
 /** Number of violations (kept and dropped) in mode. */
 size_t pl_report_count(const struct pl_report *r, enum pl_mode mode);

@@ -86,6 +86,7 @@ int pl_admission_decode(const json_t *review, struct pl_admission *ret, struct p
     }
     ret->user = string_or_empty(pl_json_object(req, "userInfo"), "username");
     ret->request.namespace_ = ret->namespace_;
+    ret->request.user = ret->user;
     ret->request.object = json_is_object(object) ? object : NULL;
     ret->request.old_object = json_is_object(old_object) ? old_object : NULL;
     return 0;

@@ -27,6 +27,29 @@ static const char *const default_excluded[] = {"kube-system", "kube-public", "ku
 static const char *const never_exempt_by_default[] = {"pod-security", "image-registry",
                                                       "plain-secrets"};
 
+/*
+ * The users kube-controller-manager's workload controllers act as: each
+ * controller's own service account (--use-service-account-credentials, the
+ * default of kubeadm and of managed clusters), and the manager's own user
+ * otherwise. Nobody else can be these users: the service accounts live in
+ * kube-system and the API server derives userInfo from credentials, never
+ * from the request body. (SPEC §6, controllers.users)
+ */
+static const char *const default_controller_users[] = {
+    "system:serviceaccount:kube-system:replicaset-controller",
+    "system:serviceaccount:kube-system:deployment-controller",
+    "system:serviceaccount:kube-system:statefulset-controller",
+    "system:serviceaccount:kube-system:daemon-set-controller",
+    "system:serviceaccount:kube-system:job-controller",
+    "system:serviceaccount:kube-system:cronjob-controller",
+    "system:serviceaccount:kube-system:replication-controller",
+    "system:kube-controller-manager",
+};
+
+/* Policies enforced on every Pod, also those a controller makes (controllers.enforce-on-pods),
+ * as upstream Pod Security Admission enforces on Pods. */
+static const char *const default_every_pod[] = {"pod-security"};
+
 struct loader {
     struct pl_config *cfg;
     const json_t *lines; /* path -> line of the document, may be NULL */
@@ -76,6 +99,9 @@ static struct pl_config *config_alloc(void)
     for (size_t i = 0; i < n; i++) {
         cfg->policies[i].mode = pl_policies[i]->default_mode;
         cfg->policies[i].exempt_allowed = true;
+        for (size_t j = 0; j < PL_ARRAY_SIZE(default_every_pod); j++) {
+            cfg->policies[i].every_pod |= strcmp(pl_policies[i]->id, default_every_pod[j]) == 0;
+        }
         for (size_t j = 0; j < PL_ARRAY_SIZE(never_exempt_by_default); j++) {
             if (strcmp(pl_policies[i]->id, never_exempt_by_default[j]) == 0) {
                 cfg->policies[i].exempt_allowed = false;
@@ -83,6 +109,13 @@ static struct pl_config *config_alloc(void)
         }
     }
     return cfg;
+}
+
+static void add_controller_user(struct pl_config *cfg, const char *user)
+{
+    cfg->controller_users =
+        pl_xrealloc(cfg->controller_users, (cfg->n_controller_users + 1) * sizeof(char *));
+    cfg->controller_users[cfg->n_controller_users++] = pl_xstrdup(user);
 }
 
 static void add_excluded(struct pl_config *cfg, const char *ns)
@@ -113,6 +146,13 @@ static int load_strings(struct loader *l, const json_t *v, const char *key,
         each(l, json_string_value(item));
     }
     return 0;
+}
+
+static void add_default_controller_users(struct pl_config *cfg)
+{
+    for (size_t i = 0; i < PL_ARRAY_SIZE(default_controller_users); i++) {
+        add_controller_user(cfg, default_controller_users[i]);
+    }
 }
 
 static void each_excluded(struct loader *l, const char *ns)
@@ -308,12 +348,61 @@ static int load_exemptions(struct loader *l, const json_t *v)
     return 0;
 }
 
+static void each_controller_user(struct loader *l, const char *user)
+{
+    add_controller_user(l->cfg, user);
+}
+
+/* controllers: {users: [...], enforce-on-pods: [policy ids]} (SPEC §6). */
+static int load_controllers(struct loader *l, const json_t *v, bool *users_set)
+{
+    if (!json_is_object(v)) {
+        return fail(l, "controllers", "must be a mapping with the keys users and enforce-on-pods");
+    }
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)v, key, value)
+    {
+        char path[128];
+        snprintf(path, sizeof(path), "controllers.%s", key);
+        if (strcmp(key, "users") == 0) {
+            *users_set = true;
+            int r = load_strings(l, value, path, each_controller_user);
+            if (r < 0) {
+                return r;
+            }
+        } else if (strcmp(key, "enforce-on-pods") == 0) {
+            if (!json_is_array(value)) {
+                return fail(l, path, "must be a list of policy ids");
+            }
+            for (size_t i = 0; pl_policies[i]; i++) {
+                l->cfg->policies[i].every_pod = false;
+            }
+            size_t i;
+            const json_t *item;
+            json_array_foreach(value, i, item)
+            {
+                int index = json_is_string(item) ? pl_policy_index(json_string_value(item)) : -1;
+                if (index < 0) {
+                    snprintf(path, sizeof(path), "controllers.enforce-on-pods[%zu]", i);
+                    return fail(l, path, "not a known policy id");
+                }
+                l->cfg->policies[index].every_pod = true;
+            }
+        } else {
+            return fail(l, path, "unknown key \"%s\" (expected users or enforce-on-pods)", key);
+        }
+    }
+    return 0;
+}
+
 static int load_top(struct loader *l, const json_t *doc)
 {
     const char *key;
     const json_t *v;
     int r = 0;
     bool excludes_set = false;
+    bool users_set = false;
     json_object_foreach((json_t *)doc, key, v)
     {
         if (strcmp(key, "runbook-base-url") == 0) {
@@ -336,6 +425,8 @@ static int load_top(struct loader *l, const json_t *doc)
             r = load_mutations(l, v);
         } else if (strcmp(key, "exemptions") == 0) {
             r = load_exemptions(l, v);
+        } else if (strcmp(key, "controllers") == 0) {
+            r = load_controllers(l, v, &users_set);
         } else {
             return fail(l, key, "unknown key \"%s\"", key);
         }
@@ -347,6 +438,9 @@ static int load_top(struct loader *l, const json_t *doc)
         for (size_t i = 0; i < PL_ARRAY_SIZE(default_excluded); i++) {
             add_excluded(l->cfg, default_excluded[i]);
         }
+    }
+    if (!users_set) {
+        add_default_controller_users(l->cfg);
     }
     return 0;
 }
@@ -411,6 +505,7 @@ int pl_config_parse(const char *text, size_t len, const char *self_namespace,
         for (size_t i = 0; i < PL_ARRAY_SIZE(default_excluded); i++) {
             add_excluded(l.cfg, default_excluded[i]);
         }
+        add_default_controller_users(l.cfg);
     }
     r = fill_default_params(&l);
     if (r < 0) {
@@ -480,6 +575,10 @@ struct pl_config *pl_config_unref(struct pl_config *cfg)
         free(cfg->exclude_namespaces[i]);
     }
     free(cfg->exclude_namespaces);
+    for (size_t i = 0; i < cfg->n_controller_users; i++) {
+        free(cfg->controller_users[i]);
+    }
+    free(cfg->controller_users);
     free(cfg->policies);
     free(cfg->runbook_base_url);
     free(cfg->source);
@@ -491,6 +590,16 @@ struct pl_config *pl_config_unref(struct pl_config *cfg)
     free(cfg->mutations);
     free(cfg);
     return NULL;
+}
+
+bool pl_config_is_controller(const struct pl_config *cfg, const char *user)
+{
+    for (size_t i = 0; user && *user && i < cfg->n_controller_users; i++) {
+        if (strcmp(cfg->controller_users[i], user) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool pl_config_excludes(const struct pl_config *cfg, const char *ns)

@@ -27,6 +27,7 @@ struct pl_policy_setting {
     enum pl_mode mode;   /* configured mode, or the policy's default */
     void *params;        /* from the policy's parse_params; owned */
     bool exempt_allowed; /* listed in exemptions.allow */
+    bool every_pod;      /* listed in controllers.enforce-on-pods */
 };
 
 /* One mutation's settings (SPEC §7, §8 `mutations`). */
@@ -44,7 +45,9 @@ struct pl_config {
     bool mutate_templates;
     struct pl_mutation_setting *mutations; /* indexed like pl_mutations[] */
     struct pl_policy_setting *policies;    /* indexed like pl_policies[] */
-    char *source;                          /* file path, or "built-in defaults" */
+    char **controller_users; /* controllers.users: requests from these users are controllers' */
+    size_t n_controller_users;
+    char *source; /* file path, or "built-in defaults" */
 };
 
 /**
@@ -71,6 +74,9 @@ struct pl_config *pl_config_ref(struct pl_config *cfg);
 
 /** Drops a reference, freeing on the last. Accepts NULL. Returns NULL. Thread-safe. */
 struct pl_config *pl_config_unref(struct pl_config *cfg);
+
+/** Whether user is one of controllers.users (a workload controller, SPEC §6). */
+bool pl_config_is_controller(const struct pl_config *cfg, const char *user);
 
 /** Whether ns is excluded from every policy. */
 bool pl_config_excludes(const struct pl_config *cfg, const char *ns);

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "engine/mutate.h"
+#include "policies/inject_commit.h"
 #include "policies/registry.h"
 
 static const char *const operation_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
@@ -92,25 +94,48 @@ static enum pl_mode *resolve_modes(const struct pl_config *cfg, const json_t *an
     return modes;
 }
 
-/* Which policies the object exempts itself from (SPEC §6): annotation
+/* Reads plimsoll.dev/exempt and -reason from one metadata; true when an exempt list is there. */
+static bool exempt_annotations(const json_t *meta, const char **ret_list, const char **ret_reason)
+{
+    const json_t *annotations = pl_json_object(meta, "annotations");
+    const char *l = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt");
+    const char *r = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt-reason");
+    if (r && *r) {
+        *ret_reason = r;
+    }
+    if (l && *l) {
+        *ret_list = l;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Which policies the object exempts itself from (SPEC §6): annotation
  * plimsoll.dev/exempt: "<id>,<id>" with a non-empty plimsoll.dev/exempt-reason,
- * on the object or its pod template, for policies in exemptions.allow. Other
- * attempts become notes (warnings) and change nothing. */
+ * on the object or its pod template (the template's list wins), for policies
+ * in exemptions.allow. Other attempts become notes (warnings) and change
+ * nothing. A workload's own metadata does not reach its Pods, so it cannot
+ * exempt it from a policy enforced on every Pod (controllers.enforce-on-pods):
+ * that exemption must be on the template, or the workload would be admitted
+ * and its Pods rejected.
+ */
 static bool *exemptions(const struct pl_config *cfg, const struct pl_object *obj,
                         struct pl_pool *pool, json_t *notes)
 {
     size_t n = pl_policy_count();
     bool *exempt = pl_pool_alloc(pool, n * sizeof(*exempt));
     memset(exempt, 0, n * sizeof(*exempt));
-    const json_t *metas[2] = {pl_json_object(obj->root, "metadata"), obj->pod_meta};
     const char *list = NULL, *reason = NULL;
-    for (size_t i = 0; i < 2; i++) {
-        const json_t *annotations = pl_json_object(metas[i], "annotations");
-        const char *l = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt");
-        const char *r = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt-reason");
-        list = l && *l ? l : list;
-        reason = r && *r ? r : reason;
+    bool on_template = exempt_annotations(obj->pod_meta, &list, &reason);
+    const json_t *own_meta = pl_json_object(obj->root, "metadata");
+    if (own_meta != obj->pod_meta) {
+        const char *own_list = NULL;
+        if (exempt_annotations(own_meta, &own_list, &reason) && !on_template) {
+            list = own_list;
+        }
     }
+    bool reaches_pods = on_template || obj->kind == PL_KIND_POD;
     if (!list) {
         return exempt;
     }
@@ -144,6 +169,13 @@ static bool *exemptions(const struct pl_config *cfg, const struct pl_object *obj
                 note, sizeof(note),
                 "plimsoll: exemption from %s is not allowed here (exemptions.allow); the policy still applies",
                 id);
+            json_array_append_new(notes, json_string(note));
+        } else if (!reaches_pods && cfg->policies[index].every_pod) {
+            snprintf(
+                note, sizeof(note),
+                "plimsoll: exemption from %s must be on the pod template: it is enforced on every Pod "
+                "(controllers.enforce-on-pods) and the Pods do not carry the %s's own annotations",
+                id, obj->kind_name);
             json_array_append_new(notes, json_string(note));
         } else {
             exempt[index] = true;
@@ -186,60 +218,126 @@ static void note_unknown_annotations(const json_t *annotations, json_t *notes)
 }
 
 /* Runs every policy that modes does not turn off on obj into report. notes
- * may be NULL (the old object of an UPDATE: its problems are not news). */
+ * may be NULL (the old object of an UPDATE: its problems are not news, and
+ * what it was exempted from does not matter). An exempted policy still runs,
+ * so that what it would have found is on record: its violations are kept in
+ * mode off, marked PL_SUPPRESS_EXEMPT. */
 static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
-                        const struct pl_object *obj, struct pl_pool *pool, struct pl_report *report,
-                        json_t *notes)
+                        const struct pl_object *obj, bool commit_injected, struct pl_pool *pool,
+                        struct pl_report *report, json_t *notes)
 {
     json_t *scratch = notes ? NULL : json_array();
     const bool *exempt = exemptions(cfg, obj, pool, notes ? notes : scratch);
     int r = 0;
     for (size_t i = 0; pl_policies[i]; i++) {
         enum pl_mode mode = modes[i];
-        if (mode == PL_MODE_OFF || exempt[i]) {
+        if (mode == PL_MODE_OFF || (exempt[i] && !notes)) {
             continue;
         }
         struct pl_eval ev = {
             .obj = obj,
             .params = cfg->policies[i].params,
             .pool = pool,
+            .commit_injected = commit_injected,
         };
+        size_t first = report->len;
         report->policy = pl_policies[i]->id;
-        report->mode = mode;
+        report->mode = exempt[i] ? PL_MODE_OFF : mode;
+        report->suppression = exempt[i] ? PL_SUPPRESS_EXEMPT : PL_SUPPRESS_NONE;
         r = pl_policies[i]->check(&ev, obj->pod_spec, report);
+        for (size_t k = first; k < report->len; k++) {
+            report->items[k].base_mode = mode;
+        }
         if (r < 0) {
             break;
         }
     }
+    report->suppression = PL_SUPPRESS_NONE;
     json_decref(scratch);
     return r;
 }
 
-/* The identity of a violation across the old and the new object. A named
- * container is known by its name, not its position, so that a sidecar added
- * in front of it does not make its old violations look new:
- * "spec.containers[1] (web).image" counts as "spec.containers (web).image". */
-static const char *violation_key(struct pl_pool *pool, const struct pl_violation *v)
+static bool policy_every_pod(const struct pl_config *cfg, const char *id)
 {
-    const char *path = v->path;
-    char *key = pl_pool_alloc(pool, strlen(v->policy) + strlen(path) + strlen(v->message) + 3);
-    char *o = key + strlen(v->policy);
-    memcpy(key, v->policy, strlen(v->policy));
-    *o++ = '\x1f';
-    for (const char *p = path; *p;) {
-        if (*p == '[') {
-            size_t digits = strspn(p + 1, "0123456789");
-            if (digits > 0 && p[1 + digits] == ']' && p[2 + digits] == ' ' &&
-                p[3 + digits] == '(') {
-                p += digits + 2; /* drop "[N]", keep " (name)" */
-                continue;
-            }
-        }
-        *o++ = *p++;
+    int index = pl_policy_index(id);
+    return index >= 0 && cfg->policies[index].every_pod;
+}
+
+/* Whether inject-commit will stamp the commit label on obj's Pods (commit-labels then has
+ * nothing to ask for): on for this namespace, and it finds a commit. */
+static bool commit_injected(const struct pl_config *cfg, const enum pl_mode *modes,
+                            const struct pl_request *req, const struct pl_object *obj,
+                            struct pl_pool *pool)
+{
+    int policy = pl_policy_index("commit-labels");
+    int mutation = pl_mutation_index("inject-commit");
+    if (policy < 0 || mutation < 0 || modes[policy] == PL_MODE_OFF ||
+        !pl_mutation_enabled(cfg, (size_t)mutation, req->ns_annotations)) {
+        return false;
     }
-    *o++ = '\x1f';
-    memcpy(o, v->message, strlen(v->message) + 1);
-    return key;
+    return pl_inject_commit_finds(cfg->mutations[mutation].params, obj, pool);
+}
+
+/*
+ * Whether a workload controller made (or changes) this object from a
+ * workload plimsoll has admitted (SPEC §6): the request comes from one of
+ * controllers.users — userInfo, which the API server sets from credentials
+ * and no user can write — and the object names its controller in an
+ * ownerReference. The ownerReference alone proves nothing: anyone who may
+ * create a Pod may write one.
+ */
+static bool made_by_controller(const struct pl_config *cfg, const struct pl_request *req,
+                               const struct pl_object *obj)
+{
+    if (!pl_config_is_controller(cfg, req->user)) {
+        return false;
+    }
+    const json_t *owners = pl_json_array(pl_json_object(obj->root, "metadata"), "ownerReferences");
+    size_t i;
+    const json_t *owner;
+    json_array_foreach(owners, i, owner)
+    {
+        if (json_is_true(json_object_get(owner, "controller"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A controller's object is judged as its workload was: what the workload was
+ * admitted with (exempted, grandfathered, in warn or off mode) warns here and
+ * never rejects, so that a scale-up, a rollout or an eviction is never refused
+ * for it. Policies enforced on every Pod still reject a Pod, as upstream Pod
+ * Security Admission does; the workload itself was warned that they would.
+ */
+static void relax_for_controller(const struct pl_config *cfg, const enum pl_mode *modes,
+                                 struct pl_report *report)
+{
+    bool is_pod = report->obj->kind == PL_KIND_POD;
+    bool every_pod_enforced = false;
+    for (size_t i = 0; is_pod && pl_policies[i]; i++) {
+        every_pod_enforced |= cfg->policies[i].every_pod && modes[i] == PL_MODE_ENFORCE;
+    }
+    for (size_t i = 0; i < report->len; i++) {
+        struct pl_violation *v = &report->items[i];
+        if (v->mode != PL_MODE_ENFORCE) {
+            continue;
+        }
+        if (is_pod && policy_every_pod(cfg, v->policy)) {
+            v->every_pod = true;
+            continue;
+        }
+        v->mode = PL_MODE_WARN;
+        v->suppression = PL_SUPPRESS_CONTROLLER;
+    }
+    /* Past the report's cap violations are only counted: they can be relaxed
+     * as a whole only when none of them can belong to an every-Pod policy. */
+    size_t *dropped = report->dropped_by_mode;
+    if (!every_pod_enforced) {
+        dropped[PL_MODE_WARN] += dropped[PL_MODE_ENFORCE];
+        dropped[PL_MODE_ENFORCE] = 0;
+    }
 }
 
 /* SPEC §6 "Updates": an enforce-mode violation that the stored object already
@@ -258,13 +356,14 @@ static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
     }
     struct pl_report old_report;
     pl_report_init(&old_report, pool, &old);
-    int r = run_policies(cfg, modes, &old, pool, &old_report, NULL);
+    bool injected = commit_injected(cfg, modes, req, &old, pool);
+    int r = run_policies(cfg, modes, &old, injected, pool, &old_report, NULL);
     if (r < 0) {
         return r;
     }
     json_t *seen = json_object();
     for (size_t i = 0; i < old_report.len; i++) {
-        json_object_set_new(seen, violation_key(pool, &old_report.items[i]), json_true());
+        json_object_set_new(seen, pl_violation_key(pool, &old_report.items[i]), json_true());
     }
     size_t before = pl_report_count(report, PL_MODE_ENFORCE);
     bool all_old = true;
@@ -273,9 +372,11 @@ static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
         if (v->mode != PL_MODE_ENFORCE) {
             continue;
         }
-        if (json_object_get(seen, violation_key(pool, v))) {
+        if (json_object_get(seen, pl_violation_key(pool, v))) {
             v->mode = PL_MODE_WARN;
-            v->grandfathered = true;
+            v->suppression = PL_SUPPRESS_GRANDFATHERED;
+            /* Allowed on the workload, but its Pods are judged by this policy again. */
+            v->every_pod = report->obj->kind != PL_KIND_POD && policy_every_pod(cfg, v->policy);
         } else {
             all_old = false;
         }
@@ -323,10 +424,15 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
         out->evaluated = true;
         note_unknown_annotations(req->ns_annotations, notes);
         const enum pl_mode *modes = resolve_modes(cfg, req->ns_annotations, pool, notes);
-        r = run_policies(cfg, modes, &out->obj, pool, &out->report, notes);
+        bool injected = commit_injected(cfg, modes, req, &out->obj, pool);
+        r = run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes);
         if (r == 0 && req->operation == PL_OP_UPDATE && req->old_object &&
             cfg->grandfather_updates && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {
             r = grandfather(cfg, modes, req, pool, &out->report);
+        }
+        if (r == 0 && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0 &&
+            made_by_controller(cfg, req, &out->obj)) {
+            relax_for_controller(cfg, modes, &out->report);
         }
         if (r < 0) {
             return pl_error_set(err, "", 0, "internal error while evaluating policies");

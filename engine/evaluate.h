@@ -35,6 +35,7 @@ struct pl_request {
     const json_t *object;         /* borrowed; the object to admit */
     const json_t *old_object;     /* borrowed; the stored object on UPDATE, else NULL */
     const json_t *ns_annotations; /* borrowed annotations of the namespace, or NULL */
+    const char *user;             /* request.userInfo.username, NULL or "" when unknown (check) */
 };
 
 struct pl_decision {

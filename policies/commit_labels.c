@@ -9,7 +9,10 @@
  * message then says to copy it to a label. A value that is not a string (an
  * unquoted all-digit sha reads as a YAML number) gets its own message. CI
  * can stamp the label into the manifest, or the inject-commit mutation adds
- * it at admission.
+ * it at admission: when it is on for the namespace and finds a commit (an
+ * annotation, or an image tag its patterns read), nothing is reported, since
+ * every Pod will carry the label (a workload's template is left as it is
+ * unless mutate-templates is on; its Pods are stamped when they are made).
  * Runbook: docs/policies/commit-labels.md
  */
 #include "policies/policy.h"
@@ -26,6 +29,9 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
     const char *annotation = pl_json_string(pl_json_object(meta, "annotations"), COMMIT_KEY);
     if (json_is_string(label) && json_string_length(label) > 0) {
         return 0;
+    }
+    if ((!label || json_is_null(label)) && ev->commit_injected) {
+        return 0; /* inject-commit adds it (it never replaces a value that is there) */
     }
     if (json_is_string(label)) {
         pl_report_add(out, PL_SCOPE_POD_META, "labels",

@@ -32,7 +32,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
-#include "policies/mutation.h"
+#include "policies/inject_commit.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -425,6 +425,24 @@ static int mutate(const struct pl_mutate_ctx *ctx, struct pl_patch *patch)
         }
     }
     return 0;
+}
+
+bool pl_inject_commit_finds(const void *params, const struct pl_object *obj, struct pl_pool *pool)
+{
+    if (!params || !obj->pod_spec) {
+        return false;
+    }
+    const json_t *workload =
+        obj->kind == PL_KIND_POD ? NULL : pl_json_object(obj->root, "metadata");
+    if (source_value(obj->pod_meta, "annotations", COMMIT_KEY) ||
+        source_value(workload, "annotations", COMMIT_KEY) ||
+        source_value(obj->pod_meta, "labels", COMMIT_KEY) ||
+        source_value(workload, "labels", COMMIT_KEY)) {
+        return true;
+    }
+    struct matcher m;
+    matcher_init(&m, params, pool);
+    return label_safe(pool, scan_images(&m, obj->pod_spec).commit) != NULL;
 }
 
 static const struct pl_param param_table[] = {

@@ -36,6 +36,7 @@ struct pl_eval {
     const struct pl_object *obj; /* the object being evaluated (borrowed) */
     const void *params;          /* this policy's parsed parameters (borrowed, may be NULL) */
     struct pl_pool *pool;        /* per-request arena for temporaries */
+    bool commit_injected;        /* inject-commit is on here and will stamp this pod's commit */
 };
 
 /**

@@ -23,6 +23,9 @@ static atomic_ullong latency_buckets[PL_ENDPOINT_COUNT][N_BUCKETS];
 static atomic_ullong latency_count[PL_ENDPOINT_COUNT];
 static atomic_ullong latency_sum_ns[PL_ENDPOINT_COUNT];
 static atomic_ullong violations[MAX_POLICIES][3];
+/* Indexed by enum pl_suppression; [0] (none) unused. */
+#define N_SUPPRESSIONS 4
+static atomic_ullong suppressed[MAX_POLICIES][N_SUPPRESSIONS];
 static atomic_ullong reloads[2];
 static atomic_ullong budget_refusals;
 
@@ -66,6 +69,13 @@ void pl_metrics_violation(size_t policy_index, enum pl_mode mode)
 {
     if (policy_index < MAX_POLICIES && (unsigned)mode < 3) {
         atomic_fetch_add_explicit(&violations[policy_index][mode], 1, memory_order_relaxed);
+    }
+}
+
+void pl_metrics_suppressed(size_t policy_index, enum pl_suppression why)
+{
+    if (policy_index < MAX_POLICIES && why != PL_SUPPRESS_NONE && (unsigned)why < N_SUPPRESSIONS) {
+        atomic_fetch_add_explicit(&suppressed[policy_index][why], 1, memory_order_relaxed);
     }
 }
 
@@ -143,6 +153,22 @@ static int render_violations(struct pl_buf *out)
             r = pl_buf_printf(out, "plimsoll_violations_total{policy=\"%s\",mode=\"%s\"} %llu\n",
                               pl_policies[i]->id, pl_mode_name((enum pl_mode)m),
                               load(&violations[i][m]));
+        }
+    }
+    if (r == 0) {
+        r = pl_buf_puts(
+            out, "# HELP plimsoll_suppressed_violations_total Violations that did not count in "
+                 "their policy's mode, by policy and reason: exempt (plimsoll.dev/exempt), "
+                 "grandfathered (already in the stored object), controller (a Pod or object a "
+                 "controller made from an admitted workload).\n"
+                 "# TYPE plimsoll_suppressed_violations_total counter\n");
+    }
+    for (size_t i = 0; r == 0 && pl_policies[i] && i < MAX_POLICIES; i++) {
+        for (int w = PL_SUPPRESS_EXEMPT; r == 0 && w < N_SUPPRESSIONS; w++) {
+            r = pl_buf_printf(
+                out, "plimsoll_suppressed_violations_total{policy=\"%s\",reason=\"%s\"} %llu\n",
+                pl_policies[i]->id, pl_suppression_name((enum pl_suppression)w),
+                load(&suppressed[i][w]));
         }
     }
     return r;

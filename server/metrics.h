@@ -49,6 +49,9 @@ void pl_metrics_request(enum pl_endpoint ep, enum pl_kind kind, enum pl_operatio
 /** Records a violation found by policy (index into pl_policies) in mode. */
 void pl_metrics_violation(size_t policy_index, enum pl_mode mode);
 
+/** Records a violation of policy that did not count in its mode, and why (SPEC §6). */
+void pl_metrics_suppressed(size_t policy_index, enum pl_suppression why);
+
 /** Records a configuration reload attempt. */
 void pl_metrics_config_reload(bool ok);
 

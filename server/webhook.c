@@ -81,29 +81,55 @@ static void log_invalid(enum pl_endpoint ep, const char *why, double started)
                      "error", why));
 }
 
-/* The ids of the policies violated, each once, in report order; counts every
- * violation in the metrics on the way. A report holds few distinct ids: the
- * list is scanned, not indexed. */
-static json_t *violated_ids(const struct pl_decision *d)
+/* Appends id to ids (a JSON array of strings) unless it is there. A report
+ * holds few distinct ids: the list is scanned, not indexed. */
+static void add_once(json_t *ids, const char *id)
 {
-    json_t *ids = json_array();
-    for (size_t i = 0; i < d->report.len; i++) {
-        const char *id = d->report.items[i].policy;
-        bool seen = false;
-        size_t j;
-        json_t *v;
-        json_array_foreach(ids, j, v)
-        {
-            seen = seen || strcmp(json_string_value(v), id) == 0;
-        }
-        if (!seen) {
-            json_array_append_new(ids, json_string(id));
-        }
-        int index = pl_policy_index(id);
-        if (index >= 0) {
-            pl_metrics_violation((size_t)index, d->report.items[i].mode);
+    size_t j;
+    json_t *v;
+    json_array_foreach(ids, j, v)
+    {
+        if (strcmp(json_string_value(v), id) == 0) {
+            return;
         }
     }
+    json_array_append_new(ids, json_string(id));
+}
+
+/* The ids of the policies violated, each once, in report order (what counts:
+ * enforce and warn), and by suppression the ids that were exempted,
+ * grandfathered or relaxed for a controller ({} when none); counts every
+ * violation in the metrics on the way. */
+static json_t *violated_ids(const struct pl_decision *d, json_t **ret_suppressed)
+{
+    json_t *ids = json_array();
+    json_t *suppressed = NULL;
+    for (size_t i = 0; i < d->report.len; i++) {
+        const struct pl_violation *v = &d->report.items[i];
+        int index = pl_policy_index(v->policy);
+        if (v->mode != PL_MODE_OFF) {
+            add_once(ids, v->policy);
+            if (index >= 0) {
+                pl_metrics_violation((size_t)index, v->mode);
+            }
+        }
+        if (v->suppression != PL_SUPPRESS_NONE) {
+            const char *why = pl_suppression_name(v->suppression);
+            if (!suppressed) {
+                suppressed = json_object();
+            }
+            json_t *list = json_object_get(suppressed, why);
+            if (!list) {
+                list = json_array();
+                json_object_set_new(suppressed, why, list);
+            }
+            add_once(list, v->policy);
+            if (index >= 0) {
+                pl_metrics_suppressed((size_t)index, v->suppression);
+            }
+        }
+    }
+    *ret_suppressed = suppressed;
     return ids;
 }
 
@@ -125,9 +151,15 @@ static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
     pl_log_str(&line, "user", adm->user);
     pl_log_str(&line, "decision", outcome_names[outcome]);
     pl_log_bool(&line, "dry_run", adm->dry_run);
-    json_t *violations = violated_ids(d); /* counts the violations in the metrics, too */
+    json_t *suppressed;
+    json_t *violations = violated_ids(d, &suppressed); /* counts them in the metrics, too */
     pl_log_json(&line, "violations", violations);
     json_decref(violations);
+    if (suppressed) {
+        /* {"exempt": [ids], "grandfathered": [ids], "controller": [ids]}: what was let through. */
+        pl_log_json(&line, "suppressed", suppressed);
+        json_decref(suppressed);
+    }
     pl_log_ms(&line, "latency_ms", seconds);
     if (patch_ops) {
         pl_log_int(&line, "patch_ops", (long long)patch_ops);

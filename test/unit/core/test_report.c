@@ -124,7 +124,7 @@ static void test_paths_by_scope(void **state)
     for (size_t i = 0; i < 6; i++) {
         assert_string_equal(v[i].policy, "p");
         assert_int_equal(v[i].mode, PL_MODE_ENFORCE);
-        assert_false(v[i].grandfathered);
+        assert_int_equal(v[i].suppression, PL_SUPPRESS_NONE);
     }
     fixture_finish(&f);
 }
@@ -478,7 +478,7 @@ static void test_warnings_grandfathered(void **state)
     f.report.policy = "liveness-probe";
     f.report.mode = PL_MODE_WARN;
     pl_report_add(&f.report, PL_SCOPE_POD_SPEC, "containers[0] (a)", "no livenessProbe");
-    f.report.items[0].grandfathered = true;
+    f.report.items[0].suppression = PL_SUPPRESS_GRANDFATHERED;
     json_t *w = pl_report_render_warnings(&f.report, BASE, NULL);
     assert_int_equal(json_array_size(w), 2);
     assert_string_equal(json_string_value(json_array_get(w, 0)),

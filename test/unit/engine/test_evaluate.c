@@ -72,9 +72,11 @@ struct run {
     struct pl_decision d;
 };
 
-/* Evaluates yaml under cfg; annotations is a YAML mapping or NULL. */
-static void evaluate(struct run *run, const struct pl_config *cfg, enum pl_operation op,
-                     const char *yaml, const char *old_yaml, const char *annotations)
+/* Evaluates yaml as a request of user (NULL: unknown) under cfg; annotations is a YAML
+ * mapping or NULL. */
+static void evaluate_as(struct run *run, const struct pl_config *cfg, const char *user,
+                        enum pl_operation op, const char *yaml, const char *old_yaml,
+                        const char *annotations)
 {
     memset(run, 0, sizeof(*run));
     pl_pool_init(&run->pool);
@@ -87,12 +89,20 @@ static void evaluate(struct run *run, const struct pl_config *cfg, enum pl_opera
         .object = run->object,
         .old_object = run->old_object,
         .ns_annotations = run->annotations,
+        .user = user,
     };
     struct pl_error err;
     pl_error_init(&err);
     if (pl_evaluate(cfg, &req, &run->pool, &run->d, &err) < 0) {
         fail_msg("pl_evaluate failed: %s", err.message);
     }
+}
+
+/* Evaluates yaml under cfg; annotations is a YAML mapping or NULL. */
+static void evaluate(struct run *run, const struct pl_config *cfg, enum pl_operation op,
+                     const char *yaml, const char *old_yaml, const char *annotations)
+{
+    evaluate_as(run, cfg, NULL, op, yaml, old_yaml, annotations);
 }
 
 static void run_finish(struct run *run)
@@ -448,6 +458,20 @@ static void evaluate_exempt(struct run *run, const struct pl_config *cfg, const 
     evaluate(run, cfg, PL_OP_CREATE, yaml, NULL, NULL);
 }
 
+/* Violations of policies the object is exempted from: kept, in mode off, marked exempt. */
+static size_t exempted(const struct run *run)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->d.report.len; i++) {
+        const struct pl_violation *v = &run->d.report.items[i];
+        if (v->suppression == PL_SUPPRESS_EXEMPT) {
+            assert_int_equal(v->mode, PL_MODE_OFF);
+            n++;
+        }
+    }
+    return n;
+}
+
 static void test_exemptions(void **state)
 {
     (void)state;
@@ -456,13 +480,19 @@ static void test_exemptions(void **state)
     struct run run;
     evaluate_exempt(&run, cfg, "liveness-probe", "batch-like worker, restarts itself");
     assert_false(run.d.allowed);
-    assert_int_equal(run.d.report.len, 1);
-    assert_string_equal(run.d.report.items[0].policy, "readiness-probe");
+    assert_int_equal(pl_report_count(&run.d.report, PL_MODE_ENFORCE), 1);
+    assert_int_equal(exempted(&run), 1);
+    /* On record, with the mode it would have had, but in neither message nor warnings. */
+    assert_string_equal(run.d.report.items[0].policy, "liveness-probe");
+    assert_int_equal(run.d.report.items[0].base_mode, PL_MODE_ENFORCE);
+    assert_string_equal(run.d.report.items[1].policy, "readiness-probe");
+    assert_null(strstr(run.d.message, "liveness-probe"));
     run_finish(&run);
 
     evaluate_exempt(&run, cfg, "liveness-probe, readiness-probe", "legacy app");
     assert_true(run.d.allowed);
-    assert_int_equal(run.d.report.len, 0);
+    assert_int_equal(run.d.report.len, 2);
+    assert_int_equal(exempted(&run), 2);
     assert_int_equal(json_array_size(run.d.warnings), 0);
     run_finish(&run);
 
@@ -470,6 +500,7 @@ static void test_exemptions(void **state)
     evaluate_exempt(&run, cfg, "liveness-probe,readiness-probe", " ");
     assert_false(run.d.allowed);
     assert_int_equal(run.d.report.len, 2);
+    assert_int_equal(exempted(&run), 0);
     assert_string_equal(warning(&run, 0),
                         "plimsoll: plimsoll.dev/exempt is ignored: it needs a non-empty "
                         "plimsoll.dev/exempt-reason saying why");
@@ -477,7 +508,8 @@ static void test_exemptions(void **state)
 
     /* Unknown ids are reported; the known ones still count. */
     evaluate_exempt(&run, cfg, "livenes-probe,readiness-probe", "typo");
-    assert_int_equal(run.d.report.len, 1);
+    assert_int_equal(pl_report_count(&run.d.report, PL_MODE_ENFORCE), 1);
+    assert_int_equal(exempted(&run), 1);
     assert_string_equal(run.d.report.items[0].policy, "liveness-probe");
     assert_string_equal(warning(&run, 0),
                         "plimsoll: plimsoll.dev/exempt names \"livenes-probe\", which is not a "
@@ -491,6 +523,7 @@ static void test_exemptions(void **state)
     evaluate_exempt(&run, cfg, "liveness-probe", "please");
     assert_false(run.d.allowed);
     assert_int_equal(run.d.report.len, 1);
+    assert_int_equal(exempted(&run), 0);
     assert_string_equal(warning(&run, 0),
                         "plimsoll: exemption from liveness-probe is not allowed here "
                         "(exemptions.allow); the policy still applies");
@@ -511,7 +544,8 @@ static void test_exemption_on_pod_template(void **state)
              "    spec: {containers: [{name: web}]}\n",
              NULL, NULL);
     assert_true(run.d.allowed);
-    assert_int_equal(run.d.report.len, 0);
+    assert_int_equal(run.d.report.len, 1);
+    assert_int_equal(exempted(&run), 1);
     run_finish(&run);
     pl_config_unref(cfg);
 }
@@ -538,7 +572,7 @@ static void test_update_grandfathering(void **state)
     assert_null(run.d.message);
     assert_int_equal(run.d.report.len, 2);
     assert_int_equal(run.d.report.items[0].mode, PL_MODE_WARN);
-    assert_true(run.d.report.items[0].grandfathered);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_GRANDFATHERED);
     assert_string_equal(warning(&run, 0), "[liveness-probe] containers[0] (web): " LIVENESS_MSG
                                           " (already there before this update: allowed)");
     run_finish(&run);
@@ -574,7 +608,7 @@ static void test_update_grandfathering(void **state)
     cfg = config_with("  liveness-probe: {mode: enforce}\n", "grandfather-updates: false\n");
     evaluate(&run, cfg, PL_OP_UPDATE, deployment, old_without_probes, NULL);
     assert_false(run.d.allowed);
-    assert_false(run.d.report.items[0].grandfathered);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_NONE);
     run_finish(&run);
     pl_config_unref(cfg);
 }
@@ -592,7 +626,7 @@ static void test_update_grandfathering_under_namespace_modes(void **state)
              "{plimsoll.dev/liveness-probe: enforce, plimsoll.dev/readiness-probe: strict}");
     assert_true(run.d.allowed);
     assert_int_equal(run.d.report.len, 1);
-    assert_true(run.d.report.items[0].grandfathered);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_GRANDFATHERED);
     assert_int_equal(json_array_size(run.d.notes), 1);
     assert_non_null(strstr(json_string_value(json_array_get(run.d.notes, 0)),
                            "plimsoll.dev/readiness-probe has the unknown value \"strict\""));
@@ -604,7 +638,246 @@ static void test_update_grandfathering_under_namespace_modes(void **state)
              "spec: {template: {spec: {containers: [{name: web, livenessProbe: {}}]}}}\n",
              "{plimsoll.dev/liveness-probe: enforce}");
     assert_false(run.d.allowed);
-    assert_false(run.d.report.items[0].grandfathered);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_NONE);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+#define RS_CONTROLLER "system:serviceaccount:kube-system:replicaset-controller"
+
+/* A Pod without probes whose ownerReference names a ReplicaSet as its controller. */
+static const char owned_pod[] =
+    "kind: Pod\n"
+    "metadata:\n"
+    "  name: web-1\n"
+    "  namespace: shop\n"
+    "  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web, uid: u1, "
+    "controller: true}]\n"
+    "spec: {containers: [{name: web, image: nginx:1.25}]}\n";
+
+/* The same Pod, and its pod-security violation: a privileged container. */
+static const char owned_privileged_pod[] =
+    "kind: Pod\n"
+    "metadata:\n"
+    "  name: web-1\n"
+    "  namespace: shop\n"
+    "  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web, uid: u1, "
+    "controller: true}]\n"
+    "spec: {containers: [{name: web, image: nginx:1.25, livenessProbe: {}, "
+    "securityContext: {privileged: true}}]}\n";
+
+static void test_controller_made_pods(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with(
+        "  liveness-probe: {mode: enforce}\n  pod-security: {mode: enforce, level: baseline}\n",
+        "");
+    struct run run;
+
+    /* The ReplicaSet controller's Pod: what its workload was admitted with only warns. */
+    evaluate_as(&run, cfg, RS_CONTROLLER, PL_OP_CREATE, owned_pod, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 1);
+    assert_int_equal(run.d.report.items[0].mode, PL_MODE_WARN);
+    assert_int_equal(run.d.report.items[0].base_mode, PL_MODE_ENFORCE);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_CONTROLLER);
+    assert_string_equal(warning(&run, 0),
+                        "[liveness-probe] containers[0] (web): " LIVENESS_MSG
+                        " (allowed: a controller made this from an admitted workload)");
+    run_finish(&run);
+
+    /* Anyone may write an ownerReference: from an ordinary user it proves nothing. */
+    evaluate_as(&run, cfg, "alice", PL_OP_CREATE, owned_pod, NULL, NULL);
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_NONE);
+    run_finish(&run);
+    evaluate_as(&run, cfg, "system:serviceaccount:shop:replicaset-controller", PL_OP_CREATE,
+                owned_pod, NULL, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+
+    /* A controller's user without the ownerReference: not made from a workload. */
+    evaluate_as(&run, cfg, RS_CONTROLLER, PL_OP_CREATE,
+                "kind: Pod\nmetadata: {name: p, namespace: shop}\n"
+                "spec: {containers: [{name: web, image: nginx:1.25}]}\n",
+                NULL, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+
+    /* pod-security is enforced on every Pod, and the rejection says so. */
+    evaluate_as(&run, cfg, RS_CONTROLLER, PL_OP_CREATE, owned_privileged_pod, NULL, NULL);
+    assert_false(run.d.allowed);
+    assert_true(run.d.report.items[0].every_pod);
+    assert_non_null(strstr(run.d.message, "[pod-security] spec.containers[0] (web)"));
+    assert_non_null(strstr(run.d.message,
+                           " (enforced on every Pod, also those a controller creates). Runbook: "));
+    run_finish(&run);
+
+    /* ... but in a namespace that only warns, it only warns there too. */
+    evaluate_as(&run, cfg, RS_CONTROLLER, PL_OP_CREATE, owned_privileged_pod, NULL,
+                "{plimsoll.dev/mode: warn}");
+    assert_true(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(cfg);
+
+    /* controllers.users replaces the list; enforce-on-pods: [] trusts the workloads fully. */
+    cfg = config_with(
+        "  liveness-probe: {mode: enforce}\n  pod-security: {mode: enforce, level: baseline}\n",
+        "controllers: {users: [\"system:serviceaccount:argo:rollouts\"], enforce-on-pods: []}\n");
+    evaluate_as(&run, cfg, RS_CONTROLLER, PL_OP_CREATE, owned_pod, NULL, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+    evaluate_as(&run, cfg, "system:serviceaccount:argo:rollouts", PL_OP_CREATE,
+                owned_privileged_pod, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_CONTROLLER);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+/* A ReplicaSet or Job a controller makes is relaxed whole: enforce-on-pods is for Pods. */
+static void test_controller_made_workloads(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  pod-security: {mode: enforce, level: baseline}\n", "");
+    const char *rs =
+        "kind: ReplicaSet\n"
+        "metadata:\n"
+        "  name: web-5d8\n"
+        "  namespace: shop\n"
+        "  ownerReferences: [{kind: Deployment, name: web, uid: u, controller: true}]\n"
+        "spec: {template: {spec: {hostNetwork: true, containers: [{name: web}]}}}\n";
+    struct run run;
+    evaluate_as(&run, cfg, "system:serviceaccount:kube-system:deployment-controller", PL_OP_CREATE,
+                rs, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_CONTROLLER);
+    assert_false(run.d.report.items[0].every_pod);
+    run_finish(&run);
+    evaluate_as(&run, cfg, "bob", PL_OP_CREATE, rs, NULL, NULL);
+    assert_false(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+/* A workload's own metadata does not reach its Pods: it cannot exempt them from a policy
+ * enforced on every Pod. The pod template can. */
+static void test_exemption_from_every_pod_policy(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  pod-security: {mode: enforce, level: baseline}\n",
+                                        "exemptions: {allow: [pod-security]}\n");
+    const char *on_metadata =
+        "kind: Deployment\n"
+        "metadata:\n"
+        "  name: web\n"
+        "  namespace: shop\n"
+        "  annotations: {plimsoll.dev/exempt: pod-security, plimsoll.dev/exempt-reason: node agent}\n"
+        "spec: {template: {spec: {hostPID: true, containers: [{name: web}]}}}\n";
+    struct run run;
+    evaluate(&run, cfg, PL_OP_CREATE, on_metadata, NULL, NULL);
+    assert_false(run.d.allowed);
+    assert_string_equal(warning(&run, 0),
+                        "plimsoll: exemption from pod-security must be on the pod template: it is "
+                        "enforced on every Pod (controllers.enforce-on-pods) and the Pods do not "
+                        "carry the Deployment's own annotations");
+    run_finish(&run);
+
+    const char *on_template = "kind: Deployment\n"
+                              "metadata: {name: web, namespace: shop}\n"
+                              "spec:\n"
+                              "  template:\n"
+                              "    metadata:\n"
+                              "      annotations: {plimsoll.dev/exempt: pod-security, "
+                              "plimsoll.dev/exempt-reason: node agent}\n"
+                              "    spec: {hostPID: true, containers: [{name: web}]}\n";
+    evaluate(&run, cfg, PL_OP_CREATE, on_template, NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_EXEMPT);
+    run_finish(&run);
+
+    /* A Pod's own metadata is its pod metadata. */
+    evaluate(
+        &run, cfg, PL_OP_CREATE,
+        "kind: Pod\nmetadata:\n  name: p\n  namespace: shop\n"
+        "  annotations: {plimsoll.dev/exempt: pod-security, plimsoll.dev/exempt-reason: agent}\n"
+        "spec: {hostPID: true, containers: [{name: web}]}\n",
+        NULL, NULL);
+    assert_true(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+/* Grandfathering compares what a violation is, not how it reads: a container
+ * moved, a value quoted in the message changed, still the same violation; the
+ * same rule about another label key is a new one. */
+static void test_grandfathering_by_identity(void **state)
+{
+    (void)state;
+    struct pl_config *cfg =
+        config_with("  liveness-probe: {mode: enforce}\n  image-tag: {mode: enforce}\n"
+                    "  required-labels: {mode: enforce, labels: [team, tier]}\n",
+                    "");
+    const char *old_obj = "kind: Deployment\n"
+                          "metadata: {name: web, namespace: shop}\n"
+                          "spec:\n"
+                          "  template:\n"
+                          "    metadata: {labels: {team: a}}\n"
+                          "    spec: {containers: [{name: web, image: 'nginx:latest'}]}\n";
+    /* A sidecar in front of web, another latest image: the same violations. */
+    const char *moved = "kind: Deployment\n"
+                        "metadata: {name: web, namespace: shop}\n"
+                        "spec:\n"
+                        "  template:\n"
+                        "    metadata: {labels: {team: a}}\n"
+                        "    spec:\n"
+                        "      containers:\n"
+                        "      - {name: proxy, image: 'envoy:1.29', livenessProbe: {}}\n"
+                        "      - {name: web, image: 'nginx-unprivileged:latest'}\n";
+    struct run run;
+    evaluate(&run, cfg, PL_OP_UPDATE, moved, old_obj, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 3);
+    for (size_t i = 0; i < run.d.report.len; i++) {
+        assert_int_equal(run.d.report.items[i].suppression, PL_SUPPRESS_GRANDFATHERED);
+    }
+    run_finish(&run);
+
+    /* Label team set, label tier still missing, now another one missing: tier is old, team new. */
+    const char *swapped = "kind: Deployment\n"
+                          "metadata: {name: web, namespace: shop}\n"
+                          "spec:\n"
+                          "  template:\n"
+                          "    metadata: {labels: {}}\n"
+                          "    spec: {containers: [{name: web, image: 'nginx:latest'}]}\n";
+    evaluate(&run, cfg, PL_OP_UPDATE, swapped, old_obj, NULL);
+    assert_false(run.d.allowed);
+    assert_non_null(strstr(run.d.message, ": 1 production-readiness violation\n"));
+    assert_non_null(strstr(run.d.message, "missing label team"));
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+/* A grandfathered violation of a policy enforced on every Pod warns on the
+ * workload that its new Pods will be rejected. */
+static void test_grandfathered_every_pod_warning(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  pod-security: {mode: enforce, level: baseline}\n", "");
+#define SCALED_DEPLOYMENT(n)                                                                       \
+    "kind: Deployment\n"                                                                           \
+    "metadata: {name: web, namespace: shop}\n"                                                     \
+    "spec: {replicas: " #n ", template: {spec: {hostPID: true, containers: [{name: web}]}}}\n"
+    const char *old_obj = SCALED_DEPLOYMENT(1);
+    const char *new_obj = SCALED_DEPLOYMENT(3);
+    struct run run;
+    evaluate(&run, cfg, PL_OP_UPDATE, new_obj, old_obj, NULL);
+    assert_true(run.d.allowed);
+    assert_true(run.d.report.items[0].every_pod);
+    assert_string_equal(warning(&run, 0),
+                        "[pod-security] hostPID: sharing the host's namespaces is not allowed at "
+                        "level baseline (set hostPID: false) (already there before this update: "
+                        "allowed here, but enforced on every Pod, so new Pods are rejected)");
     run_finish(&run);
     pl_config_unref(cfg);
 }
@@ -649,6 +922,11 @@ int main(void)
         cmocka_unit_test(test_exemption_on_pod_template),
         cmocka_unit_test(test_update_grandfathering),
         cmocka_unit_test(test_update_grandfathering_under_namespace_modes),
+        cmocka_unit_test(test_controller_made_pods),
+        cmocka_unit_test(test_controller_made_workloads),
+        cmocka_unit_test(test_exemption_from_every_pod_policy),
+        cmocka_unit_test(test_grandfathering_by_identity),
+        cmocka_unit_test(test_grandfathered_every_pod_warning),
         cmocka_unit_test(test_many_requests_one_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,12 +92,23 @@ static void test_fresh_exposition(void **state)
         assert_int_equal(value(text, series), 0);
     }
     assert_null(strstr(text, "mode=\"off\""));
+    /* And a suppressed series for each reason. */
+    for (size_t i = 0; pl_policies[i]; i++) {
+        static const char *const reasons[] = {"exempt", "grandfathered", "controller"};
+        for (size_t k = 0; k < 3; k++) {
+            char series[256];
+            snprintf(series, sizeof(series),
+                     "plimsoll_suppressed_violations_total{policy=\"%s\",reason=\"%s\"}",
+                     pl_policies[i]->id, reasons[k]);
+            assert_int_equal(value(text, series), 0);
+        }
+    }
     /* Gauges not known are not shown. */
     assert_null(strstr(text, "plimsoll_namespace_view"));
     assert_null(strstr(text, "plimsoll_certificate_expiry"));
     /* One HELP and one TYPE per family, and every line ends in a newline. */
-    assert_int_equal(occurrences(text, "# TYPE "), 8);
-    assert_int_equal(occurrences(text, "# HELP "), 8);
+    assert_int_equal(occurrences(text, "# TYPE "), 9);
+    assert_int_equal(occurrences(text, "# HELP "), 9);
     assert_int_equal(occurrences(text, "# TYPE plimsoll_admission_duration_seconds histogram\n"),
                      1);
     assert_int_equal(text[strlen(text) - 1], '\n');
@@ -238,7 +249,7 @@ static void test_gauges(void **state)
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_synced 0\n"));
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_staleness_seconds 12.346\n"));
     assert_non_null(strstr(text, "\nplimsoll_certificate_expiry_timestamp_seconds 1893456000\n"));
-    assert_int_equal(occurrences(text, "# TYPE "), 11);
+    assert_int_equal(occurrences(text, "# TYPE "), 12);
     free(text);
     g.namespace_view_synced = true;
     g.namespace_view_staleness_seconds = 0;

@@ -149,9 +149,11 @@ static void test_violated_ids(void **state)
     const char *tag_warn = "plimsoll_violations_total{policy=\"image-tag\",mode=\"warn\"}";
     const char *res_enforce = "plimsoll_violations_total{policy=\"resources\",mode=\"enforce\"}";
     double te = metric(tag_enforce), tw = metric(tag_warn), re = metric(res_enforce);
-    json_t *list = violated_ids(&d);
+    json_t *suppressed;
+    json_t *list = violated_ids(&d, &suppressed);
     json_t *want = json_pack("[s, s, s]", "resources", "image-tag", "no-such-policy");
     assert_true(json_equal(list, want));
+    assert_null(suppressed);
     /* i = 1 (image-tag) warn, i = 4 (image-tag) enforce, i = 0 and 2 (resources) enforce. */
     assert_true(metric(tag_enforce) == te + 1);
     assert_true(metric(tag_warn) == tw + 1);
@@ -160,9 +162,52 @@ static void test_violated_ids(void **state)
     json_decref(list);
 
     decision_with(&d, &pool, NULL, 0);
-    list = violated_ids(&d);
+    list = violated_ids(&d, &suppressed);
     assert_int_equal(json_array_size(list), 0);
+    assert_null(suppressed);
     json_decref(list);
+    pl_pool_finish(&pool);
+}
+
+/* Exempted, grandfathered and controller-relaxed violations: listed under
+ * "suppressed" by reason, counted in plimsoll_suppressed_violations_total;
+ * an exempted one (mode off) is not among the violations that count. */
+static void test_violated_ids_suppressed(void **state)
+{
+    (void)state;
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const char *ids[] = {"liveness-probe", "resources", "image-tag"};
+    struct pl_decision d;
+    decision_with(&d, &pool, ids, 3);
+    d.report.items[0].mode = PL_MODE_OFF;
+    d.report.items[0].suppression = PL_SUPPRESS_EXEMPT;
+    d.report.items[1].mode = PL_MODE_WARN;
+    d.report.items[1].suppression = PL_SUPPRESS_GRANDFATHERED;
+    d.report.items[2].mode = PL_MODE_WARN;
+    d.report.items[2].suppression = PL_SUPPRESS_CONTROLLER;
+    const char *exempt =
+        "plimsoll_suppressed_violations_total{policy=\"liveness-probe\",reason=\"exempt\"}";
+    const char *gf =
+        "plimsoll_suppressed_violations_total{policy=\"resources\",reason=\"grandfathered\"}";
+    const char *ctl =
+        "plimsoll_suppressed_violations_total{policy=\"image-tag\",reason=\"controller\"}";
+    double e0 = metric(exempt), g0 = metric(gf), c0 = metric(ctl);
+    assert_true(e0 >= 0 && g0 >= 0 && c0 >= 0);
+    json_t *suppressed;
+    json_t *list = violated_ids(&d, &suppressed);
+    json_t *want = json_pack("[s, s]", "resources", "image-tag");
+    assert_true(json_equal(list, want));
+    json_t *want_s = json_pack("{s:[s], s:[s], s:[s]}", "exempt", "liveness-probe", "grandfathered",
+                               "resources", "controller", "image-tag");
+    assert_true(json_equal(suppressed, want_s));
+    assert_true(metric(exempt) == e0 + 1);
+    assert_true(metric(gf) == g0 + 1);
+    assert_true(metric(ctl) == c0 + 1);
+    json_decref(want);
+    json_decref(want_s);
+    json_decref(list);
+    json_decref(suppressed);
     pl_pool_finish(&pool);
 }
 
@@ -289,10 +334,15 @@ static void test_respond_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trace_id_valid),        cmocka_unit_test(test_trace_id_invalid),
-        cmocka_unit_test(test_trace_id_other_fields), cmocka_unit_test(test_outcome),
-        cmocka_unit_test(test_violated_ids),          cmocka_unit_test(test_decision_log_line),
-        cmocka_unit_test(test_invalid_log_line),      cmocka_unit_test(test_respond_json),
+        cmocka_unit_test(test_trace_id_valid),
+        cmocka_unit_test(test_trace_id_invalid),
+        cmocka_unit_test(test_trace_id_other_fields),
+        cmocka_unit_test(test_outcome),
+        cmocka_unit_test(test_violated_ids),
+        cmocka_unit_test(test_violated_ids_suppressed),
+        cmocka_unit_test(test_decision_log_line),
+        cmocka_unit_test(test_invalid_log_line),
+        cmocka_unit_test(test_respond_json),
     };
     return cmocka_run_group_tests(tests, pl_test_log_capture, pl_test_log_restore);
 }
