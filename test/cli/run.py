@@ -133,6 +133,91 @@ def junit_output(b):
     assert "liveness-probe" in cases[0].getElementsByTagName("failure")[0].firstChild.data
 
 
+EXEMPT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  namespace: shop
+  annotations: {plimsoll.dev/exempt: liveness-probe, plimsoll.dev/exempt-reason: queue worker}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app.kubernetes.io/name: worker}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: worker, plimsoll.dev/commit: abc1234}}
+    spec:
+      automountServiceAccountToken: false
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+        readinessProbe: {exec: {command: [cat, /tmp/ready]}}
+        resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
+        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+"""
+
+
+@test
+def exempted_findings_are_shown_as_suppressed(b):
+    """An exempted Deployment is admitted, and every output says what was let through."""
+    p = run(b, "check", "--output", "json", "-", input=EXEMPT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(p.stdout)["results"][0]
+    assert r["allowed"] is True and r["violations"] == [], r
+    assert [(x["policy"], x["mode"], x["suppression"]) for x in r["suppressed"]] == \
+        [("liveness-probe", "enforce", "exempt")], r["suppressed"]
+    assert r["suppressed"][0]["path"] == "spec.template.spec.containers[0] (app)"
+
+    sarif = json.loads(run(b, "check", "--output", "sarif", "-", input=EXEMPT).stdout)
+    res = sarif["runs"][0]["results"]
+    assert len(res) == 1 and res[0]["ruleId"] == "liveness-probe", res
+    assert res[0]["level"] == "error"
+    assert res[0]["suppressions"] == [{"kind": "inSource", "justification":
+                                       "exempted by the plimsoll.dev/exempt annotation"}], res
+
+    out = run(b, "check", "--output", "junit", "-", input=EXEMPT).stdout
+    doc = xml.dom.minidom.parseString(out)
+    assert doc.getElementsByTagName("failure") == []
+    text = doc.getElementsByTagName("system-out")[0].firstChild.data
+    assert "Suppressed (exempt): [liveness-probe] spec.template.spec.containers[0] (app)" in text, out
+
+    text = run(b, "check", "-", input=EXEMPT).stdout
+    assert "Exempt: [liveness-probe] spec.template.spec.containers[0] (app): no livenessProbe" in text, text
+
+    # A clean object has an empty list, not a missing key.
+    r = json.loads(run(b, "check", "--output", "json", "-", input=GOOD).stdout)["results"][0]
+    assert r["suppressed"] == [] and "suppression" not in json.dumps(r["violations"])
+
+
+@test
+def controller_review_in_check(b):
+    """An AdmissionReview from the ReplicaSet controller for an owned Pod: the Pod only
+    warns, as in the cluster; the same review from an ordinary user is rejected."""
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "w-1", "namespace": "shop",
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                             "name": "w", "uid": "u", "controller": True}]},
+           "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0.0"}]}}
+
+    def review(user):
+        return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                           "request": {"uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                                       "operation": "CREATE", "namespace": "shop",
+                                       "userInfo": {"username": user}, "object": pod}})
+    cfg = "policies: {liveness-probe: {mode: enforce}, pod-security: {mode: off}}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write(cfg)
+        f.flush()
+        p = run(b, "check", "--config", f.name, "--output", "json", "-",
+                input=review("system:serviceaccount:kube-system:replicaset-controller"))
+        assert p.returncode == 0, p.stdout + p.stderr
+        r = json.loads(p.stdout)["results"][0]
+        v = [x for x in r["violations"] if x["policy"] == "liveness-probe"][0]
+        assert v["mode"] == "warn" and v["suppression"] == "controller", v
+        p = run(b, "check", "--config", f.name, "-", input=review("alice"))
+        assert p.returncode == 1, p.stdout
+
+
 @test
 def multi_document_list_and_namespace_annotations(b):
     stream = """
