@@ -80,8 +80,11 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
                           const char *message, const char *rule, const char *container,
                           const char *field)
 {
-    const char *subject = r->subject;
-    r->subject = NULL;
+    const char *subject = r->id_subject;
+    if (r->id_field) {
+        field = r->id_field;
+    }
+    r->id_subject = r->id_field = NULL;
     if (full(r)) {
         drop(r);
         return;
@@ -111,7 +114,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
         .scope = scope,
         .container = container,
         .field = field,
-        .subject = subject ? pl_pool_strdup(r->pool, subject) : NULL,
+        .subject = subject,
     };
     if (!*path) {
         v->path = prefix;
@@ -132,7 +135,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
 void pl_report_add(struct pl_report *r, enum pl_scope scope, const char *path, const char *fmt, ...)
 {
     if (full(r)) {
-        r->subject = NULL;
+        r->id_subject = r->id_field = NULL;
         drop(r);
         return;
     }
@@ -148,7 +151,7 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
                          const char *fmt, ...)
 {
     if (full(r)) {
-        r->subject = NULL;
+        r->id_subject = r->id_field = NULL;
         drop(r);
         return;
     }
@@ -173,6 +176,12 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
                                 : pl_pool_printf(r->pool, "%s[%zu]", c->list, c->index);
     add_violation(r, PL_SCOPE_POD_SPEC, path, message, fmt, container,
                   sub ? pl_pool_strdup(r->pool, sub) : "");
+}
+
+void pl_report_identify(struct pl_report *r, const char *field, const char *subject)
+{
+    r->id_field = field ? pl_pool_strdup(r->pool, field) : NULL;
+    r->id_subject = subject ? pl_pool_strdup(r->pool, subject) : NULL;
 }
 
 const char *pl_violation_key(struct pl_pool *pool, const struct pl_violation *v)

@@ -64,7 +64,7 @@ struct pl_violation_id {
     enum pl_scope scope;   /* what field is relative to */
     const char *container; /* "containers/web" (list and name; index when unnamed), or NULL */
     const char *field;     /* "livenessProbe", "labels", "spec.replicas"; "" for the whole */
-    const char *subject;   /* what the rule is about when one field holds several (a label key) */
+    const char *subject;   /* what is judged where one field holds several (pl_report_identify) */
 };
 
 struct pl_violation {
@@ -92,7 +92,8 @@ struct pl_report {
     const char *policy;              /* set by the evaluator before each check */
     enum pl_mode mode;               /* likewise */
     enum pl_suppression suppression; /* likewise: PL_SUPPRESS_EXEMPT for an exempted policy */
-    const char *subject;             /* set by a check before an add, cleared by it (see id) */
+    const char *id_field;            /* pl_report_identify() for the next add, then cleared */
+    const char *id_subject;          /* likewise */
     struct pl_violation *items;      /* pool memory */
     size_t len, cap;
     size_t kept_by_mode[3];    /* violations stored, by the mode they were added in */
@@ -124,6 +125,17 @@ void pl_report_container(struct pl_report *r, const struct pl_container *c, cons
  * Pool memory.
  */
 const char *pl_report_quote(struct pl_report *r, const char *text);
+
+/**
+ * Says what the next violation added is about, for its identity (struct
+ * pl_violation_id): subject is the thing judged where one field may hold
+ * several (a label key, an env var's name, an image reference, a volume's
+ * name), and field, when not NULL, replaces the path given to the add, for
+ * paths that carry a list position ("env[3].value" is known as "env.value"
+ * plus the variable's name, so that moving it changes nothing). Both are
+ * copied, and forgotten after the next add.
+ */
+void pl_report_identify(struct pl_report *r, const char *field, const char *subject);
 
 /**
  * The identity of v as one string (pool memory): equal for the same violation

@@ -221,11 +221,14 @@ static void note_unknown_annotations(const json_t *annotations, json_t *notes)
  * may be NULL (the old object of an UPDATE: its problems are not news, and
  * what it was exempted from does not matter). An exempted policy still runs,
  * so that what it would have found is on record: its violations are kept in
- * mode off, marked PL_SUPPRESS_EXEMPT. */
+ * mode off, marked PL_SUPPRESS_EXEMPT. *ret_dropped_every_pod (may be NULL)
+ * counts the enforce-mode violations past the report's cap that belong to
+ * policies enforced on every Pod, which a controller's Pod cannot be let off. */
 static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
                         const struct pl_object *obj, bool commit_injected, struct pl_pool *pool,
-                        struct pl_report *report, json_t *notes)
+                        struct pl_report *report, json_t *notes, size_t *ret_dropped_every_pod)
 {
+    size_t dropped_every_pod = 0;
     json_t *scratch = notes ? NULL : json_array();
     const bool *exempt = exemptions(cfg, obj, pool, notes ? notes : scratch);
     int r = 0;
@@ -241,18 +244,26 @@ static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
             .commit_injected = commit_injected,
         };
         size_t first = report->len;
+        size_t dropped_before = report->dropped_by_mode[PL_MODE_ENFORCE];
         report->policy = pl_policies[i]->id;
         report->mode = exempt[i] ? PL_MODE_OFF : mode;
         report->suppression = exempt[i] ? PL_SUPPRESS_EXEMPT : PL_SUPPRESS_NONE;
+        pl_report_identify(report, NULL, NULL);
         r = pl_policies[i]->check(&ev, obj->pod_spec, report);
         for (size_t k = first; k < report->len; k++) {
             report->items[k].base_mode = mode;
+        }
+        if (cfg->policies[i].every_pod) {
+            dropped_every_pod += report->dropped_by_mode[PL_MODE_ENFORCE] - dropped_before;
         }
         if (r < 0) {
             break;
         }
     }
     report->suppression = PL_SUPPRESS_NONE;
+    if (ret_dropped_every_pod) {
+        *ret_dropped_every_pod = dropped_every_pod;
+    }
     json_decref(scratch);
     return r;
 }
@@ -275,7 +286,8 @@ static bool commit_injected(const struct pl_config *cfg, const enum pl_mode *mod
         !pl_mutation_enabled(cfg, (size_t)mutation, req->ns_annotations)) {
         return false;
     }
-    return pl_inject_commit_finds(cfg->mutations[mutation].params, obj, pool);
+    return pl_inject_commit_finds(cfg->mutations[mutation].params, obj, cfg->mutate_templates,
+                                  pool);
 }
 
 /*
@@ -311,14 +323,10 @@ static bool made_by_controller(const struct pl_config *cfg, const struct pl_requ
  * for it. Policies enforced on every Pod still reject a Pod, as upstream Pod
  * Security Admission does; the workload itself was warned that they would.
  */
-static void relax_for_controller(const struct pl_config *cfg, const enum pl_mode *modes,
+static void relax_for_controller(const struct pl_config *cfg, size_t dropped_every_pod,
                                  struct pl_report *report)
 {
     bool is_pod = report->obj->kind == PL_KIND_POD;
-    bool every_pod_enforced = false;
-    for (size_t i = 0; is_pod && pl_policies[i]; i++) {
-        every_pod_enforced |= cfg->policies[i].every_pod && modes[i] == PL_MODE_ENFORCE;
-    }
     for (size_t i = 0; i < report->len; i++) {
         struct pl_violation *v = &report->items[i];
         if (v->mode != PL_MODE_ENFORCE) {
@@ -331,13 +339,16 @@ static void relax_for_controller(const struct pl_config *cfg, const enum pl_mode
         v->mode = PL_MODE_WARN;
         v->suppression = PL_SUPPRESS_CONTROLLER;
     }
-    /* Past the report's cap violations are only counted: they can be relaxed
-     * as a whole only when none of them can belong to an every-Pod policy. */
+    /* Past the report's cap violations are only counted, each under its policy's
+     * class: those of every-Pod policies still reject a Pod, the others warn. */
     size_t *dropped = report->dropped_by_mode;
-    if (!every_pod_enforced) {
-        dropped[PL_MODE_WARN] += dropped[PL_MODE_ENFORCE];
-        dropped[PL_MODE_ENFORCE] = 0;
+    size_t kept = 0;
+    if (is_pod) {
+        kept = dropped_every_pod < dropped[PL_MODE_ENFORCE] ? dropped_every_pod
+                                                            : dropped[PL_MODE_ENFORCE];
     }
+    dropped[PL_MODE_WARN] += dropped[PL_MODE_ENFORCE] - kept;
+    dropped[PL_MODE_ENFORCE] = kept;
 }
 
 /* SPEC §6 "Updates": an enforce-mode violation that the stored object already
@@ -357,7 +368,7 @@ static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
     struct pl_report old_report;
     pl_report_init(&old_report, pool, &old);
     bool injected = commit_injected(cfg, modes, req, &old, pool);
-    int r = run_policies(cfg, modes, &old, injected, pool, &old_report, NULL);
+    int r = run_policies(cfg, modes, &old, injected, pool, &old_report, NULL, NULL);
     if (r < 0) {
         return r;
     }
@@ -425,14 +436,16 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
         note_unknown_annotations(req->ns_annotations, notes);
         const enum pl_mode *modes = resolve_modes(cfg, req->ns_annotations, pool, notes);
         bool injected = commit_injected(cfg, modes, req, &out->obj, pool);
-        r = run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes);
+        size_t dropped_every_pod = 0;
+        r = run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes,
+                         &dropped_every_pod);
         if (r == 0 && req->operation == PL_OP_UPDATE && req->old_object &&
             cfg->grandfather_updates && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {
             r = grandfather(cfg, modes, req, pool, &out->report);
         }
         if (r == 0 && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0 &&
             made_by_controller(cfg, req, &out->obj)) {
-            relax_for_controller(cfg, modes, &out->report);
+            relax_for_controller(cfg, dropped_every_pod, &out->report);
         }
         if (r < 0) {
             return pl_error_set(err, "", 0, "internal error while evaluating policies");

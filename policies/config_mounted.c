@@ -70,6 +70,7 @@ static void check_env(const struct pl_container *c, struct pl_report *out)
         if (ref) {
             char sub[64];
             snprintf(sub, sizeof(sub), "env[%zu].valueFrom.configMapKeyRef", i);
+            pl_report_identify(out, "env.valueFrom.configMapKeyRef", pl_json_string(var, "name"));
             pl_report_container(out, c, sub,
                                 "ConfigMap \"%s\" in env never updates; mount it as a volume",
                                 ref_name(out, ref));
@@ -81,6 +82,7 @@ static void check_env(const struct pl_container *c, struct pl_report *out)
         if (ref) {
             char sub[64];
             snprintf(sub, sizeof(sub), "envFrom[%zu].configMapRef", i);
+            pl_report_identify(out, "envFrom.configMapRef", pl_json_string(ref, "name"));
             pl_report_container(out, c, sub,
                                 "ConfigMap \"%s\" in envFrom never updates; mount it as a volume",
                                 ref_name(out, ref));
@@ -104,6 +106,7 @@ static void check_mounts(const json_t *spec, const struct pl_container *c, struc
             if (value && *value) {
                 char sub[64];
                 snprintf(sub, sizeof(sub), "volumeMounts[%zu].%s", i, sub_keys[k]);
+                pl_report_identify(out, sub_keys[k], name);
                 pl_report_container(
                     out, c, sub,
                     "ConfigMap volume \"%s\" with %s never updates; mount the whole volume",

@@ -104,12 +104,14 @@ static void check_image(const struct params *params, const struct pl_container *
     struct pl_error err;
     pl_error_init(&err);
     if (pl_image_parse(ref, &image, &err) < 0) {
+        pl_report_identify(out, NULL, ref);
         pl_report_container(out, c, "image",
                             "image reference \"%s\" is not valid, so its registry is unknown: %s",
                             pl_report_quote(out, ref), err.message);
         return;
     }
     if (!allowed_prefix(params, image.normalised)) {
+        pl_report_identify(out, NULL, image.normalised);
         pl_report_container(out, c, "image", "image \"%s\" is not from an allowed registry (%s)",
                             pl_report_quote(out, image.normalised), params->allowed_text);
     }

@@ -71,6 +71,7 @@ static void check_image(const struct pl_container *c, bool require_digest, struc
     pl_error_init(&err);
     const char *quoted = pl_report_quote(out, ref);
     if (pl_image_parse(ref, &image, &err) < 0) {
+        pl_report_identify(out, NULL, ref); /* another image is another violation */
         pl_report_container(out, c, "image", "image reference \"%s\" is not valid: %s", quoted,
                             err.message);
         return;
@@ -78,6 +79,7 @@ static void check_image(const struct pl_container *c, bool require_digest, struc
     if (*image.digest) {
         return;
     }
+    pl_report_identify(out, NULL, ref); /* another image is another violation */
     if (require_digest) {
         pl_report_container(out, c, "image",
                             "image \"%s\" is not pinned by digest; use <image>@sha256:<digest>",
@@ -91,6 +93,7 @@ static void check_image(const struct pl_container *c, bool require_digest, struc
                             "image \"%s\" uses the latest tag; pin a version tag or digest",
                             quoted);
     }
+    pl_report_identify(out, NULL, NULL); /* when nothing was added */
 }
 
 static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)

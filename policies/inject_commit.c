@@ -427,13 +427,14 @@ static int mutate(const struct pl_mutate_ctx *ctx, struct pl_patch *patch)
     return 0;
 }
 
-bool pl_inject_commit_finds(const void *params, const struct pl_object *obj, struct pl_pool *pool)
+bool pl_inject_commit_finds(const void *params, const struct pl_object *obj, bool from_workload,
+                            struct pl_pool *pool)
 {
     if (!params || !obj->pod_spec) {
         return false;
     }
     const json_t *workload =
-        obj->kind == PL_KIND_POD ? NULL : pl_json_object(obj->root, "metadata");
+        obj->kind == PL_KIND_POD || !from_workload ? NULL : pl_json_object(obj->root, "metadata");
     if (source_value(obj->pod_meta, "annotations", COMMIT_KEY) ||
         source_value(workload, "annotations", COMMIT_KEY) ||
         source_value(obj->pod_meta, "labels", COMMIT_KEY) ||

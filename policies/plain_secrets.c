@@ -408,10 +408,12 @@ static void check_env(const struct params *params, const struct pl_container *c,
         const char *quoted = pl_report_quote(out, name ? name : "");
         struct word last;
         if (has_pem_private_key(value)) {
+            pl_report_identify(out, "env.value", name ? name : sub);
             pl_report_container(
                 out, c, sub, "env \"%s\" holds a PEM private key; mount it from a Secret instead",
                 quoted);
         } else if (name && name_matches(params, name, &last) && !value_allowed(&last, value)) {
+            pl_report_identify(out, "env.value", name);
             pl_report_container(out, c, sub,
                                 "env \"%s\" looks secret; use valueFrom.secretKeyRef, not value",
                                 quoted);

@@ -158,6 +158,16 @@ static const char *volume_path(struct pl_report *out, size_t i, const json_t *vo
                           sub ? "." : "", sub ? sub : "");
 }
 
+/* A volume's violation is known by the volume's name, not its position (by
+ * its position only when it has none). */
+static void identify_volume(struct pl_report *out, size_t i, const json_t *vol, const char *field)
+{
+    const char *name = pl_json_string(vol, "name");
+    char position[32];
+    snprintf(position, sizeof(position), "[%zu]", i);
+    pl_report_identify(out, field, name && *name ? name : position);
+}
+
 /* ------------------------------------------------------------------------
  * Baseline checks
  */
@@ -222,6 +232,7 @@ static void report_added_capabilities(const struct pod *p, const struct pl_conta
         }
     }
     if (bad.n) {
+        pl_report_identify(p->out, NULL, bad.text);
         pl_report_container(p->out, c, "securityContext.capabilities.add",
                             "adding %s is not allowed at level %s", bad.text, level_and_hint);
     }
@@ -247,6 +258,7 @@ static void check_host_path_volumes(const struct pod *p)
     for (size_t i = 0; i < json_array_size(volumes); i++) {
         const json_t *vol = json_array_get(volumes, i);
         if (member(vol, "hostPath")) {
+            identify_volume(p->out, i, vol, "volumes.hostPath");
             pl_report_add(p->out, PL_SCOPE_POD_SPEC, volume_path(p->out, i, vol, "hostPath"),
                           "hostPath volumes are not allowed at level baseline "
                           "(use a PersistentVolumeClaim or emptyDir)");
@@ -269,6 +281,9 @@ static void check_host_ports(const struct pod *p)
             }
             char sub[64];
             snprintf(sub, sizeof(sub), "ports[%zu].hostPort", i);
+            char port_text[24];
+            snprintf(port_text, sizeof(port_text), "%lld", port);
+            pl_report_identify(p->out, "ports.hostPort", port_text);
             pl_report_container(p->out, &c, sub,
                                 "hostPort %lld is not allowed at level baseline "
                                 "(remove it; reach the pod through a Service)",
@@ -517,6 +532,8 @@ static void check_sysctls(const struct pod *p)
         }
         char path[64];
         snprintf(path, sizeof(path), "securityContext.sysctls[%zu].name", i);
+        pl_report_identify(p->out, "securityContext.sysctls.name",
+                           json_is_string(name) ? json_string_value(name) : path);
         pl_report_add(p->out, PL_SCOPE_POD_SPEC, path,
                       "sysctl %s is not allowed at level baseline "
                       "(use only the safe, namespaced sysctls)",
@@ -659,6 +676,7 @@ static void check_restricted_volumes(const struct pod *p)
         if (!source) {
             continue;
         }
+        identify_volume(p->out, i, vol, "volumes");
         pl_report_add(p->out, PL_SCOPE_POD_SPEC, volume_path(p->out, i, vol, NULL),
                       "volume type \"%s\" is not allowed at level restricted "
                       "(use a PVC, emptyDir, configMap, secret or projected)",

@@ -98,7 +98,7 @@ void pl_required_keys_check(const struct pl_required_keys_kind *kind, const stru
     for (size_t i = 0; params && i < params->keys.len; i++) {
         const char *key = params->keys.items[i];
         const json_t *value = json_object_get(map, key);
-        out->subject = key; /* one field, several keys: each its own violation */
+        pl_report_identify(out, NULL, key); /* one field, several keys */
         if (!value || json_is_null(value)) {
             pl_report_add(out, PL_SCOPE_POD_META, kind->field, "missing %s %s; add it to the pod%s",
                           kind->noun, key, ev->obj->kind == PL_KIND_POD ? "" : " template");
@@ -109,6 +109,5 @@ void pl_required_keys_check(const struct pl_required_keys_kind *kind, const stru
             pl_report_add(out, PL_SCOPE_POD_META, kind->field, "%s %s is empty; give it a value",
                           kind->noun, key);
         }
-        out->subject = NULL;
     }
 }

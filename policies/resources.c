@@ -102,6 +102,7 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
     while (pl_container_iter_next(&it, &c)) {
         for (size_t i = 0; params && i < params->len; i++) {
             if (!is_set(c.json, &params->items[i])) {
+                pl_report_identify(out, NULL, params->items[i].text);
                 pl_report_container(out, &c, NULL, "resources.%s is not set",
                                     params->items[i].text);
             }

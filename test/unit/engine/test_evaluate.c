@@ -735,6 +735,41 @@ static void test_controller_made_pods(void **state)
     pl_config_unref(cfg);
 }
 
+/* Past the report's cap, a controller's Pod is still let off what its workload was:
+ * only the dropped violations of every-Pod policies would reject it. */
+static void test_controller_pod_past_the_cap(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with(
+        "  plain-secrets: {mode: enforce}\n  pod-security: {mode: enforce, level: baseline}\n", "");
+    struct pl_buf b;
+    pl_buf_init(&b, 1u << 20);
+    assert_int_equal(pl_buf_puts(&b, "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", "
+                                     "\"namespace\": \"shop\", \"ownerReferences\": [{\"kind\": "
+                                     "\"ReplicaSet\", \"name\": \"r\", \"controller\": true}]}, "
+                                     "\"spec\": {\"containers\": [{\"name\": \"web\", \"env\": ["),
+                     0);
+    for (int i = 0; i < PL_REPORT_MAX_VIOLATIONS + 5; i++) {
+        assert_int_equal(pl_buf_printf(&b, "%s{\"name\": \"PASSWORD_%d\", \"value\": \"x%d\"}",
+                                       i ? ", " : "", i, i),
+                         0);
+    }
+    assert_int_equal(pl_buf_puts(&b, "]}]}}"), 0);
+    struct run run;
+    evaluate_as(&run, cfg, RS_CONTROLLER, PL_OP_CREATE, pl_buf_str(&b), NULL, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(pl_report_count(&run.d.report, PL_MODE_ENFORCE), 0);
+    assert_int_equal(pl_report_count(&run.d.report, PL_MODE_WARN), PL_REPORT_MAX_VIOLATIONS + 5);
+    run_finish(&run);
+    /* From anyone else: rejected, all of them counted. */
+    evaluate_as(&run, cfg, "alice", PL_OP_CREATE, pl_buf_str(&b), NULL, NULL);
+    assert_false(run.d.allowed);
+    assert_int_equal(pl_report_count(&run.d.report, PL_MODE_ENFORCE), PL_REPORT_MAX_VIOLATIONS + 5);
+    run_finish(&run);
+    pl_buf_finish(&b);
+    pl_config_unref(cfg);
+}
+
 /* A ReplicaSet or Job a controller makes is relaxed whole: enforce-on-pods is for Pods. */
 static void test_controller_made_workloads(void **state)
 {
@@ -809,8 +844,8 @@ static void test_exemption_from_every_pod_policy(void **state)
 }
 
 /* Grandfathering compares what a violation is, not how it reads: a container
- * moved, a value quoted in the message changed, still the same violation; the
- * same rule about another label key is a new one. */
+ * or a volume moved, still the same violation; the same rule about another
+ * label key, image, resource, env var or volume is a new one. */
 static void test_grandfathering_by_identity(void **state)
 {
     (void)state;
@@ -824,7 +859,7 @@ static void test_grandfathering_by_identity(void **state)
                           "  template:\n"
                           "    metadata: {labels: {team: a}}\n"
                           "    spec: {containers: [{name: web, image: 'nginx:latest'}]}\n";
-    /* A sidecar in front of web, another latest image: the same violations. */
+    /* A sidecar in front of web: the same violations. */
     const char *moved = "kind: Deployment\n"
                         "metadata: {name: web, namespace: shop}\n"
                         "spec:\n"
@@ -833,7 +868,7 @@ static void test_grandfathering_by_identity(void **state)
                         "    spec:\n"
                         "      containers:\n"
                         "      - {name: proxy, image: 'envoy:1.29', livenessProbe: {}}\n"
-                        "      - {name: web, image: 'nginx-unprivileged:latest'}\n";
+                        "      - {name: web, image: 'nginx:latest'}\n";
     struct run run;
     evaluate(&run, cfg, PL_OP_UPDATE, moved, old_obj, NULL);
     assert_true(run.d.allowed);
@@ -841,6 +876,17 @@ static void test_grandfathering_by_identity(void **state)
     for (size_t i = 0; i < run.d.report.len; i++) {
         assert_int_equal(run.d.report.items[i].suppression, PL_SUPPRESS_GRANDFATHERED);
     }
+    run_finish(&run);
+
+    /* Another latest image in that container is another violation. */
+    evaluate(&run, cfg, PL_OP_UPDATE,
+             "kind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+             "spec: {template: {metadata: {labels: {team: a}}, spec: {containers: "
+             "[{name: web, image: 'evil.example.net/miner:latest'}]}}}\n",
+             old_obj, NULL);
+    assert_false(run.d.allowed);
+    assert_non_null(strstr(run.d.message, ": 1 production-readiness violation\n"));
+    assert_non_null(strstr(run.d.message, "[image-tag]"));
     run_finish(&run);
 
     /* Label team set, label tier still missing, now another one missing: tier is old, team new. */
@@ -854,6 +900,100 @@ static void test_grandfathering_by_identity(void **state)
     assert_false(run.d.allowed);
     assert_non_null(strstr(run.d.message, ": 1 production-readiness violation\n"));
     assert_non_null(strstr(run.d.message, "missing label team"));
+    run_finish(&run);
+    pl_config_unref(cfg);
+}
+
+/* One UPDATE of a Deployment under cfg from old_spec to new_spec (pod specs in flow YAML). */
+static void evaluate_spec_update(struct run *run, const struct pl_config *cfg, const char *old_spec,
+                                 const char *new_spec)
+{
+    char old_obj[1024], new_obj[1024];
+    const char *head = "kind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+                       "spec: {template: {spec: ";
+    snprintf(old_obj, sizeof(old_obj), "%s%s}}\n", head, old_spec);
+    snprintf(new_obj, sizeof(new_obj), "%s%s}}\n", head, new_spec);
+    evaluate(run, cfg, PL_OP_UPDATE, new_obj, old_obj, NULL);
+}
+
+/* What a violation is about is part of its identity, for every policy whose
+ * one field can hold several things. */
+static void test_grandfathering_subjects(void **state)
+{
+    (void)state;
+    struct pl_config *cfg =
+        config_with("  resources: {mode: enforce}\n  plain-secrets: {mode: enforce}\n"
+                    "  image-registry: {mode: enforce, allowed: [registry.example.com/]}\n"
+                    "  pod-security: {mode: enforce, level: restricted}\n",
+                    "");
+    const char *ok_ctr = "image: registry.example.com/web:1, securityContext: "
+                         "{allowPrivilegeEscalation: false, runAsNonRoot: true, "
+                         "capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}";
+    char old_spec[512], new_spec[512];
+    struct run run;
+
+    /* resources: one request missing before, three after. */
+    snprintf(old_spec, sizeof(old_spec),
+             "{containers: [{name: web, %s, resources: {requests: {memory: 1Mi}, limits: "
+             "{memory: 1Mi}}}]}",
+             ok_ctr);
+    snprintf(new_spec, sizeof(new_spec), "{containers: [{name: web, %s, resources: {}}]}", ok_ctr);
+    evaluate_spec_update(&run, cfg, old_spec, new_spec);
+    assert_false(run.d.allowed);
+    assert_non_null(strstr(run.d.message, ": 2 production-readiness violations\n"));
+    assert_null(strstr(run.d.message, "requests.cpu"));
+    run_finish(&run);
+
+    /* plain-secrets: another secret-looking variable in the same place. */
+    const char *res = "resources: {requests: {cpu: 1m, memory: 1Mi}, limits: {memory: 1Mi}}";
+    snprintf(old_spec, sizeof(old_spec),
+             "{containers: [{name: web, %s, %s, env: [{name: DB_PASSWORD, value: hunter2xyz}]}]}",
+             ok_ctr, res);
+    snprintf(new_spec, sizeof(new_spec),
+             "{containers: [{name: web, %s, %s, env: [{name: AWS_SECRET_ACCESS_KEY, value: "
+             "abcdefgh}]}]}",
+             ok_ctr, res);
+    evaluate_spec_update(&run, cfg, old_spec, new_spec);
+    assert_false(run.d.allowed);
+    assert_non_null(strstr(run.d.message, "AWS_SECRET_ACCESS_KEY"));
+    run_finish(&run);
+    /* ... but the same one moved down the list is the same violation. */
+    snprintf(new_spec, sizeof(new_spec),
+             "{containers: [{name: web, %s, %s, env: [{name: A, value: b}, {name: DB_PASSWORD, "
+             "value: hunter2xyz}]}]}",
+             ok_ctr, res);
+    evaluate_spec_update(&run, cfg, old_spec, new_spec);
+    assert_true(run.d.allowed);
+    run_finish(&run);
+
+    /* image-registry: another image from a registry that is not allowed. */
+    const char *sc = "securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, "
+                     "capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}";
+    snprintf(old_spec, sizeof(old_spec),
+             "{containers: [{name: web, image: 'docker.io/library/nginx:1.25', %s, %s}]}", sc, res);
+    snprintf(new_spec, sizeof(new_spec),
+             "{containers: [{name: web, image: 'evil.example.net/miner:1.0', %s, %s}]}", sc, res);
+    evaluate_spec_update(&run, cfg, old_spec, new_spec);
+    assert_false(run.d.allowed);
+    assert_non_null(strstr(run.d.message, "evil.example.net/miner"));
+    run_finish(&run);
+    /* ... the same image stays grandfathered. */
+    evaluate_spec_update(&run, cfg, old_spec, old_spec);
+    assert_true(run.d.allowed);
+    run_finish(&run);
+
+    /* pod-security volumes: a volume added in front of a grandfathered hostPath one. */
+    snprintf(old_spec, sizeof(old_spec),
+             "{volumes: [{name: logs, hostPath: {path: /var/log}}], containers: [{name: web, %s, "
+             "%s}]}",
+             ok_ctr, res);
+    snprintf(new_spec, sizeof(new_spec),
+             "{volumes: [{name: cfg, configMap: {name: c}}, {name: logs, hostPath: {path: "
+             "/var/log}}], containers: [{name: web, %s, %s}]}",
+             ok_ctr, res);
+    evaluate_spec_update(&run, cfg, old_spec, new_spec);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.items[0].suppression, PL_SUPPRESS_GRANDFATHERED);
     run_finish(&run);
     pl_config_unref(cfg);
 }
@@ -923,9 +1063,11 @@ int main(void)
         cmocka_unit_test(test_update_grandfathering),
         cmocka_unit_test(test_update_grandfathering_under_namespace_modes),
         cmocka_unit_test(test_controller_made_pods),
+        cmocka_unit_test(test_controller_pod_past_the_cap),
         cmocka_unit_test(test_controller_made_workloads),
         cmocka_unit_test(test_exemption_from_every_pod_policy),
         cmocka_unit_test(test_grandfathering_by_identity),
+        cmocka_unit_test(test_grandfathering_subjects),
         cmocka_unit_test(test_grandfathered_every_pod_warning),
         cmocka_unit_test(test_many_requests_one_pool),
     };
