@@ -42,9 +42,12 @@
 /* Appended to every priority string: TLS 1.2 is the floor (SPEC §8). */
 #define TLS_FLOOR ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
 
-/* A connection younger than this in its current phase is never evicted: a
- * real client finishes its handshake and request well within it. */
-#define EVICT_GRACE_MS 1000
+/* A served connection idle for less than this is never evicted: it is
+ * likely to carry the client's next request. Connections that never completed
+ * a request are evicted oldest first, whatever their age: a real client
+ * finishes its handshake and request long before every slot after it has
+ * been taken again. */
+#define IDLE_GRACE_MS 1000
 /* How often the reaper looks for connections past their deadline. */
 #define REAPER_TICK_MS 200
 
@@ -183,10 +186,12 @@ static void addr_key(const struct sockaddr *sa, struct in6_addr *ret)
     }
 }
 
-/* Whether c may be closed to make room: not being answered, and idle or slow for a while. */
+/* Whether c may be closed to make room: not being answered, and not a served
+ * connection that was busy a moment ago. */
 static bool evictable(const struct conn *c, int64_t now)
 {
-    return !c->cut && c->phase != PHASE_ANSWER && now - c->since_ms >= EVICT_GRACE_MS;
+    return !c->cut && c->phase != PHASE_ANSWER &&
+           (!c->served || now - c->since_ms >= IDLE_GRACE_MS);
 }
 
 /* The one of a and b to evict first: never-served before served, then the oldest phase. */

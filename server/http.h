@@ -14,11 +14,11 @@
  * per daemon shuts down the sockets that miss them). When every connection
  * slot is taken, or one address already holds pending_per_address
  * connections that have not yet completed a request, a new connection takes
- * the place of the one that has gone longest (at least a second) without
- * completing a request — a never-served connection before an idle one — and
- * is refused only when none qualifies. A connection whose request is being
- * answered is never cut, and connections that complete requests (the API
- * server's) do not count against the per-address cap.
+ * the place of the one that has gone longest without completing a request:
+ * a never-served connection (oldest first) before a served one idle for at
+ * least a second. It is refused only when none qualifies. A connection whose
+ * request is being answered is never cut, and connections that complete
+ * requests (the API server's) do not count against the per-address cap.
  *
  * Handlers run on the daemon's worker threads; they get the whole body and
  * fill a response. The TLS daemon uses GnuTLS through libmicrohttpd, TLS 1.2
