@@ -72,7 +72,7 @@ static struct flag flags[F_COUNT] = {
                            "seconds from a request's first line to its last body byte"},
     [F_PENDING_PER_ADDRESS] =
         {"pending-per-address", "PLIMSOLL_PENDING_PER_ADDRESS", NULL, "32",
-         "connections one address may hold before they complete a request (0: no cap)"},
+         "connections one address may keep waiting (1 s or more, no request completed; 0: no cap)"},
     [F_TLS_PRIORITY] = {"tls-priority", "PLIMSOLL_TLS_PRIORITY", NULL, NULL,
                         "GnuTLS priority string (default: TLS 1.3, TLS 1.2 ECDHE+AEAD only; "
                         "TLS 1.2 stays the minimum)"},

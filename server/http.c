@@ -42,12 +42,12 @@
 /* Appended to every priority string: TLS 1.2 is the floor (SPEC §8). */
 #define TLS_FLOOR ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
 
-/* A served connection idle for less than this is never evicted: it is
- * likely to carry the client's next request. Connections that never completed
- * a request are evicted oldest first, whatever their age: a real client
- * finishes its handshake and request long before every slot after it has
- * been taken again. */
-#define IDLE_GRACE_MS 1000
+/* A served connection idle for less than this is never evicted (it is
+ * likely to carry the client's next request), and a connection that has not
+ * completed a request counts against its address' cap only once it has been
+ * waiting this long (a real client's handshake and request take milliseconds,
+ * so a burst of new connections from the API server never counts). */
+#define GRACE_MS 1000
 /* How often the reaper looks for connections past their deadline. */
 #define REAPER_TICK_MS 200
 
@@ -148,7 +148,54 @@ static int64_t deadline(const struct pl_http_options *o, const struct conn *c, e
     }
 }
 
-/* Closes connections past their header or request deadline, every REAPER_TICK_MS. */
+/* Orders stale connections by address, then oldest first. */
+static int by_addr_then_age(const void *a, const void *b)
+{
+    const struct conn *x = *(struct conn *const *)a, *y = *(struct conn *const *)b;
+    int r = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+    if (r != 0) {
+        return r;
+    }
+    return x->since_ms < y->since_ms ? -1 : x->since_ms > y->since_ms;
+}
+
+/* Whether c has waited GRACE_MS or more without completing a request. Lock held. */
+static bool stale_pending(const struct conn *c, int64_t now)
+{
+    return !c->cut && !c->served && c->phase != PHASE_ANSWER && now - c->since_ms >= GRACE_MS;
+}
+
+/* Keeps at most pending_per_address stale pending connections per address,
+ * cutting the ones that have waited longest. Lock held. */
+static void trim_per_address(struct pl_http_daemon *d, int64_t now)
+{
+    size_t n = 0, cap = d->opts.pending_per_address;
+    for (const struct conn *c = d->conns; c; c = c->next) {
+        n += stale_pending(c, now);
+    }
+    if (!cap || n <= cap) {
+        return;
+    }
+    struct conn **v = pl_xmalloc(n * sizeof(*v));
+    size_t i = 0;
+    for (struct conn *c = d->conns; c; c = c->next) {
+        if (stale_pending(c, now)) {
+            v[i++] = c;
+        }
+    }
+    qsort(v, n, sizeof(*v), by_addr_then_age);
+    for (size_t start = 0, end; start < n; start = end) {
+        for (end = start + 1; end < n && memcmp(&v[end]->addr, &v[start]->addr, 16) == 0; end++) {
+        }
+        for (size_t k = start; end - k > cap; k++) {
+            cut(v[k], PL_SHED_ADDRESS_CAP);
+        }
+    }
+    free(v);
+}
+
+/* Every REAPER_TICK_MS: closes connections past their header or request
+ * deadline, and trims each address' stale pending connections to its cap. */
 static void *reaper_main(void *arg)
 {
     struct pl_http_daemon *d = arg;
@@ -161,6 +208,7 @@ static void *reaper_main(void *arg)
                 cut(c, why);
             }
         }
+        trim_per_address(d, now);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += REAPER_TICK_MS * 1000000L;
@@ -190,8 +238,7 @@ static void addr_key(const struct sockaddr *sa, struct in6_addr *ret)
  * connection that was busy a moment ago. */
 static bool evictable(const struct conn *c, int64_t now)
 {
-    return !c->cut && c->phase != PHASE_ANSWER &&
-           (!c->served || now - c->since_ms >= IDLE_GRACE_MS);
+    return !c->cut && c->phase != PHASE_ANSWER && (!c->served || now - c->since_ms >= GRACE_MS);
 }
 
 /* The one of a and b to evict first: never-served before served, then the oldest phase. */
@@ -207,42 +254,30 @@ static struct conn *staler(struct conn *a, struct conn *b)
 }
 
 /*
- * The accept policy: a new connection from addr is let in when there is room
- * (pending_per_address for its address, connection_limit in all), or when a
- * connection can be evicted to make room; otherwise it is refused.
+ * The accept policy: a new connection is let in while there are fewer than
+ * connection_limit; at the limit, by closing the connection that has gone
+ * longest without completing a request (see staler); refused only when every
+ * connection is being answered or was busy a moment ago. The per-address cap
+ * is the reaper's (trim_per_address), so that a burst of new connections from
+ * one address (the API server's) is never held against it.
  */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct pl_http_daemon *d = cls;
+    (void)addr;
     (void)addrlen;
-    struct in6_addr key;
-    addr_key(addr, &key);
     int64_t now = now_ms();
-    size_t live = 0, pending = 0;
-    struct conn *any = NULL, *same = NULL;
+    size_t live = 0;
+    struct conn *victim = NULL;
     pthread_mutex_lock(&d->lock);
     for (struct conn *c = d->conns; c; c = c->next) {
-        if (c->cut) {
-            continue;
-        }
-        live++;
-        bool ours = memcmp(&c->addr, &key, sizeof(key)) == 0 && !c->served;
-        pending += ours;
+        live += !c->cut;
         if (evictable(c, now)) {
-            any = staler(any, c);
-            same = ours ? staler(same, c) : same;
+            victim = staler(victim, c);
         }
     }
-    struct conn *victim = NULL;
-    bool full = false;
-    if (d->opts.pending_per_address && pending >= d->opts.pending_per_address) {
-        victim = same;
-        full = true;
-    } else if (live >= d->opts.connection_limit) {
-        victim = any;
-        full = true;
-    }
-    if (victim) {
+    bool full = live >= d->opts.connection_limit;
+    if (full && victim) {
         cut(victim, PL_SHED_EVICTED);
     }
     pthread_mutex_unlock(&d->lock);

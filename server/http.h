@@ -11,14 +11,16 @@
  *
  * Slow clients cannot hold connections: a request's headers must arrive
  * within header_timeout and its whole body within request_timeout (a thread
- * per daemon shuts down the sockets that miss them). When every connection
- * slot is taken, or one address already holds pending_per_address
- * connections that have not yet completed a request, a new connection takes
- * the place of the one that has gone longest without completing a request:
+ * per daemon shuts down the sockets that miss them); one address keeps at
+ * most pending_per_address connections that have waited a second or more
+ * without completing a request (the longest-waiting ones beyond it are
+ * closed); and when every connection slot is taken, a new connection takes
+ * the place of the one that has gone longest without completing a request —
  * a never-served connection (oldest first) before a served one idle for at
- * least a second. It is refused only when none qualifies. A connection whose
- * request is being answered is never cut, and connections that complete
- * requests (the API server's) do not count against the per-address cap.
+ * least a second — and is refused only when none qualifies. A connection
+ * whose request is being answered is never cut, and connections that
+ * complete requests (the API server's) never count against the per-address
+ * cap, however many it opens at once.
  *
  * Handlers run on the daemon's worker threads; they get the whole body and
  * fill a response. The TLS daemon uses GnuTLS through libmicrohttpd, TLS 1.2
@@ -87,7 +89,7 @@ struct pl_http_options {
     unsigned per_ip_limit;       /* concurrent connections from one address (0: no cap) */
     unsigned header_timeout;     /* seconds for a request's headers (0: no deadline) */
     unsigned request_timeout; /* seconds from a request's first line to its last byte (0: none) */
-    unsigned pending_per_address; /* not-yet-served connections per address (0: no cap) */
+    unsigned pending_per_address; /* connections per address waiting >= 1 s unserved (0: no cap) */
     /* TLS: gives each handshake its certificate (NULL: plain HTTP). */
     pl_http_cert_fn tls_cert;
     pl_http_cert_release_fn tls_cert_release;

@@ -179,10 +179,12 @@ static int render_tls(struct pl_buf *out, const struct pl_metrics_gauges *g)
         "plimsoll_connections_shed_total{reason=\"header-timeout\"} %llu\n"
         "plimsoll_connections_shed_total{reason=\"request-timeout\"} %llu\n"
         "plimsoll_connections_shed_total{reason=\"evicted\"} %llu\n"
+        "plimsoll_connections_shed_total{reason=\"address-cap\"} %llu\n"
         "plimsoll_connections_shed_total{reason=\"refused\"} %llu\n",
         load(&cert_reloads[1]), load(&cert_reloads[0]), g->certificate_pairs,
         load(&shed[PL_SHED_HEADER_TIMEOUT]), load(&shed[PL_SHED_REQUEST_TIMEOUT]),
-        load(&shed[PL_SHED_EVICTED]), load(&shed[PL_SHED_REFUSED]));
+        load(&shed[PL_SHED_EVICTED]), load(&shed[PL_SHED_ADDRESS_CAP]),
+        load(&shed[PL_SHED_REFUSED]));
 }
 
 int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g, const char *version,

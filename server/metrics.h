@@ -36,7 +36,8 @@ enum pl_shed {
     PL_SHED_HEADER_TIMEOUT,  /* headers not received within the header deadline */
     PL_SHED_REQUEST_TIMEOUT, /* body not received within the request deadline */
     PL_SHED_EVICTED,         /* closed to make room for a new connection */
-    PL_SHED_REFUSED,         /* new connection refused: at a cap with nothing to evict */
+    PL_SHED_ADDRESS_CAP,     /* its address held too many connections waiting without a request */
+    PL_SHED_REFUSED,         /* new connection refused: at the limit with nothing to evict */
     PL_SHED_COUNT,
 };
 

@@ -194,6 +194,9 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
          * addresses. A per-address cap keeps one slow client from starving them. */
         .connection_limit = 512,
         .per_ip_limit = 16,
+        /* A probe or a scrape is one short GET. */
+        .header_timeout = 5,
+        .request_timeout = 10,
     };
     int r = pl_http_start(&health, ret_health, &err);
     if (r < 0) {

@@ -506,11 +506,49 @@ def slowloris_does_not_starve_clients(s):
         assert worst < 3, worst
         # the slow ones were cut by the header deadline and evictions, and refused past the caps
         shed = sum(metric(srv, f'plimsoll_connections_shed_total{{reason="{r}"}}') or 0
-                   for r in ("header-timeout", "evicted", "refused"))
+                   for r in ("header-timeout", "evicted", "address-cap", "refused"))
         assert shed >= 64, shed
     finally:
         for x in slow:
             x.close()
+        assert srv.stop() == 0
+
+
+@test()
+def one_address_with_many_connections_is_not_capped(s):
+    # The API server: one address, a burst of connections at once, each carrying reviews.
+    srv = Server(s.binary, s.dir, config=ONLY_CORE,
+                 extra=["--connection-limit", "128", "--pending-per-address", "4"])
+    slow = Slow(srv.port, 16, "127.0.0.1")  # and slow clients on another address
+    errors = []
+    start = threading.Barrier(64)
+
+    def api_server(n):
+        try:
+            c = it.http.client.HTTPSConnection("localhost", srv.port, context=srv.context(),
+                                               timeout=20, source_address=("127.0.0.5", 0))
+            start.wait()
+            for i in range(5):
+                st, data, _ = srv.post("/validate", review(pod(containers=[good_container()]),
+                                                           uid=f"{n}-{i}"), conn=c)
+                if st != 200:
+                    errors.append((n, i, st))
+                time.sleep(0.3)  # idle between reviews, as a keep-alive pool is
+            c.close()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append((n, repr(e)))
+
+    try:
+        threads = [threading.Thread(target=api_server, args=(n,)) for n in range(64)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:5]
+        time.sleep(0.5)
+        assert metric(srv, 'plimsoll_connections_shed_total{reason="address-cap"}') > 0
+    finally:
+        slow.close()
         assert srv.stop() == 0
 
 

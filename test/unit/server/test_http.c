@@ -277,6 +277,45 @@ static void test_eviction_order(void **state)
     assert_null(staler(NULL, NULL));
 }
 
+static void test_per_address_trim(void **state)
+{
+    (void)state;
+    struct pl_http_daemon d = {.opts = {.pending_per_address = 32}};
+    struct conn c[60];
+    memset(c, 0, sizeof(c));
+    int64_t now = 100000;
+    for (int i = 0; i < 60; i++) {
+        c[i].fd = -1; /* shutdown(2) fails harmlessly */
+        c[i].addr.s6_addr[15] = i < 50 ? 1 : 2;
+        c[i].since_ms = now - 2000 - i; /* higher index: waiting longer */
+        c[i].next = i + 1 < 60 ? &c[i + 1] : NULL;
+    }
+    for (int i = 40; i < 45; i++) {
+        c[i].since_ms = now - 10; /* a burst of new connections: not counted */
+    }
+    for (int i = 45; i < 48; i++) {
+        c[i].served = true; /* carry requests: never counted */
+    }
+    c[48].phase = PHASE_ANSWER;
+    d.conns = &c[0];
+    trim_per_address(&d, now);
+    /* address 1: 41 stale pending (0-39, 49); the 9 that waited longest go */
+    int cut_count = 0;
+    for (int i = 0; i < 50; i++) {
+        cut_count += c[i].cut;
+    }
+    assert_int_equal(cut_count, 9);
+    assert_true(c[49].cut && c[39].cut && c[32].cut);
+    assert_false(c[31].cut || c[0].cut || c[40].cut || c[45].cut || c[48].cut);
+    for (int i = 50; i < 60; i++) {
+        assert_false(c[i].cut); /* address 2: 10, under the cap */
+    }
+    d.opts.pending_per_address = 0; /* no cap */
+    c[0].cut = false;
+    trim_per_address(&d, now);
+    assert_false(c[0].cut);
+}
+
 static void test_addr_key(void **state)
 {
     (void)state;
@@ -311,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_tls_priority),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_eviction_order),
+        cmocka_unit_test(test_per_address_trim),
         cmocka_unit_test(test_addr_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
