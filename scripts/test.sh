@@ -148,6 +148,7 @@ if want integration; then
 fi
 if want integration || want tls; then
   [ -n "${built[gcc]:-}" ] && run_counted tls python3 test/tls/run.py "$gcc_bin"
+  [ -n "${built[asan]:-}" ] && run_counted tls-asan python3 test/tls/run.py "$asan_bin"
 fi
 if want valgrind && [ -n "${built[gcc]:-}" ]; then
   run_meson valgrind-unit "$out/gcc" --suite unit --wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q'
