@@ -8,8 +8,8 @@
  * Every connection also has a record (struct conn, on MHD's socket_context)
  * in a per-daemon list: the phase it is in and since when, for the header and
  * request deadlines (enforced by a reaper thread with shutdown(2), which wakes
- * the connection's own thread to close it), the accept policy's caps and
- * evictions, the drain's count of requests in flight, and the reference on
+ * the connection's own thread to close it) and the per-address cap, the
+ * accept policy's evictions, the drain's count of requests in flight, and the reference on
  * the TLS certificate its handshake was given. A record leaves the list in
  * MHD's CLOSED notification, which MHD sends before it closes the socket, so
  * a shutdown(2) under the list lock always reaches the right socket.
