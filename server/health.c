@@ -37,6 +37,8 @@ void pl_health_readyz(void *ctx, const struct pl_http_request *req, struct pl_ht
         text(res, 503, "draining\n");
     } else if (!atomic_load(&s->tls_loaded)) {
         text(res, 503, "certificates not loaded\n");
+    } else if (!pl_certstore_valid_now()) {
+        text(res, 503, "serving certificate expired or not yet valid\n");
     } else if (s->nswatch && !pl_nswatch_synced(s->nswatch)) {
         text(res, 503, "namespace view not synced\n");
     } else {
@@ -57,6 +59,7 @@ void pl_health_metrics(void *ctx, const struct pl_http_request *req, struct pl_h
         .namespace_view_staleness_seconds =
             s->nswatch ? pl_nswatch_staleness_seconds(s->nswatch) : 0,
         .certificate_not_after = (double)pl_certstore_not_after(),
+        .certificate_pairs = (unsigned)pl_certstore_pairs_alive(),
         .config_source = cfg->source,
     };
     struct pl_buf b;

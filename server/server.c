@@ -10,7 +10,9 @@
  *              it; an invalid file keeps the old snapshot, logged and counted;
  *   shutdown   on SIGTERM or SIGINT /readyz turns 503 and responses carry
  *              "Connection: close", requests keep being served for the drain
- *              period, then the daemons stop and the process exits 0.
+ *              period; then new connections are refused, requests already
+ *              begun get up to FINISH_SECONDS more to be answered, the daemons
+ *              stop and the process exits 0.
  */
 #include "server/server.h"
 
@@ -38,6 +40,10 @@
 /* Body bytes buffered by all requests at once: ten 3 MiB bodies, far above
  * what the API server sends (a few KiB per review) but a ceiling on memory. */
 #define MAX_BUFFERED (10u * MAX_BODY)
+/* After the drain period: how long requests already begun may take to be
+ * answered before the process exits (a review takes milliseconds; this bounds
+ * a slow upload that started just before the deadline). */
+#define FINISH_SECONDS 5
 
 static const struct pl_http_route webhook_routes[] = {
     {"/validate", "POST", pl_webhook_validate},
@@ -90,7 +96,7 @@ struct pl_pool *pl_server_pool(struct pl_server *s)
 
 bool pl_server_ready(struct pl_server *s)
 {
-    return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) &&
+    return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) && pl_certstore_valid_now() &&
            (!s->nswatch || pl_nswatch_synced(s->nswatch));
 }
 
@@ -158,7 +164,13 @@ static void warn_expiry(time_t not_after)
 {
     double days = difftime(not_after, time(NULL)) / 86400.0;
     if (days < 0) {
-        pl_log(PL_LOG_ERROR, "the serving certificate has expired; the API server will refuse it",
+        pl_log(PL_LOG_ERROR,
+               "the serving certificate has expired; the API server will refuse it and /readyz "
+               "answers 503 until a valid one is mounted",
+               json_pack("{s:I}", "not_after", (json_int_t)not_after));
+    } else if (!pl_certstore_valid_now()) {
+        pl_log(PL_LOG_ERROR,
+               "the serving certificate is not valid yet; /readyz answers 503 until it is",
                json_pack("{s:I}", "not_after", (json_int_t)not_after));
     } else if (days < 14) {
         pl_log(PL_LOG_WARN, "the serving certificate expires soon",
@@ -182,6 +194,9 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
          * addresses. A per-address cap keeps one slow client from starving them. */
         .connection_limit = 512,
         .per_ip_limit = 16,
+        /* A probe or a scrape is one short GET. */
+        .header_timeout = 5,
+        .request_timeout = 10,
     };
     int r = pl_http_start(&health, ret_health, &err);
     if (r < 0) {
@@ -197,7 +212,12 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
         .max_buffered = MAX_BUFFERED,
         .connection_timeout = s->opts->connection_timeout,
         .connection_limit = s->opts->connection_limit,
-        .tls_cert_callback = pl_certstore_retrieve,
+        .header_timeout = s->opts->header_timeout,
+        .request_timeout = s->opts->request_timeout,
+        .pending_per_address = s->opts->pending_per_address,
+        .tls_cert = pl_certstore_acquire,
+        .tls_cert_release = pl_certstore_release,
+        .tls_priority = s->opts->tls_priority,
         .client_ca_pem = client_ca_pem,
     };
     r = pl_http_start(&webhook, ret_webhook, &err);
@@ -216,10 +236,12 @@ static void reload_certificate(void)
     pl_error_init(&err);
     int r = pl_certstore_reload_if_changed(&err);
     if (r > 0) {
+        pl_metrics_certificate_reload(true);
         pl_log(PL_LOG_INFO, "serving certificate reloaded",
                json_pack("{s:I}", "not_after", (json_int_t)pl_certstore_not_after()));
         warn_expiry(pl_certstore_not_after());
     } else if (r < 0) {
+        pl_metrics_certificate_reload(false);
         log_error("new serving certificate rejected; the previous one stays in force", &err);
     }
 }
@@ -253,7 +275,9 @@ static void run_until_signal(struct pl_server *s, const sigset_t *set)
     }
 }
 
-/* Keeps serving for the drain period; a second SIGTERM/SIGINT cuts it short. */
+/* Keeps serving for the drain period (a second SIGTERM/SIGINT cuts it
+ * short), then refuses new connections and lets the requests already begun
+ * finish, for at most FINISH_SECONDS. */
 static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sigset_t *set)
 {
     atomic_store(&s->draining, true);
@@ -266,6 +290,18 @@ static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sig
             break;
         }
         left.tv_sec--;
+    }
+    pl_http_quiesce(webhook);
+    unsigned in_flight = pl_http_in_flight(webhook);
+    for (unsigned waited = 0; in_flight > 0 && waited < FINISH_SECONDS * 50u; waited++) {
+        struct timespec tick = {0, 20 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+        in_flight = pl_http_in_flight(webhook);
+    }
+    if (in_flight > 0) {
+        pl_log(PL_LOG_WARN, "requests still in flight after the drain; closing them",
+               json_pack("{s:I, s:I}", "in_flight", (json_int_t)in_flight, "finish_seconds",
+                         (json_int_t)FINISH_SECONDS));
     }
 }
 

@@ -33,7 +33,11 @@ struct pl_server_options {
     unsigned drain_seconds;     /* how long to keep serving after SIGTERM */
     unsigned connection_timeout;
     unsigned connection_limit;
-    const char *version; /* for build info */
+    unsigned header_timeout;      /* seconds for a request's headers */
+    unsigned request_timeout;     /* seconds for a whole request */
+    unsigned pending_per_address; /* not-yet-served connections per client address */
+    const char *tls_priority;     /* GnuTLS priority string; NULL: the modern default */
+    const char *version;          /* for build info */
     const char *commit;
 };
 
