@@ -587,13 +587,13 @@ static int parse_document(struct loader *l, json_t *docs, json_t *all_lines)
     return r;
 }
 
-/* pl_yaml_load(), also telling the steps of work it took (for the tests). */
+/* pl_yaml_load() with its budget of steps given, telling the steps taken
+ * (also on failure) when ret_steps is not NULL: the unit tests measure work. */
 static int load(const char *data, size_t len, json_t **ret_docs, json_t **ret_lines,
-                struct pl_error *err, size_t *ret_steps)
+                struct pl_error *err, size_t max_steps, size_t *ret_steps)
 {
-    struct loader l = {.err = err};
+    struct loader l = {.err = err, .max_steps = max_steps};
     l.anchors.seed = hash_seed(&l);
-    l.max_steps = (len + PL_YAML_STEPS_BASE) * PL_YAML_STEPS_PER_BYTE;
     json_t *docs = json_array();
     json_t *lines = ret_lines ? json_array() : NULL;
     int r = 0;
@@ -639,5 +639,9 @@ out:
 int pl_yaml_load(const char *data, size_t len, json_t **ret_docs, json_t **ret_lines,
                  struct pl_error *err)
 {
-    return load(data, len, ret_docs, ret_lines, err, NULL);
+    size_t max_steps = (len + PL_YAML_STEPS_BASE) * PL_YAML_STEPS_PER_BYTE;
+    if (len > SIZE_MAX / PL_YAML_STEPS_PER_BYTE - PL_YAML_STEPS_BASE) {
+        max_steps = SIZE_MAX;
+    }
+    return load(data, len, ret_docs, ret_lines, err, max_steps, NULL);
 }
