@@ -200,6 +200,20 @@ def empty_config_is_refused(b):
 
 
 @test
+def backtracking_tag_pattern_is_refused(b):
+    """A tag-pattern that backtracks without end fails the load with its key and line."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "config.yaml")
+        with open(path, "w") as f:
+            f.write("mutations:\n  inject-commit:\n    tag-patterns:\n"
+                    "      - '^(?P<commit>(a+)+)$'\n")
+        p = run(b, "check", "--config", path, "-", input=GOOD)
+        assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+        assert "mutations.inject-commit.tag-patterns[0] (line 4): backtracks too much" in \
+            p.stderr, p.stderr
+
+
+@test
 def certs_generate(b):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "nested", "dirs", "c")  # created like mkdir -p
