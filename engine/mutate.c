@@ -127,12 +127,6 @@ int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct 
     return mutate(cfg, req, false, pool, NULL, ret_patch, err);
 }
 
-int pl_mutate_noted(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
-                    json_t *notes, json_t **ret_patch, struct pl_error *err)
-{
-    return mutate(cfg, req, false, pool, notes, ret_patch, err);
-}
-
 int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req,
                        struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
 {
