@@ -934,6 +934,34 @@ def mutate_answers_a_review(s):
 
 
 @test()
+def mutate_match_budget_is_a_warning(s2):
+    """A backtracking tag-pattern the load-time probes miss (it needs an `x` after
+    a run of `a`s, which no probe has) and a Pod with 256 such tags: the review's
+    match budget ends the matching, the answer comes quickly with a warning, and
+    the object is admitted unchanged."""
+    pattern = "'^(?P<commit>(a|aa)+)x$'"
+    cfg = ONLY_CORE + "mutations:\n  inject-commit: {enabled: true, tag-patterns: [%s]}\n" % (
+        ", ".join([pattern] * 32))
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        tag = "a" * 60 + "-x"
+        containers = [dict(good_container(f"c{i}"), image=f"registry.example.com/app:{tag}")
+                      for i in range(256)]
+        started = time.time()
+        r = srv.review(review(pod(containers=containers), uid="budget"), path="/mutate")
+        took = time.time() - started
+        resp = r["response"]
+        assert resp["allowed"] is True and "patch" not in resp, resp
+        assert any("match budget for one review is spent" in w for w in resp.get("warnings", [])), \
+            resp
+        # 4M steps: milliseconds with the JIT; seconds only under valgrind
+        limit = 60 if os.environ.get("PLIMSOLL_WRAPPER") else 10
+        assert took < limit, f"/mutate took {took:.1f} s"
+    finally:
+        assert srv.stop() == 0
+
+
+@test()
 def mutate_patch_and_oversized_patch(s2):
     cfg = ONLY_CORE + "mutations:\n  inject-security-defaults: {enabled: true}\n"
     srv = Server(s2.binary, s2.dir, config=cfg)
