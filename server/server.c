@@ -4,10 +4,13 @@
  *   start-up   load configuration and certificates (a bad file is a clear
  *              error, exit 2), start the namespace view when an API server
  *              is configured, then the health and webhook daemons;
- *   running    the main thread waits for signals and, once a second, looks
- *              at the configuration file: a changed file (Kubernetes swaps a
- *              ..data symlink, so stat(2) follows links) or SIGHUP reloads
- *              it; an invalid file keeps the old snapshot, logged and counted;
+ *   running    the main thread waits for signals and reloads a rotated
+ *              certificate; the reload thread looks at the configuration
+ *              file once a second: a changed file (Kubernetes swaps a ..data
+ *              symlink, so stat(2) follows links) or SIGHUP (passed on by the
+ *              main thread) reloads it; an invalid file keeps the old
+ *              snapshot, logged and counted. Loading runs off the main thread
+ *              so that a slow file never delays SIGTERM;
  *   shutdown   on SIGTERM or SIGINT /readyz turns 503 and responses carry
  *              "Connection: close", requests keep being served for the drain
  *              period; then new connections are refused, requests already
@@ -138,6 +141,115 @@ static void reload_config(struct pl_server *s, const char *why)
            json_pack("{s:s, s:s}", "path", s->opts->config_path, "trigger", why));
 }
 
+/*
+ * Configuration reloads run on their own thread, so that however long a file
+ * takes to load (its parse is bounded, but a 1 MiB file still takes a moment)
+ * the main thread keeps taking signals. The thread wakes once a second, or at
+ * once when asked (SIGHUP) or told to stop; a load in progress is finished
+ * before the thread stops.
+ */
+struct reloader {
+    struct pl_server *server;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* on CLOCK_MONOTONIC */
+    bool requested;      /* SIGHUP seen since the last reload; under lock */
+    bool stop;           /* under lock */
+    bool started;
+};
+
+/* Waits up to a second for a request or stop; called and returns with rl->lock held. */
+static void reloader_wait(struct reloader *rl)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 1;
+    while (!rl->stop && !rl->requested) {
+        if (pthread_cond_timedwait(&rl->wake, &rl->lock, &until) == ETIMEDOUT) {
+            return;
+        }
+    }
+}
+
+static void *reloader_main(void *arg)
+{
+    struct reloader *rl = arg;
+    const char *path = rl->server->opts->config_path;
+    struct pl_file_stamp last = pl_file_stamp(path);
+    pthread_mutex_lock(&rl->lock);
+    for (;;) {
+        reloader_wait(rl);
+        if (rl->stop) {
+            break;
+        }
+        bool requested = rl->requested;
+        rl->requested = false;
+        pthread_mutex_unlock(&rl->lock);
+        struct pl_file_stamp now = pl_file_stamp(path);
+        if (requested) {
+            last = now;
+            reload_config(rl->server, "SIGHUP");
+        } else if (!pl_file_stamp_equal(&now, &last)) {
+            last = now;
+            reload_config(rl->server, "file changed");
+        }
+        pthread_mutex_lock(&rl->lock);
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return NULL;
+}
+
+/* Starts the reload thread when there is a file to watch. */
+static int reloader_start(struct reloader *rl, struct pl_server *s)
+{
+    *rl = (struct reloader){.server = s};
+    if (!s->opts->config_path) {
+        return 0;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&rl->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&rl->lock, NULL);
+    if (pthread_create(&rl->thread, NULL, reloader_main, rl) != 0) {
+        pthread_cond_destroy(&rl->wake);
+        pthread_mutex_destroy(&rl->lock);
+        pl_log(PL_LOG_ERROR, "cannot start the configuration reload thread", NULL);
+        return -EAGAIN;
+    }
+    rl->started = true;
+    return 0;
+}
+
+/* Asks for a reload now (SIGHUP). */
+static void reloader_request(struct reloader *rl)
+{
+    if (!rl->started) {
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    rl->requested = true;
+    pthread_cond_signal(&rl->wake);
+    pthread_mutex_unlock(&rl->lock);
+}
+
+/* Stops the thread, after the load in progress if any. Safe when never started. */
+static void reloader_stop(struct reloader *rl)
+{
+    if (!rl->started) {
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    rl->stop = true;
+    pthread_cond_signal(&rl->wake);
+    pthread_mutex_unlock(&rl->lock);
+    pthread_join(rl->thread, NULL);
+    pthread_cond_destroy(&rl->wake);
+    pthread_mutex_destroy(&rl->lock);
+    rl->started = false;
+}
+
 static int start_nswatch(struct pl_server *s)
 {
     struct pl_nswatch_options nopts = {.kubeconfig = s->opts->kubeconfig};
@@ -246,11 +358,10 @@ static void reload_certificate(void)
     }
 }
 
-/* Waits for SIGTERM/SIGINT, reloading the configuration on SIGHUP or a file
- * change, and the certificate when its files change. */
-static void run_until_signal(struct pl_server *s, const sigset_t *set)
+/* Waits for SIGTERM/SIGINT, passing SIGHUP on to the reload thread, and
+ * reloads the certificate when its files change. */
+static void run_until_signal(struct pl_server *s, struct reloader *rl, const sigset_t *set)
 {
-    struct pl_file_stamp last = pl_file_stamp(s->opts->config_path);
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(set, NULL, &tick);
@@ -261,16 +372,8 @@ static void run_until_signal(struct pl_server *s, const sigset_t *set)
                              "drain_seconds", (json_int_t)s->opts->drain_seconds));
             return;
         }
-        if (!s->opts->config_path) {
-            continue;
-        }
-        struct pl_file_stamp now = pl_file_stamp(s->opts->config_path);
         if (sig == SIGHUP) {
-            last = now;
-            reload_config(s, "SIGHUP");
-        } else if (!pl_file_stamp_equal(&now, &last)) {
-            last = now;
-            reload_config(s, "file changed");
+            reloader_request(rl);
         }
     }
 }
@@ -309,6 +412,7 @@ static int serve(struct pl_server *s, const sigset_t *set)
 {
     char *client_ca = NULL;
     struct pl_http_daemon *health = NULL, *webhook = NULL;
+    struct reloader rl = {.started = false};
     struct pl_error err;
     pl_error_init(&err);
     int code = 2;
@@ -334,10 +438,14 @@ static int serve(struct pl_server *s, const sigset_t *set)
                      s->opts->health_listen, "threads", (json_int_t)s->opts->threads, "config",
                      s->cfg->source, "namespace_view", s->nswatch ? "api-server" : "standalone",
                      "version", s->opts->version));
-    run_until_signal(s, set);
+    if (reloader_start(&rl, s) < 0) {
+        goto out;
+    }
+    run_until_signal(s, &rl, set);
     drain(s, webhook, set);
     code = 0;
 out:
+    reloader_stop(&rl);
     pl_http_stop(webhook);
     pl_http_stop(health);
     pl_nswatch_free(s->nswatch);
