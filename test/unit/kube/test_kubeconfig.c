@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "server/kubeconfig.c"
+#include "kube/kubeconfig.c"
 
 /* PEM-looking payloads and their base64 (the parser does not judge PEM). */
 #define CA_PEM   "-----BEGIN CERTIFICATE-----\nQ0EK\n-----END CERTIFICATE-----\n"

@@ -17,8 +17,8 @@
  * Everything read is bounded (kubeconfig 8 MiB, certificate and key files
  * 1 MiB, token files 64 KiB). No logging here: errors go to struct pl_error.
  */
-#ifndef PL_SERVER_KUBECONFIG_H
-#define PL_SERVER_KUBECONFIG_H
+#ifndef PL_KUBE_KUBECONFIG_H
+#define PL_KUBE_KUBECONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +37,7 @@ struct pl_kube_pem {
     char *path; /* file it is read from (re-read by pl_kube_credentials_refresh), or NULL */
     char *data; /* the PEM bytes, NUL-terminated, or NULL when not configured */
     size_t len; /* bytes in data, without the NUL */
+    bool certificates; /* must hold X.509 certificates (CA, client certificate): checked */
 };
 
 struct pl_kube_credentials {
