@@ -66,6 +66,7 @@ struct snapshot {
 /* A snapshot being edited by the watcher: chunks marked owned may be edited in place. */
 struct draft {
     struct snapshot *s;
+    bool dirty; /* differs from the snapshot it started from */
     bool owned[NCHUNKS];
 };
 
@@ -169,6 +170,7 @@ static struct chunk *chunk_copy(const struct chunk *old)
 static void draft_begin(struct draft *d, const struct snapshot *base)
 {
     d->s = pl_xcalloc(1, sizeof(*d->s));
+    d->dirty = false;
     atomic_init(&d->s->refs, 1);
     for (unsigned i = 0; i < NCHUNKS; i++) {
         d->owned[i] = false;
@@ -220,6 +222,7 @@ static bool draft_set(struct draft *d, const char *name, json_t *ann)
         memmove(&c->e[at], &c->e[at + 1], (size_t)(c->n - at - 1) * sizeof(c->e[0]));
         c->n--;
         d->s->count--;
+        d->dirty = true;
         return true;
     }
     size_t len = strlen(name);
@@ -235,6 +238,7 @@ static bool draft_set(struct draft *d, const char *name, json_t *ann)
         d->s->count++;
     }
     c->e[at] = e;
+    d->dirty = true;
     return true;
 }
 
@@ -335,8 +339,8 @@ static int on_event(void *ud, enum pl_kube_event type, const json_t *object)
 static void on_flush(void *ud)
 {
     struct pl_nsview *v = ud;
-    if (v->edit.s) {
-        publish(v, &v->edit);
+    if (v->edit.s && v->edit.dirty) {
+        publish(v, &v->edit); /* an unchanged draft stays for the next batch */
     }
 }
 
@@ -348,8 +352,9 @@ static void on_log(void *ud, enum pl_log_level level, const char *msg, json_t *f
 
 /* ---- API ---- */
 
-int pl_nsview_new(const struct pl_nsview_options *opts, struct pl_nsview **ret,
-                  struct pl_error *err)
+/* pl_nsview_new() with the list+watch tuning given (the unit tests shorten it). */
+static int create(const struct pl_nsview_options *opts, const struct pl_kube_listwatch_options *lo,
+                  struct pl_nsview **ret, struct pl_error *err)
 {
     struct pl_kube_credentials creds;
     struct pl_kube_client *client = NULL;
@@ -373,9 +378,7 @@ int pl_nsview_new(const struct pl_nsview_options *opts, struct pl_nsview **ret,
         .flush = on_flush,
         .log = on_log,
     };
-    struct pl_kube_listwatch_options lo = {.path = "/api/v1/namespaces",
-                                           .name = "namespace watch"};
-    r = pl_kube_listwatch_new(client, &lo, &ops, v, &v->lw);
+    r = pl_kube_listwatch_new(client, lo, &ops, v, &v->lw);
     if (r < 0) {
         pthread_mutex_destroy(&v->lock);
         free(v);
@@ -383,6 +386,14 @@ int pl_nsview_new(const struct pl_nsview_options *opts, struct pl_nsview **ret,
     }
     *ret = v;
     return 0;
+}
+
+int pl_nsview_new(const struct pl_nsview_options *opts, struct pl_nsview **ret,
+                  struct pl_error *err)
+{
+    struct pl_kube_listwatch_options lo = {.path = "/api/v1/namespaces",
+                                           .name = "namespace watch"};
+    return create(opts, &lo, ret, err);
 }
 
 int pl_nsview_start(struct pl_nsview *v)
