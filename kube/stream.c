@@ -55,7 +55,7 @@ const json_t *pl_kube_liststream_metadata(const struct pl_kube_liststream *s)
 }
 
 /* Records the first error (sticky) and returns it. */
-PL_PRINTF(3, 4) static int fail(struct pl_kube_liststream *s, int r, const char *fmt, ...)
+PL_PRINTF(3, 4) static int stream_fail(struct pl_kube_liststream *s, int r, const char *fmt, ...)
 {
     if (s->error == 0) {
         va_list ap;
@@ -94,7 +94,7 @@ static bool kind_is_object(const struct pl_kube_liststream *s, unsigned depth)
 static int capture(struct pl_kube_liststream *s, const char *data, size_t from, size_t to)
 {
     if (to > from && pl_buf_append(&s->cap, data + from, to - from) < 0) {
-        return fail(s, -E2BIG, "%s larger than %zu bytes",
+        return stream_fail(s, -E2BIG, "%s larger than %zu bytes",
                     s->mode == MODE_META ? "list metadata" : "list item", s->cap.max);
     }
     return 0;
@@ -112,7 +112,7 @@ static int value_done(struct pl_kube_liststream *s, const char *data, size_t cap
         p = s->cap.data;
         len = s->cap.len;
     } else if (len > s->cap.max) {
-        return fail(s, -E2BIG, "%s larger than %zu bytes",
+        return stream_fail(s, -E2BIG, "%s larger than %zu bytes",
                     s->mode == MODE_META ? "list metadata" : "list item", s->cap.max);
     }
     int r = 0;
@@ -121,14 +121,14 @@ static int value_done(struct pl_kube_liststream *s, const char *data, size_t cap
         json_decref(s->metadata);
         s->metadata = pl_json_load(p, len, jerr, sizeof(jerr));
         if (!s->metadata) {
-            r = fail(s, -EINVAL, "list metadata: %s", jerr);
+            r = stream_fail(s, -EINVAL, "list metadata: %s", jerr);
         }
         s->mode = MODE_SKIP;
     } else {
         s->items++;
         r = s->on_item ? s->on_item(s->ud, p, len) : 0;
         if (r < 0) {
-            r = fail(s, r, "list item %llu refused", (unsigned long long)s->items);
+            r = stream_fail(s, r, "list item %llu refused", (unsigned long long)s->items);
         }
         s->mode = MODE_ITEMS;
     }
@@ -142,10 +142,10 @@ static int top_value(struct pl_kube_liststream *s, char c)
     s->value_pending = false;
     if (strcmp(s->current, "items") == 0) {
         if (c != '[') {
-            return fail(s, -EINVAL, "\"items\" is not an array");
+            return stream_fail(s, -EINVAL, "\"items\" is not an array");
         }
         if (s->seen_items) {
-            return fail(s, -EINVAL, "\"items\" given twice");
+            return stream_fail(s, -EINVAL, "\"items\" given twice");
         }
         s->seen_items = true;
         s->mode = MODE_ITEMS;
@@ -162,11 +162,11 @@ static int open_bracket(struct pl_kube_liststream *s, char c, bool *ret_capture_
     *ret_capture_start = false;
     if (s->depth == 0) {
         if (!object) {
-            return fail(s, -EINVAL, "a list is a JSON object");
+            return stream_fail(s, -EINVAL, "a list is a JSON object");
         }
     } else if (s->depth == 1) {
         if (!s->value_pending) {
-            return fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
+            return stream_fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
         }
         if (top_value(s, c) < 0) {
             return s->error;
@@ -174,14 +174,14 @@ static int open_bracket(struct pl_kube_liststream *s, char c, bool *ret_capture_
         *ret_capture_start = s->mode == MODE_META;
     } else if (s->mode == MODE_ITEMS && s->depth == 2) {
         if (!object) {
-            return fail(s, -EINVAL, "a list item is not an object");
+            return stream_fail(s, -EINVAL, "a list item is not an object");
         }
         s->mode = MODE_ITEM;
         s->cap_depth = 2;
         *ret_capture_start = true;
     }
     if (s->depth >= PL_KUBE_STREAM_DEPTH_MAX - 1) {
-        return fail(s, -E2BIG, "JSON nested deeper than %u", PL_KUBE_STREAM_DEPTH_MAX);
+        return stream_fail(s, -E2BIG, "JSON nested deeper than %u", PL_KUBE_STREAM_DEPTH_MAX);
     }
     set_kind(s, s->depth, object);
     s->depth++;
@@ -196,10 +196,10 @@ static int close_bracket(struct pl_kube_liststream *s, char c, bool *ret_done)
 {
     *ret_done = false;
     if (s->depth == 0 || kind_is_object(s, s->depth - 1) != (c == '}')) {
-        return fail(s, -EINVAL, "mismatched '%c' at byte %llu", c, (unsigned long long)s->bytes);
+        return stream_fail(s, -EINVAL, "mismatched '%c' at byte %llu", c, (unsigned long long)s->bytes);
     }
     if (s->depth == 1 && s->value_pending) {
-        return fail(s, -EINVAL, "member without a value at byte %llu",
+        return stream_fail(s, -EINVAL, "member without a value at byte %llu",
                     (unsigned long long)s->bytes);
     }
     s->depth--;
@@ -242,7 +242,7 @@ static void string_byte(struct pl_kube_liststream *s, char c)
 static int other_byte(struct pl_kube_liststream *s, char c)
 {
     if (s->depth == 0) {
-        return fail(s, -EINVAL, "a list is a JSON object");
+        return stream_fail(s, -EINVAL, "a list is a JSON object");
     }
     if (s->depth == 1) {
         if (c == '"') {
@@ -252,11 +252,11 @@ static int other_byte(struct pl_kube_liststream *s, char c)
             } else if (s->value_pending) {
                 s->value_pending = false;
             } else {
-                return fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
+                return stream_fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
             }
         } else if (c == ':') {
             if (s->expect_key || s->value_pending) {
-                return fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
+                return stream_fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
             }
             memcpy(s->current, s->key, sizeof(s->current));
             s->value_pending = true;
@@ -266,7 +266,7 @@ static int other_byte(struct pl_kube_liststream *s, char c)
             s->value_pending = false; /* a number or a literal */
         }
     } else if (s->mode == MODE_ITEMS && s->depth == 2 && c != ',') {
-        return fail(s, -EINVAL, "a list item is not an object");
+        return stream_fail(s, -EINVAL, "a list item is not an object");
     }
     if (c == '"') {
         s->in_string = true;
@@ -291,7 +291,7 @@ int pl_kube_liststream_feed(struct pl_kube_liststream *s, const char *data, size
             continue;
         }
         if (s->done) {
-            return fail(s, -EINVAL, "data after the list at byte %llu",
+            return stream_fail(s, -EINVAL, "data after the list at byte %llu",
                         (unsigned long long)s->bytes);
         }
         bool edge = false;
@@ -329,11 +329,11 @@ int pl_kube_liststream_end(struct pl_kube_liststream *s)
         return s->error;
     }
     if (!s->done) {
-        return fail(s, -EINVAL, "list response cut short after %llu bytes",
+        return stream_fail(s, -EINVAL, "list response cut short after %llu bytes",
                     (unsigned long long)s->bytes);
     }
     if (!s->seen_items) {
-        return fail(s, -EINVAL, "list response without \"items\"");
+        return stream_fail(s, -EINVAL, "list response without \"items\"");
     }
     return 0;
 }
