@@ -269,12 +269,13 @@ static struct curl_slist *request_headers(struct pl_kube_client *c, struct pl_ku
 static void read_status(const struct xfer *x, struct pl_kube_result *res)
 {
     char jerr[100];
-    json_t *st = x->error.len ? pl_json_load(x->error.data, x->error.len, jerr, sizeof(jerr)) : NULL;
+    json_t *st =
+        x->error.len ? pl_json_load(x->error.data, x->error.len, jerr, sizeof(jerr)) : NULL;
     long long code = 0;
     const char *msg = pl_json_string(st, "message");
     const char *reason = pl_json_string(st, "reason");
-    res->code = pl_json_integer(st, "code", &code) && code > 0 && code < 1000 ? (long)code
-                                                                                : res->http;
+    res->code =
+        pl_json_integer(st, "code", &code) && code > 0 && code < 1000 ? (long)code : res->http;
     snprintf(res->reason, sizeof(res->reason), "%s", reason ? reason : "");
     /* Only printable bytes of a body go to the log. */
     char body[301];

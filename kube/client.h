@@ -49,11 +49,11 @@ struct pl_kube_request {
 };
 
 struct pl_kube_result {
-    long http;          /* HTTP status, 0 when none arrived */
-    long code;          /* the Status "code" of an error answer (else http) */
-    char reason[64];    /* the Status "reason" ("Expired", "Gone", ...) */
-    char message[512];  /* why it failed, for the log; never holds credentials */
-    char warning[300];  /* a credential file could not be re-read (previous content kept) */
+    long http;         /* HTTP status, 0 when none arrived */
+    long code;         /* the Status "code" of an error answer (else http) */
+    char reason[64];   /* the Status "reason" ("Expired", "Gone", ...) */
+    char message[512]; /* why it failed, for the log; never holds credentials */
+    char warning[300]; /* a credential file could not be re-read (previous content kept) */
 };
 
 /**
@@ -61,8 +61,8 @@ struct pl_kube_result {
  * Returns 0 with *ret (free with pl_kube_client_free()), or -EIO when libcurl
  * cannot be initialised (err filled).
  */
-PL_MUST_CHECK int pl_kube_client_new(struct pl_kube_credentials *creds,
-                                     struct pl_kube_client **ret, struct pl_error *err);
+PL_MUST_CHECK int pl_kube_client_new(struct pl_kube_credentials *creds, struct pl_kube_client **ret,
+                                     struct pl_error *err);
 
 /**
  * When *stop becomes true, any request in progress ends within about a

@@ -212,8 +212,7 @@ static bool pem_certificates_ok(const char *data, size_t len)
     unsigned n = 0;
     gnutls_datum_t d = {(unsigned char *)(uintptr_t)data, (unsigned)len};
     if (len == 0 || len > PL_KUBE_PEM_MAX ||
-        gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM,
-                                     0) < 0) {
+        gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM, 0) < 0) {
         return false;
     }
     for (unsigned i = 0; i < n; i++) {

@@ -34,9 +34,9 @@
 
 /* PEM material: inline (from a -data field) or read from path. */
 struct pl_kube_pem {
-    char *path; /* file it is read from (re-read by pl_kube_credentials_refresh), or NULL */
-    char *data; /* the PEM bytes, NUL-terminated, or NULL when not configured */
-    size_t len; /* bytes in data, without the NUL */
+    char *path;        /* file it is read from (re-read by pl_kube_credentials_refresh), or NULL */
+    char *data;        /* the PEM bytes, NUL-terminated, or NULL when not configured */
+    size_t len;        /* bytes in data, without the NUL */
     bool certificates; /* must hold X.509 certificates (CA, client certificate): checked */
 };
 

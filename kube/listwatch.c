@@ -166,8 +166,8 @@ static void recovered(struct pl_kube_listwatch *lw)
         return;
     }
     lw_log(lw, PL_LOG_INFO, "API server reachable again",
-           json_pack("{s:s, s:i, s:I}", "api_server", pl_kube_client_server(lw->client),
-                     "attempts", (int)lw->attempt, "down_ms", ms(now_mono() - lw->down_since)));
+           json_pack("{s:s, s:i, s:I}", "api_server", pl_kube_client_server(lw->client), "attempts",
+                     (int)lw->attempt, "down_ms", ms(now_mono() - lw->down_since)));
     lw->down_since = 0;
 }
 
@@ -409,10 +409,8 @@ static enum outcome list_page(struct pl_kube_listwatch *lw, bool first, char **c
         snprintf(p.why, sizeof(p.why), "list URL too long");
         goto out;
     }
-    struct pl_kube_request req = {.path = pl_buf_str(&url),
-                                  .timeout_s = LIST_TIMEOUT_S,
-                                  .on_data = on_list_data,
-                                  .ud = &p};
+    struct pl_kube_request req = {
+        .path = pl_buf_str(&url), .timeout_s = LIST_TIMEOUT_S, .on_data = on_list_data, .ud = &p};
     o = classify(&p, get(lw, &req, &res), &res);
     if (o == OUT_OK && pl_kube_liststream_end(&p.list) < 0) {
         end_pass(&p, OUT_BAD_DATA, "%s", p.list.why);
@@ -577,8 +575,7 @@ static bool log_due(struct pl_kube_listwatch *lw, double now)
  * Records a failure of `what` ("list" or "watch"), logs it when the rate
  * limit allows, and sleeps the backoff: always, the first retry included.
  */
-static void failed(struct pl_kube_listwatch *lw, const char *what, enum outcome o,
-                   const char *why)
+static void failed(struct pl_kube_listwatch *lw, const char *what, enum outcome o, const char *why)
 {
     double now = now_mono();
     set_not_current(lw);

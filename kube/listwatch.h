@@ -78,8 +78,8 @@ struct pl_kube_listwatch_options {
 
 /**
  * A list+watch over client (taken: freed with the listwatch, even on
- * failure; its stop flag becomes the listwatch's). opts and ops are copied. Not started. Returns 0 with *ret (free
- * with pl_kube_listwatch_free()) or -EINVAL.
+ * failure; its stop flag becomes the listwatch's). opts and ops are copied. Not started. Returns 0
+ * with *ret (free with pl_kube_listwatch_free()) or -EINVAL.
  */
 PL_MUST_CHECK int pl_kube_listwatch_new(struct pl_kube_client *client,
                                         const struct pl_kube_listwatch_options *opts,

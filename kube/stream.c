@@ -95,7 +95,7 @@ static int capture(struct pl_kube_liststream *s, const char *data, size_t from, 
 {
     if (to > from && pl_buf_append(&s->cap, data + from, to - from) < 0) {
         return stream_fail(s, -E2BIG, "%s larger than %zu bytes",
-                    s->mode == MODE_META ? "list metadata" : "list item", s->cap.max);
+                           s->mode == MODE_META ? "list metadata" : "list item", s->cap.max);
     }
     return 0;
 }
@@ -113,7 +113,7 @@ static int value_done(struct pl_kube_liststream *s, const char *data, size_t cap
         len = s->cap.len;
     } else if (len > s->cap.max) {
         return stream_fail(s, -E2BIG, "%s larger than %zu bytes",
-                    s->mode == MODE_META ? "list metadata" : "list item", s->cap.max);
+                           s->mode == MODE_META ? "list metadata" : "list item", s->cap.max);
     }
     int r = 0;
     if (s->mode == MODE_META) {
@@ -166,7 +166,8 @@ static int open_bracket(struct pl_kube_liststream *s, char c, bool *ret_capture_
         }
     } else if (s->depth == 1) {
         if (!s->value_pending) {
-            return stream_fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
+            return stream_fail(s, -EINVAL, "malformed JSON at byte %llu",
+                               (unsigned long long)s->bytes);
         }
         if (top_value(s, c) < 0) {
             return s->error;
@@ -196,11 +197,12 @@ static int close_bracket(struct pl_kube_liststream *s, char c, bool *ret_done)
 {
     *ret_done = false;
     if (s->depth == 0 || kind_is_object(s, s->depth - 1) != (c == '}')) {
-        return stream_fail(s, -EINVAL, "mismatched '%c' at byte %llu", c, (unsigned long long)s->bytes);
+        return stream_fail(s, -EINVAL, "mismatched '%c' at byte %llu", c,
+                           (unsigned long long)s->bytes);
     }
     if (s->depth == 1 && s->value_pending) {
         return stream_fail(s, -EINVAL, "member without a value at byte %llu",
-                    (unsigned long long)s->bytes);
+                           (unsigned long long)s->bytes);
     }
     s->depth--;
     if ((s->mode == MODE_ITEM || s->mode == MODE_META) && s->depth == s->cap_depth) {
@@ -252,11 +254,13 @@ static int other_byte(struct pl_kube_liststream *s, char c)
             } else if (s->value_pending) {
                 s->value_pending = false;
             } else {
-                return stream_fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
+                return stream_fail(s, -EINVAL, "malformed JSON at byte %llu",
+                                   (unsigned long long)s->bytes);
             }
         } else if (c == ':') {
             if (s->expect_key || s->value_pending) {
-                return stream_fail(s, -EINVAL, "malformed JSON at byte %llu", (unsigned long long)s->bytes);
+                return stream_fail(s, -EINVAL, "malformed JSON at byte %llu",
+                                   (unsigned long long)s->bytes);
             }
             memcpy(s->current, s->key, sizeof(s->current));
             s->value_pending = true;
@@ -292,7 +296,7 @@ int pl_kube_liststream_feed(struct pl_kube_liststream *s, const char *data, size
         }
         if (s->done) {
             return stream_fail(s, -EINVAL, "data after the list at byte %llu",
-                        (unsigned long long)s->bytes);
+                               (unsigned long long)s->bytes);
         }
         bool edge = false;
         if (c == '{' || c == '[') {
@@ -330,7 +334,7 @@ int pl_kube_liststream_end(struct pl_kube_liststream *s)
     }
     if (!s->done) {
         return stream_fail(s, -EINVAL, "list response cut short after %llu bytes",
-                    (unsigned long long)s->bytes);
+                           (unsigned long long)s->bytes);
     }
     if (!s->seen_items) {
         return stream_fail(s, -EINVAL, "list response without \"items\"");
@@ -338,8 +342,7 @@ int pl_kube_liststream_end(struct pl_kube_liststream *s)
     return 0;
 }
 
-void pl_kube_lines_init(struct pl_kube_lines *l, size_t line_max, pl_kube_line_fn on_line,
-                        void *ud)
+void pl_kube_lines_init(struct pl_kube_lines *l, size_t line_max, pl_kube_line_fn on_line, void *ud)
 {
     memset(l, 0, sizeof(*l));
     l->on_line = on_line;

@@ -82,8 +82,7 @@ void pl_kube_liststream_finish(struct pl_kube_liststream *s);
  * item or the metadata over its bound, nesting too deep) or on_item's error;
  * errors are sticky and s->why says why.
  */
-PL_MUST_CHECK int pl_kube_liststream_feed(struct pl_kube_liststream *s, const char *data,
-                                          size_t n);
+PL_MUST_CHECK int pl_kube_liststream_feed(struct pl_kube_liststream *s, const char *data, size_t n);
 
 /**
  * Checks the body is complete: the top-level object closed and "items" seen.

@@ -391,8 +391,7 @@ static int create(const struct pl_nsview_options *opts, const struct pl_kube_lis
 int pl_nsview_new(const struct pl_nsview_options *opts, struct pl_nsview **ret,
                   struct pl_error *err)
 {
-    struct pl_kube_listwatch_options lo = {.path = "/api/v1/namespaces",
-                                           .name = "namespace watch"};
+    struct pl_kube_listwatch_options lo = {.path = "/api/v1/namespaces", .name = "namespace watch"};
     return create(opts, &lo, ret, err);
 }
 

@@ -40,7 +40,7 @@ struct pl_server_options {
 struct pl_server {
     const struct pl_server_options *opts;
     pthread_mutex_t cfg_lock;
-    struct pl_config *cfg;      /* current snapshot; take refs through pl_server_config() */
+    struct pl_config *cfg;     /* current snapshot; take refs through pl_server_config() */
     struct pl_nsview *nswatch; /* NULL when standalone */
     atomic_bool draining;
     atomic_bool tls_loaded;

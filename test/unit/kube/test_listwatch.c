@@ -109,9 +109,7 @@ static void test_watch_lines(void **state)
     assert_int_equal(q.outcome, OUT_FAILED);
 
     static const char *const bad[] = {
-        "not json",
-        "{\"type\":\"ADDED\"}",
-        "[1,2]",
+        "not json", "{\"type\":\"ADDED\"}", "[1,2]",
         "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"x\"}}}", /* no rv */
     };
     for (size_t i = 0; i < PL_ARRAY_SIZE(bad); i++) {
@@ -228,8 +226,8 @@ static void test_stop_cuts_sleep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_watch_lines),    cmocka_unit_test(test_short_watch_is_a_failure),
-        cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_log_rate),
+        cmocka_unit_test(test_watch_lines),     cmocka_unit_test(test_short_watch_is_a_failure),
+        cmocka_unit_test(test_backoff_bounds),  cmocka_unit_test(test_log_rate),
         cmocka_unit_test(test_stop_cuts_sleep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

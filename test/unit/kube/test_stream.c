@@ -67,9 +67,9 @@ static void seen_init(struct seen *s)
 }
 
 #define LIST_TEXT                                                                                  \
-    "{\"kind\":\"NamespaceList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":"       \
+    "{\"kind\":\"NamespaceList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":"         \
     "\"42\",\"continue\":\"c}]\\\"\"},\"items\":[ {\"metadata\":{\"name\":\"a\"}} ,"               \
-    "{\"metadata\":{\"name\":\"b\",\"annotations\":{\"x\":\"}]{[\\\"\"}},\"items\":[1,{}]},"    \
+    "{\"metadata\":{\"name\":\"b\",\"annotations\":{\"x\":\"}]{[\\\"\"}},\"items\":[1,{}]},"       \
     "{}\r\n],\"extra\":[{\"items\":[]}],\"n\":-1.5e3,\"t\":true}\n"
 
 static void test_items_whatever_the_chunking(void **state)
@@ -99,20 +99,20 @@ static void test_refusals(void **state)
         const char *text;
         int want;
     } cases[] = {
-        {"", -EINVAL},                                      /* cut short */
-        {"[]", -EINVAL},                                    /* not an object */
-        {"{\"items\":{}}", -EINVAL},                        /* items not an array */
-        {"{\"items\":\"x\"}", -EINVAL},                     /* no array: no items */
-        {"{\"items\":[1]}", -EINVAL},                       /* an item not an object */
-        {"{\"items\":[\"s\"]}", -EINVAL},                   /* idem */
-        {"{\"items\":[[]]}", -EINVAL},                      /* idem */
-        {"{\"items\":[{]}", -EINVAL},                       /* mismatched */
-        {"{\"items\":[]]", -EINVAL},                        /* mismatched */
-        {"{\"items\":[]} {}", -EINVAL},                     /* trailing data */
-        {"{\"items\":[]}x", -EINVAL},                       /* trailing data */
-        {"{\"items\":[{}", -EINVAL},                        /* cut short */
-        {"{\"kind\":\"List\"}", -EINVAL},                   /* no items */
-        {"{\"items\":[],\"items\":[]}", -EINVAL},           /* twice */
+        {"", -EINVAL},                                        /* cut short */
+        {"[]", -EINVAL},                                      /* not an object */
+        {"{\"items\":{}}", -EINVAL},                          /* items not an array */
+        {"{\"items\":\"x\"}", -EINVAL},                       /* no array: no items */
+        {"{\"items\":[1]}", -EINVAL},                         /* an item not an object */
+        {"{\"items\":[\"s\"]}", -EINVAL},                     /* idem */
+        {"{\"items\":[[]]}", -EINVAL},                        /* idem */
+        {"{\"items\":[{]}", -EINVAL},                         /* mismatched */
+        {"{\"items\":[]]", -EINVAL},                          /* mismatched */
+        {"{\"items\":[]} {}", -EINVAL},                       /* trailing data */
+        {"{\"items\":[]}x", -EINVAL},                         /* trailing data */
+        {"{\"items\":[{}", -EINVAL},                          /* cut short */
+        {"{\"kind\":\"List\"}", -EINVAL},                     /* no items */
+        {"{\"items\":[],\"items\":[]}", -EINVAL},             /* twice */
         {"{\"metadata\":{\"a\":tru},\"items\":[]}", -EINVAL}, /* bad metadata */
         {"{\"a\" \"b\",\"items\":[]}", -EINVAL},              /* no ':' */
         {"{\"a\":}", -EINVAL},                                /* no value */

@@ -746,7 +746,7 @@ static void test_prompt_stop(void **state)
     fake_reply(f, 500, STATUS(500, "no"), false);
     struct pl_nsview *w = start_watcher(f, 60000, 60000);
     fake_wait(f, 1);
-    sleep_for_ms(100);                                /* now in a 30-60 s backoff */
+    sleep_for_ms(100);                               /* now in a 30-60 s backoff */
     assert_true(pl_nsview_staleness_seconds(w) > 0); /* never synced: counts from start */
     free_within(w, 1.0, "during a backoff");
 
@@ -786,9 +786,11 @@ int main(void)
     }
     pl_log_set_fd(STDERR_FILENO);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_events),         cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_standalone_and_null),
-        cmocka_unit_test(test_list_and_watch), cmocka_unit_test(test_prompt_stop),
+        cmocka_unit_test(test_list_and_watch),
+        cmocka_unit_test(test_prompt_stop),
         cmocka_unit_test(test_item_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
