@@ -14,6 +14,11 @@
  * rather than ignored. In-cluster: KUBERNETES_SERVICE_HOST/PORT plus token
  * and ca.crt in the service-account directory.
  *
+ * A server URL carrying user information (user:password@) is refused: the
+ * URL is logged. The CA and the client certificate must be PEM X.509
+ * certificates that GnuTLS decodes, checked when they are read (load time,
+ * and each re-read), so that a bad CA fails at start, not at first connect.
+ *
  * Everything read is bounded (kubeconfig 8 MiB, certificate and key files
  * 1 MiB, token files 64 KiB). No logging here: errors go to struct pl_error.
  */
