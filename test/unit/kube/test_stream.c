@@ -164,14 +164,14 @@ static void test_memory_bounded_by_one_item(void **state)
         memcpy(chunk + i, ",{}", 3);
     }
     size_t used = sizeof(chunk) / 3 * 3;
-    for (int i = 0; i < 2000; i++) { /* ~31 MiB, ~11M items */
+    for (int i = 0; i < 600; i++) { /* ~9 MiB, ~3.3M items */
         /* An odd split point so that items straddle chunks. */
         assert_int_equal(pl_kube_liststream_feed(&s, chunk, 1001), 0);
         assert_int_equal(pl_kube_liststream_feed(&s, chunk + 1001, used - 1001), 0);
     }
     assert_int_equal(pl_kube_liststream_feed(&s, "]}", 2), 0);
     assert_int_equal(pl_kube_liststream_end(&s), 0);
-    assert_true(s.items > 10000000u);
+    assert_true(s.items > 3000000u);
     assert_true(s.cap.cap < 4096); /* what was ever held at once */
     pl_kube_liststream_finish(&s);
     pl_buf_finish(&seen.all);
