@@ -44,6 +44,8 @@
 #define LIST_TIMEOUT_S       60L
 #define WATCH_TIMEOUT_MIN_S  300u
 #define RETRY_LOG_INTERVAL_S 300.0
+#define LIST_PAGES_MAX       10000u /* 5M objects at limit=500 */
+#define SHORT_PAGES_MAX      8u     /* pages with a continue token but under half full */
 #define WHY_MAX              600
 
 /* How one list or watch ended. */
@@ -395,8 +397,32 @@ static enum outcome page_metadata(struct pass *p, bool first, char **ret_continu
     return OUT_OK;
 }
 
+/*
+ * A continue token must move the list on: the same token again, or page
+ * after page under half full, is a server leading us round in circles (a
+ * real API server fills every page but the last, which has no token).
+ */
+static enum outcome check_progress(struct pass *p, const char *prev, const char *next,
+                                   unsigned *short_pages)
+{
+    if (!next) {
+        return OUT_OK;
+    }
+    if (prev && strcmp(prev, next) == 0) {
+        end_pass(p, OUT_BAD_DATA, "the API server repeated its continue token");
+        return OUT_BAD_DATA;
+    }
+    if (p->list.items * 2 < p->lw->o.list_limit && ++*short_pages > SHORT_PAGES_MAX) {
+        end_pass(p, OUT_BAD_DATA, "%u list pages under half full with a continue token",
+                 *short_pages);
+        return OUT_BAD_DATA;
+    }
+    return OUT_OK;
+}
+
 /* One page; *cont is the token in, and the next token out. */
-static enum outcome list_page(struct pl_kube_listwatch *lw, bool first, char **cont, char *why)
+static enum outcome list_page(struct pl_kube_listwatch *lw, bool first, char **cont,
+                              unsigned *short_pages, char *why)
 {
     struct pass p = {.lw = lw};
     struct pl_buf url;
@@ -416,11 +442,15 @@ static enum outcome list_page(struct pl_kube_listwatch *lw, bool first, char **c
         end_pass(&p, OUT_BAD_DATA, "%s", p.list.why);
         o = OUT_BAD_DATA;
     }
-    free(*cont);
+    char *prev = *cont;
     *cont = NULL;
     if (o == OUT_OK) {
         o = page_metadata(&p, first, cont);
     }
+    if (o == OUT_OK) {
+        o = check_progress(&p, prev, *cont, short_pages);
+    }
+    free(prev);
 out:
     snprintf(why, WHY_MAX, "%s", p.why);
     pl_kube_liststream_finish(&p.list);
@@ -437,16 +467,18 @@ static enum outcome list_all(struct pl_kube_listwatch *lw, unsigned *ret_pages, 
     enum outcome o;
     char *cont = NULL;
     unsigned pages = 0;
+    unsigned short_pages = 0;
     bool restarted = false;
     if (lw->ops.list_begin) {
         lw->ops.list_begin(lw->ud);
     }
     for (;;) {
         bool had_cont = cont != NULL;
-        o = list_page(lw, pages == 0, &cont, why);
+        o = list_page(lw, pages == 0, &cont, &short_pages, why);
         if (o == OUT_GONE && had_cont && !restarted) {
             restarted = true; /* the continue token expired: from the first page again */
             pages = 0;
+            short_pages = 0;
             if (lw->ops.list_end) {
                 lw->ops.list_end(lw->ud, false);
             }
@@ -460,6 +492,11 @@ static enum outcome list_all(struct pl_kube_listwatch *lw, unsigned *ret_pages, 
         }
         pages++;
         if (!cont || stopping(lw)) {
+            break;
+        }
+        if (pages >= LIST_PAGES_MAX) {
+            snprintf(why, WHY_MAX, "a list of more than %u pages", LIST_PAGES_MAX);
+            o = OUT_BAD_DATA;
             break;
         }
     }

@@ -43,10 +43,14 @@
 #define ANNOTATION_PREFIX "plimsoll.dev/"
 #define NAME_MAX_LEN      253u
 #define NCHUNKS           256u
+/* Bounds on what is kept, so that a hostile API server cannot grow the view without limit. */
+#define NAMESPACES_MAX 500000u /* Kubernetes is tested to 10k namespaces */
+#define KEYS_MAX       64u     /* plimsoll.dev/ annotations kept per namespace */
+#define VALUE_MAX      256u    /* longer values are no valid mode or switch: not kept */
 
 struct entry {
     atomic_uint refs;
-    json_t *ann; /* owned; immutable once published */
+    json_t *ann; /* owned; immutable once published; NULL: none (the view's shared {}) */
     char name[];
 };
 
@@ -72,6 +76,7 @@ struct draft {
 
 struct pl_nsview {
     struct pl_kube_listwatch *lw;
+    json_t *empty; /* {}: handed out for every namespace without plimsoll.dev/ annotations */
     pthread_mutex_t lock;
     struct snapshot *published; /* under lock; NULL before the first list */
     /* Owned by the watcher thread. */
@@ -201,29 +206,37 @@ static struct chunk *draft_chunk(struct draft *d, unsigned i)
 }
 
 /*
- * Puts name -> ann into the draft (steals ann), or removes name (ann NULL).
- * Returns whether the draft changed.
+ * Puts name -> ann into the draft (steals ann; NULL: no scoped annotations),
+ * or removes name (del). Returns 1 when the draft changed, 0 when not, and
+ * -E2BIG when the view is full.
  */
-static bool draft_set(struct draft *d, const char *name, json_t *ann)
+static int draft_set(struct draft *d, const char *name, json_t *ann, bool del)
 {
     unsigned i = chunk_of(name);
     bool found;
     unsigned at = chunk_find(d->s->c[i], name, &found);
-    if (found && ann && json_equal(d->s->c[i]->e[at]->ann, ann)) {
-        json_decref(ann);
-        return false; /* a label or status change: nothing to publish */
+    if (found && !del) {
+        const json_t *old = d->s->c[i]->e[at]->ann;
+        if (old == ann || (old && ann && json_equal(old, ann))) {
+            json_decref(ann);
+            return 0; /* a label or status change: nothing to publish */
+        }
     }
-    if (!found && !ann) {
-        return false;
+    if (!found && del) {
+        return 0;
+    }
+    if (!found && d->s->count >= NAMESPACES_MAX) {
+        json_decref(ann);
+        return -E2BIG;
     }
     struct chunk *c = draft_chunk(d, i);
-    if (!ann) {
+    d->dirty = true;
+    if (del) {
         entry_unref(c->e[at]);
         memmove(&c->e[at], &c->e[at + 1], (size_t)(c->n - at - 1) * sizeof(c->e[0]));
         c->n--;
         d->s->count--;
-        d->dirty = true;
-        return true;
+        return 1;
     }
     size_t len = strlen(name);
     struct entry *e = pl_xmalloc(sizeof(*e) + len + 1);
@@ -238,8 +251,7 @@ static bool draft_set(struct draft *d, const char *name, json_t *ann)
         d->s->count++;
     }
     c->e[at] = e;
-    d->dirty = true;
-    return true;
+    return 1;
 }
 
 /* Publishes the draft (it becomes immutable) and drops the old snapshot. */
@@ -261,29 +273,38 @@ static bool valid_name(const char *name)
     return len > 0 && len <= NAME_MAX_LEN;
 }
 
-/* The string-valued plimsoll.dev/ annotations of a Namespace: a new object. */
+/*
+ * The string-valued plimsoll.dev/ annotations of a Namespace (at most
+ * KEYS_MAX, values up to VALUE_MAX bytes): a new object, or NULL when there
+ * are none (most namespaces: they then cost no jansson value at all).
+ */
 static json_t *scoped_annotations(const json_t *meta)
 {
-    json_t *out = json_object();
-    if (!out) {
-        pl_oom();
-    }
+    json_t *out = NULL;
     const json_t *ann = pl_json_object(meta, "annotations");
     const char *key;
     json_t *value;
     json_object_foreach((json_t *)ann, key, value)
     {
-        if (strncmp(key, ANNOTATION_PREFIX, strlen(ANNOTATION_PREFIX)) == 0 &&
-            json_is_string(value)) {
-            if (json_object_set_new(out, key, json_string(json_string_value(value))) < 0) {
-                pl_oom();
-            }
+        if (strncmp(key, ANNOTATION_PREFIX, strlen(ANNOTATION_PREFIX)) != 0 ||
+            !json_is_string(value) || json_string_length(value) > VALUE_MAX) {
+            continue;
+        }
+        if (!out && !(out = json_object())) {
+            pl_oom();
+        }
+        if (json_object_size(out) >= KEYS_MAX) {
+            break;
+        }
+        json_t *copy = json_stringn(json_string_value(value), json_string_length(value));
+        if (!copy || json_object_set_new(out, key, copy) < 0) {
+            pl_oom();
         }
     }
     return out;
 }
 
-/* Applies one Namespace to d. Returns 1 changed, 0 not, -EINVAL without a usable name. */
+/* Applies one Namespace to d. Returns 1 changed, 0 not, -EINVAL without a usable name, -E2BIG. */
 static int apply(struct draft *d, const json_t *object, bool del)
 {
     const json_t *meta = pl_json_object(object, "metadata");
@@ -291,7 +312,7 @@ static int apply(struct draft *d, const json_t *object, bool del)
     if (!valid_name(name)) {
         return -EINVAL;
     }
-    return draft_set(d, name, del ? NULL : scoped_annotations(meta)) ? 1 : 0;
+    return draft_set(d, name, del ? NULL : scoped_annotations(meta), del);
 }
 
 /* ---- listwatch callbacks (watcher thread) ---- */
@@ -306,8 +327,8 @@ static void on_list_begin(void *ud)
 static int on_list_item(void *ud, const json_t *object)
 {
     struct pl_nsview *v = ud;
-    (void)apply(&v->build, object, false); /* an unnamed item cannot be looked up: skipped */
-    return 0;
+    /* An unnamed item cannot be looked up: skipped. A full view fails the list. */
+    return apply(&v->build, object, false) == -E2BIG ? -E2BIG : 0;
 }
 
 static void on_list_end(void *ud, bool ok)
@@ -370,6 +391,10 @@ static int create(const struct pl_nsview_options *opts, const struct pl_kube_lis
     }
     struct pl_nsview *v = pl_xcalloc(1, sizeof(*v));
     pthread_mutex_init(&v->lock, NULL);
+    v->empty = json_object();
+    if (!v->empty) {
+        pl_oom();
+    }
     static const struct pl_kube_listwatch_ops ops = {
         .list_begin = on_list_begin,
         .list_item = on_list_item,
@@ -381,6 +406,7 @@ static int create(const struct pl_nsview_options *opts, const struct pl_kube_lis
     r = pl_kube_listwatch_new(client, lo, &ops, v, &v->lw);
     if (r < 0) {
         pthread_mutex_destroy(&v->lock);
+        json_decref(v->empty);
         free(v);
         return pl_error_set(err, "", 0, "cannot set up the namespace watch");
     }
@@ -421,9 +447,14 @@ const json_t *pl_nsview_annotations(struct pl_nsview *v, const char *ns, struct 
         snapshot_unref(s);
         return NULL;
     }
+    const json_t *ann = c->e[at]->ann;
+    if (!ann) {
+        snapshot_unref(s);
+        return v->empty; /* immutable, lives as long as the view */
+    }
     /* Borrowed from a snapshot nobody modifies; it stays alive until the pool's clear. */
     pl_pool_on_clear(pool, snapshot_release, s);
-    return c->e[at]->ann;
+    return ann;
 }
 
 bool pl_nsview_synced(struct pl_nsview *v)
@@ -456,6 +487,7 @@ void pl_nsview_free(struct pl_nsview *v)
     snapshot_unref(v->edit.s);
     snapshot_unref(v->build.s);
     snapshot_unref(v->published);
+    json_decref(v->empty);
     pthread_mutex_destroy(&v->lock);
     free(v);
 }

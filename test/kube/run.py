@@ -14,6 +14,8 @@ playing one hostile behaviour, and asserts with bounded counts and ratios:
   many_namespaces    10k namespaces x 50 annotations, paged with limit/continue, then
                      thousands of MODIFIED events: CPU per event is small, the view
                      follows, SIGTERM in mid-stream exits promptly
+  endless_pages      empty pages with ever new continue tokens (plain HTTP): few
+                     requests, not ready
   hanging_watch      a watch the server never answers, a list that drips a byte at a
                      time: SIGTERM exits promptly, staleness grows meanwhile
   kubeconfig_refusals  user:password@ in the server URL and a CA that is not PEM
@@ -275,6 +277,18 @@ class ManyNamespaces(fa.Scenario):
                 time.sleep(0.01)
 
 
+class EndlessPages(fa.Scenario):
+    """Every page is empty and names a new continue token: a list that never ends."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def list(self, req):
+        self.n += 1
+        req.reply(200, fa.namespace_list([], rv="1", cont=f"page-{self.n}"))
+
+
 class HangingWatch(fa.Scenario):
     def watch(self, req):
         self.stop.wait()  # never answers, not even the headers
@@ -398,6 +412,25 @@ def many_namespaces(workdir, binary):
         assert took < DRAIN_S + 2, f"SIGTERM during a busy watch took {took:.1f} s"
         print(f"# many_namespaces: {per_event_ms:.3f} ms CPU/event, RSS {rss} kB, "
               f"exit {took:.2f} s")
+    finally:
+        srv.close()
+        fake.close()
+
+
+@test
+def endless_pages(workdir, binary):
+    fake, srv = setup(workdir, binary, EndlessPages(), tls=False)
+    try:
+        srv.wait_health()
+        t0 = time.monotonic()
+        time.sleep(WINDOW_S)
+        lists = fake.count("list", since=t0, until=t0 + WINDOW_S)
+        # 9 short pages end an attempt; attempts back off 0.5, 1, 2, 4 s
+        assert lists <= 60, f"{lists} list requests in {WINDOW_S} s"
+        assert srv.get("/readyz")[0] == 503
+        assert srv.staleness() > WINDOW_S
+        took = srv.sigterm_exit_seconds()
+        assert took < DRAIN_S + 2, f"SIGTERM took {took:.1f} s"
     finally:
         srv.close()
         fake.close()

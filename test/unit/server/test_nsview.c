@@ -88,6 +88,7 @@ static struct pl_nsview *bare_view(void)
 {
     struct pl_nsview *v = pl_xcalloc(1, sizeof(*v));
     pthread_mutex_init(&v->lock, NULL);
+    v->empty = json_object();
     return v;
 }
 
@@ -147,6 +148,30 @@ static void test_events(void **state)
     assert_ptr_equal(before, v->published);
     /* No usable name: refused (the list+watch then relists). */
     assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"\"}}"), -EINVAL);
+
+    /* At most KEYS_MAX keys are kept, and no value over VALUE_MAX bytes. */
+    char big[4096];
+    int n = snprintf(big, sizeof(big), "{\"metadata\":{\"name\":\"many\",\"annotations\":{");
+    for (unsigned i = 0; i < KEYS_MAX + 10; i++) {
+        n += snprintf(big + n, sizeof(big) - (size_t)n, "\"plimsoll.dev/k%u\":\"off\",", i);
+    }
+    n += snprintf(big + n, sizeof(big) - (size_t)n, "\"plimsoll.dev/long\":\"");
+    for (unsigned i = 0; i <= VALUE_MAX; i++) {
+        big[n++] = 'x';
+    }
+    snprintf(big + n, sizeof(big) - (size_t)n, "\"}}}");
+    assert_int_equal(event(v, PL_KUBE_ADDED, big), 0);
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const json_t *many = pl_nsview_annotations(v, "many", &pool);
+    assert_int_equal(json_object_size(many), KEYS_MAX);
+    assert_null(json_object_get(many, "plimsoll.dev/long"));
+    /* Namespaces without scoped annotations share one immutable {}. */
+    assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"c\"}}"), 0);
+    assert_ptr_equal(pl_nsview_annotations(v, "b2", &pool), NULL);
+    assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"d\"}}"), 0);
+    assert_ptr_equal(pl_nsview_annotations(v, "c", &pool), pl_nsview_annotations(v, "d", &pool));
+    pl_pool_finish(&pool);
 
     /* A failed list leaves the view as it was. */
     on_list_begin(v);
