@@ -70,6 +70,7 @@ struct pl_kube_listwatch {
     bool current;        /* under lock: a watch is up and has lasted short_watch_ms */
     double last_good;    /* under lock: when it was last known current; 0 never */
     double started_at;   /* under lock */
+    double watch_opened; /* under lock: when the open watch got its 200; 0 none */
     atomic_bool synced;
     atomic_bool stop;
     atomic_uint_fast64_t requests;
@@ -304,11 +305,20 @@ static int on_list_data(void *ud, const char *data, size_t len)
     return r;
 }
 
+/* Publishes when the open watch started (0: none), so that staleness needs no tick. */
+static void set_watch_opened(struct pl_kube_listwatch *lw, double when)
+{
+    pthread_mutex_lock(&lw->lock);
+    lw->watch_opened = when;
+    pthread_mutex_unlock(&lw->lock);
+}
+
 static int on_watch_open(void *ud, long status)
 {
     struct pass *p = ud;
     if (status >= 200 && status <= 299) {
         p->opened = now_mono();
+        set_watch_opened(p->lw, p->opened);
     }
     return 0;
 }
@@ -547,6 +557,7 @@ static enum outcome watch_once(struct pl_kube_listwatch *lw, struct pass *p)
                                   .ud = p};
     o = classify(p, get(lw, &req, &res), &res);
     check_confirmed(p);
+    set_watch_opened(lw, 0);
 out:
     if (p->batch && lw->ops.flush) {
         lw->ops.flush(lw->ud);
@@ -800,13 +811,17 @@ double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw)
     if (!lw) {
         return 0;
     }
+    double now = now_mono();
     pthread_mutex_lock(&lw->lock);
-    double since = lw->current ? 0 : (lw->last_good > 0 ? lw->last_good : lw->started_at);
+    /* A watch open for short_watch_ms is current even before the thread notices. */
+    bool current = lw->current || (lw->watch_opened > 0 &&
+                                   (now - lw->watch_opened) * 1000.0 >= lw->o.short_watch_ms);
+    double since = current ? 0 : (lw->last_good > 0 ? lw->last_good : lw->started_at);
     pthread_mutex_unlock(&lw->lock);
     if (since == 0) {
         return 0;
     }
-    double s = now_mono() - since;
+    double s = now - since;
     return s > 0 ? s : 0;
 }
 

@@ -234,6 +234,74 @@ static void test_incremental(void **state)
     pl_nsview_free(v);
 }
 
+struct reader {
+    struct pl_nsview *v;
+    atomic_bool *stop;
+    atomic_uint loops;
+    unsigned found;
+};
+
+static void *read_loop(void *arg)
+{
+    struct reader *r = arg;
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    char name[32];
+    for (unsigned i = 0; !atomic_load(r->stop); i++) {
+        snprintf(name, sizeof(name), "ns-%u", i % 300);
+        const json_t *ann = pl_nsview_annotations(r->v, name, &pool);
+        const char *mode = pl_json_string(ann, "plimsoll.dev/mode");
+        r->found += mode && (mode[0] == 'w' || mode[0] == 'e');
+        atomic_fetch_add(&r->loops, 1);
+        if (i % 16 == 0) {
+            pl_pool_clear(&pool);
+        }
+    }
+    pl_pool_finish(&pool);
+    return NULL;
+}
+
+/* Readers on other threads while events publish: no lock held across reads (TSan-clean). */
+static void test_concurrent_readers(void **state)
+{
+    (void)state;
+    struct pl_nsview *v = bare_view();
+    on_list_begin(v);
+    on_list_end(v, true);
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    pthread_t t[4];
+    struct reader r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i].v = v;
+        r[i].stop = &stop;
+        atomic_init(&r[i].loops, 0);
+        r[i].found = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, read_loop, &r[i]), 0);
+    }
+    char text[256];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(text, sizeof(text), NS("ns-%d", "1", MODE("%s")), i % 300,
+                 i % 2 ? "warn" : "enforce");
+        assert_int_equal(event(v, i % 7 == 6 ? PL_KUBE_DELETED : PL_KUBE_MODIFIED, text), 0);
+    }
+    /* Under valgrind threads take turns: let every reader see the final view too. */
+    for (int i = 0; i < 4; i++) {
+        unsigned start = atomic_load(&r[i].loops);
+        for (int k = 0; k < 1000 && atomic_load(&r[i].loops) < start + 400; k++) {
+            sleep_for_ms(2);
+        }
+    }
+    atomic_store(&stop, true);
+    unsigned found = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        found += r[i].found;
+    }
+    assert_true(found > 0);
+    pl_nsview_free(v);
+}
+
 static void test_standalone_and_null(void **state)
 {
     (void)state;
@@ -813,6 +881,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_concurrent_readers),
         cmocka_unit_test(test_standalone_and_null),
         cmocka_unit_test(test_list_and_watch),
         cmocka_unit_test(test_prompt_stop),
