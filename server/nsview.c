@@ -44,12 +44,15 @@
 #define NAME_MAX_LEN      253u
 #define NCHUNKS           256u
 /* Bounds on what is kept, so that a hostile API server cannot grow the view without limit. */
-#define NAMESPACES_MAX 500000u /* Kubernetes is tested to 10k namespaces */
-#define KEYS_MAX       64u     /* plimsoll.dev/ annotations kept per namespace */
-#define VALUE_MAX      256u    /* longer values are no valid mode or switch: not kept */
+#define NAMESPACES_MAX  500000u /* Kubernetes is tested to 10k namespaces */
+#define KEYS_MAX        64u     /* plimsoll.dev/ annotations kept per namespace */
+#define VALUE_MAX       256u    /* longer values are no valid mode or switch: not kept */
+#define ENTRY_BYTES_MAX 2048u   /* key and value bytes kept per namespace */
+#define VIEW_BYTES_MAX  (128u * 1024u * 1024u) /* everything kept, estimated */
 
 struct entry {
     atomic_uint refs;
+    size_t cost; /* estimated bytes held, counted in the snapshot's bytes */
     json_t *ann; /* owned; immutable once published; NULL: none (the view's shared {}) */
     char name[];
 };
@@ -64,6 +67,7 @@ struct chunk {
 struct snapshot {
     atomic_uint refs;
     size_t count;
+    size_t bytes;             /* estimated bytes of the entries */
     struct chunk *c[NCHUNKS]; /* NULL: empty */
 };
 
@@ -185,6 +189,7 @@ static void draft_begin(struct draft *d, const struct snapshot *base)
         }
     }
     d->s->count = base ? base->count : 0;
+    d->s->bytes = base ? base->bytes : 0;
 }
 
 /* The draft's chunk i, made private to the draft (copied once) and with room for one more. */
@@ -205,10 +210,23 @@ static struct chunk *draft_chunk(struct draft *d, unsigned i)
     return c;
 }
 
+/* Estimated bytes an annotations object holds (jansson's own overhead included roughly). */
+static size_t annotations_cost(const json_t *ann)
+{
+    size_t n = ann ? 64 : 0;
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)ann, key, value)
+    {
+        n += strlen(key) + json_string_length(value) + 96;
+    }
+    return n;
+}
+
 /*
  * Puts name -> ann into the draft (steals ann; NULL: no scoped annotations),
  * or removes name (del). Returns 1 when the draft changed, 0 when not, and
- * -E2BIG when the view is full.
+ * -E2BIG when the view is full (NAMESPACES_MAX, VIEW_BYTES_MAX).
  */
 static int draft_set(struct draft *d, const char *name, json_t *ann, bool del)
 {
@@ -225,12 +243,17 @@ static int draft_set(struct draft *d, const char *name, json_t *ann, bool del)
     if (!found && del) {
         return 0;
     }
-    if (!found && d->s->count >= NAMESPACES_MAX) {
+    size_t len = strlen(name);
+    size_t cost = sizeof(struct entry) + len + 1 + annotations_cost(ann);
+    size_t old_cost = found ? d->s->c[i]->e[at]->cost : 0;
+    if (!del && ((!found && d->s->count >= NAMESPACES_MAX) ||
+                 d->s->bytes - old_cost + cost > VIEW_BYTES_MAX)) {
         json_decref(ann);
         return -E2BIG;
     }
     struct chunk *c = draft_chunk(d, i);
     d->dirty = true;
+    d->s->bytes -= old_cost;
     if (del) {
         entry_unref(c->e[at]);
         memmove(&c->e[at], &c->e[at + 1], (size_t)(c->n - at - 1) * sizeof(c->e[0]));
@@ -238,10 +261,11 @@ static int draft_set(struct draft *d, const char *name, json_t *ann, bool del)
         d->s->count--;
         return 1;
     }
-    size_t len = strlen(name);
     struct entry *e = pl_xmalloc(sizeof(*e) + len + 1);
     atomic_init(&e->refs, 1);
     e->ann = ann;
+    e->cost = cost;
+    d->s->bytes += cost;
     memcpy(e->name, name, len + 1);
     if (found) {
         entry_unref(c->e[at]);
@@ -275,12 +299,14 @@ static bool valid_name(const char *name)
 
 /*
  * The string-valued plimsoll.dev/ annotations of a Namespace (at most
- * KEYS_MAX, values up to VALUE_MAX bytes): a new object, or NULL when there
+ * KEYS_MAX and ENTRY_BYTES_MAX bytes of keys and values, each value up to
+ * VALUE_MAX bytes): a new object, or NULL when there
  * are none (most namespaces: they then cost no jansson value at all).
  */
 static json_t *scoped_annotations(const json_t *meta)
 {
     json_t *out = NULL;
+    size_t kept = 0;
     const json_t *ann = pl_json_object(meta, "annotations");
     const char *key;
     json_t *value;
@@ -293,7 +319,8 @@ static json_t *scoped_annotations(const json_t *meta)
         if (!out && !(out = json_object())) {
             pl_oom();
         }
-        if (json_object_size(out) >= KEYS_MAX) {
+        kept += strlen(key) + json_string_length(value);
+        if (json_object_size(out) >= KEYS_MAX || kept > ENTRY_BYTES_MAX) {
             break;
         }
         json_t *copy = json_stringn(json_string_value(value), json_string_length(value));
