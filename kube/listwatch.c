@@ -82,6 +82,7 @@ struct pl_kube_listwatch {
     unsigned attempt;      /* failures since a watch was last stable */
     double down_since;     /* first failure of this outage; 0 none */
     double last_retry_log; /* the last rate-limited line */
+    bool unanswered;       /* the last failure was an error answer or no answer at all */
 };
 
 /* One list page or one watch in progress. */
@@ -319,6 +320,12 @@ static int on_watch_open(void *ud, long status)
     if (status >= 200 && status <= 299) {
         p->opened = now_mono();
         set_watch_opened(p->lw, p->opened);
+        if (p->lw->unanswered) {
+            /* It answers again: say so now. After failures with a 200 (a short watch,
+             * a 410) only a watch that lasts counts (check_confirmed). */
+            p->lw->unanswered = false;
+            recovered(p->lw);
+        }
     }
     return 0;
 }
@@ -628,6 +635,7 @@ static void failed(struct pl_kube_listwatch *lw, const char *what, enum outcome 
     double now = now_mono();
     set_not_current(lw);
     lw->attempt++;
+    lw->unanswered = o == OUT_FAILED;
     unsigned delay = backoff_ms(lw, lw->attempt);
     bool first = lw->down_since == 0;
     if (first) {
@@ -695,6 +703,7 @@ static bool after_watch(struct pl_kube_listwatch *lw, struct pass *p, enum outco
                  "the watch ended after %lld ms without progress (%u events)",
                  (long long)ms(open_s), p->events);
         failed(lw, "watch", OUT_FAILED, p->why);
+        lw->unanswered = false; /* it did answer, with nothing */
         return false;
     case OUT_GONE:
         *reason = "resourceVersion expired (410 Gone)";
