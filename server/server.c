@@ -35,7 +35,7 @@
 #include "server/health.h"
 #include "server/http.h"
 #include "server/metrics.h"
-#include "server/nswatch.h"
+#include "server/nsview.h"
 #include "server/tls.h"
 #include "server/webhook.h"
 
@@ -100,7 +100,7 @@ struct pl_pool *pl_server_pool(struct pl_server *s)
 bool pl_server_ready(struct pl_server *s)
 {
     return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) && pl_certstore_valid_now() &&
-           (!s->nswatch || pl_nswatch_synced(s->nswatch));
+           (!s->nswatch || pl_nsview_synced(s->nswatch));
 }
 
 static void log_error(const char *msg, const struct pl_error *err)
@@ -252,10 +252,10 @@ static void reloader_stop(struct reloader *rl)
 
 static int start_nswatch(struct pl_server *s)
 {
-    struct pl_nswatch_options nopts = {.kubeconfig = s->opts->kubeconfig};
+    struct pl_nsview_options nopts = {.kubeconfig = s->opts->kubeconfig};
     struct pl_error err;
     pl_error_init(&err);
-    int r = pl_nswatch_new(&nopts, &s->nswatch, &err);
+    int r = pl_nsview_new(&nopts, &s->nswatch, &err);
     if (r == -ENOENT) {
         s->nswatch = NULL;
         pl_log(PL_LOG_INFO, "no API server configured: standalone, configuration only", NULL);
@@ -265,7 +265,7 @@ static int start_nswatch(struct pl_server *s)
         log_error("cannot set up the namespace watch", &err);
         return r;
     }
-    r = pl_nswatch_start(s->nswatch);
+    r = pl_nsview_start(s->nswatch);
     if (r < 0) {
         pl_log(PL_LOG_ERROR, "cannot start the namespace watch", NULL);
     }
@@ -448,7 +448,7 @@ out:
     reloader_stop(&rl);
     pl_http_stop(webhook);
     pl_http_stop(health);
-    pl_nswatch_free(s->nswatch);
+    pl_nsview_free(s->nswatch);
     s->nswatch = NULL;
     pl_certstore_finish();
     free(client_ca);

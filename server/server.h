@@ -18,7 +18,7 @@
 #include "core/pool.h"
 #include "engine/config.h"
 
-struct pl_nswatch;
+struct pl_nsview;
 
 struct pl_server_options {
     const char *listen;        /* TLS webhook, "ADDR:PORT" */
@@ -44,8 +44,8 @@ struct pl_server_options {
 struct pl_server {
     const struct pl_server_options *opts;
     pthread_mutex_t cfg_lock;
-    struct pl_config *cfg;      /* current snapshot; take refs through pl_server_config() */
-    struct pl_nswatch *nswatch; /* NULL when standalone */
+    struct pl_config *cfg;     /* current snapshot; take refs through pl_server_config() */
+    struct pl_nsview *nswatch; /* NULL when standalone */
     atomic_bool draining;
     atomic_bool tls_loaded;
     pthread_key_t pool_key; /* per-thread request arena */

@@ -22,7 +22,7 @@
 #include "engine/mutate.h"
 #include "policies/registry.h"
 #include "server/metrics.h"
-#include "server/nswatch.h"
+#include "server/nsview.h"
 #include "server/server.h"
 
 static double now_seconds(void)
@@ -256,7 +256,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         return;
     }
     if (s->nswatch && *adm.namespace_) {
-        adm.request.ns_annotations = pl_nswatch_annotations(s->nswatch, adm.namespace_, pool);
+        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, adm.namespace_, pool);
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;
