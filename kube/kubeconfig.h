@@ -32,7 +32,9 @@
 #include "core/error.h"
 
 #define PL_KUBE_SA_DIR         "/var/run/secrets/kubernetes.io/serviceaccount"
-#define PL_KUBECONFIG_MAX      (8u * 1024u * 1024u)
+/* A kubeconfig is a few KiB; one with a hundred clusters' certificates inline
+ * stays under 1 MiB. Past this it is refused before it is parsed. */
+#define PL_KUBECONFIG_MAX      (2u * 1024u * 1024u)
 #define PL_KUBE_PEM_MAX        (1024u * 1024u)
 #define PL_KUBE_TOKEN_MAX      (64u * 1024u)
 #define PL_KUBE_SERVER_URL_MAX 2048u
