@@ -31,7 +31,7 @@
 #include "core/compiler.h"
 #include "core/error.h"
 
-#define PL_KUBE_SA_DIR         "/var/run/secrets/kubernetes.io/serviceaccount"
+#define PL_KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 /* A kubeconfig is a few KiB; one with a hundred clusters' certificates inline
  * stays under 1 MiB. Past this it is refused before it is parsed. */
 #define PL_KUBECONFIG_MAX      (2u * 1024u * 1024u)
