@@ -192,7 +192,8 @@ import json, sys
 print("policies:")
 for p in json.load(sys.stdin):
     if p.get("kind", "policy") == "policy":
-        print(f"  {p[\"id\"]}: {{mode: enforce}}")' >"${all_enforce}"
+        print("  %s: {mode: enforce}" % p["id"])' >"${all_enforce}" ||
+        { echo "not ok - cannot write the every-policy-enforced configuration"; exit 1; }
     for f in "${out}"/*.yaml; do
         name="plimsoll check, every policy enforced: $(basename "${f}")"
         if log="$("${plimsoll_bin}" check --config "${all_enforce}" "${f}" 2>&1)" &&
