@@ -317,32 +317,6 @@ static const char *skip_reason(const struct check *c, const struct pl_request *r
     return buf;
 }
 
-/* The result of an object the API server would refuse: what is wrong, and where. */
-static json_t *invalid_json(struct check *c, size_t i, const struct pl_decision *d,
-                            json_t *problems)
-{
-    size_t j;
-    json_t *p;
-    struct pl_buf msg;
-    pl_buf_init(&msg, 4096);
-    int r = pl_buf_printf(&msg, "%s %s is not a valid object; the API server would refuse it:",
-                          d->obj.kind_name, d->obj.name);
-    json_array_foreach(problems, j, p)
-    {
-        set_location(c, i, p, pl_json_string(p, "path"));
-        r |= pl_buf_printf(&msg, "\n- %s: %s", pl_json_string(p, "path"),
-                           pl_json_string(p, "message"));
-    }
-    (void)r; /* a cut message is still a message */
-    json_t *out = json_pack("{s:s, s:b, s:b, s:s, s:[], s:[], s:[], s:[], s:o}", "status",
-                            "invalid", "allowed", 0, "evaluated", 0, "message", pl_buf_str(&msg),
-                            "violations", "suppressed", "warnings", "notes", "problems",
-                            json_incref(problems));
-    pl_buf_finish(&msg);
-    c->invalid++;
-    return out;
-}
-
 /* A namespace annotation's mode, when it has a valid one. */
 static bool annotation_mode(const json_t *annotations, const char *key, enum pl_mode *ret)
 {
@@ -405,6 +379,43 @@ static json_t *verdict_json(struct check *c, size_t i, const struct pl_request *
     return out;
 }
 
+/*
+ * Makes result say the object is invalid (the API server would refuse it):
+ * status "invalid", not allowed, and the problems with their lines. What the
+ * policies found stays: it is true of the object too. Counted as invalid only.
+ */
+static void mark_invalid(struct check *c, size_t i, json_t *result, json_t *problems)
+{
+    const char *status = pl_json_string(result, "status");
+    if (status && strcmp(status, "rejected") == 0) {
+        c->rejected--;
+    } else if (status && strcmp(status, "skipped") == 0) {
+        c->skipped--;
+    } else if (json_array_size(json_object_get(result, "warnings")) > 0) {
+        c->warned--;
+    }
+    c->invalid++;
+    size_t j;
+    json_t *p;
+    struct pl_buf msg;
+    pl_buf_init(&msg, 4096);
+    int r = pl_buf_printf(&msg, "%s %s is not a valid object; the API server would refuse it:",
+                          pl_json_string(result, "kind"), pl_json_string(result, "name"));
+    json_array_foreach(problems, j, p)
+    {
+        set_location(c, i, p, pl_json_string(p, "path"));
+        r |= pl_buf_printf(&msg, "\n- %s: %s", pl_json_string(p, "path"),
+                           pl_json_string(p, "message"));
+    }
+    (void)r; /* a message cut at its ceiling is still a message */
+    json_object_set_new(result, "status", json_string("invalid"));
+    json_object_set_new(result, "allowed", json_false());
+    json_object_set_new(result, "message", json_string(pl_buf_str(&msg)));
+    json_object_set(result, "problems", problems);
+    json_object_del(result, "reason");
+    pl_buf_finish(&msg);
+}
+
 static int evaluate_object(struct check *c, size_t i, struct pl_pool *pool)
 {
     const struct pl_manifest_object *o = &c->manifest.objects[i];
@@ -432,10 +443,12 @@ static int evaluate_object(struct check *c, size_t i, struct pl_pool *pool)
     json_t *result = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "file", file, "document",
                                (json_int_t)o->document, "line", line, "column", column, "kind",
                                d.obj.kind_name, "namespace", req.namespace_, "name", d.obj.name);
-    json_t *verdict = json_array_size(problems) > 0 ? invalid_json(c, i, &d, problems)
-                                                    : verdict_json(c, i, &req, &d);
+    json_t *verdict = verdict_json(c, i, &req, &d);
     json_object_update(result, verdict);
     json_decref(verdict);
+    if (json_array_size(problems) > 0) {
+        mark_invalid(c, i, result, problems);
+    }
     json_array_append_new(c->results, result);
     json_decref(problems);
     json_decref(annotations);
