@@ -13,6 +13,9 @@ import tempfile
 import traceback
 import xml.dom.minidom
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sarif_check  # noqa: E402  (beside this file)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BAD = os.path.join(ROOT, "examples", "deployment-bad.yaml")
 TESTS = []
@@ -23,9 +26,9 @@ def test(fn):
     return fn
 
 
-def run(binary, *args, input=None):
+def run(binary, *args, input=None, cwd=None):
     return subprocess.run([binary, *args], input=input, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, cwd=cwd)
 
 
 GOOD = """
@@ -89,13 +92,22 @@ def policies_list(b):
 
 
 @test
-def text_output_is_what_kubectl_would_show(b):
-    p = run(b, "check", BAD)
-    assert "Deployment shop/web: rejected" in p.stdout, p.stdout
-    assert "plimsoll rejected Deployment shop/web:" in p.stdout
-    assert "- [liveness-probe] spec.template.spec.containers[0] (web): no livenessProbe" in p.stdout
-    assert p.stdout.rstrip().endswith("1 objects: 1 rejected, 0 admitted with warnings") or \
-        "1 rejected" in p.stdout.splitlines()[-1], p.stdout
+def text_output_is_like_a_compiler(b):
+    """file:line:column: per object and per finding, at the finding's field."""
+    p = run(b, "check", "examples/deployment-bad.yaml", cwd=ROOT)
+    lines = p.stdout.splitlines()
+    assert "examples/deployment-bad.yaml:1:1: Deployment shop/web: rejected" in lines, p.stdout
+    assert ("examples/deployment-bad.yaml:15:9: error: [liveness-probe] "
+            "spec.template.spec.containers[0] (web): no livenessProbe; a hung process is never "
+            "restarted") in lines, p.stdout
+    assert ("examples/deployment-bad.yaml:16:9: error: [image-tag] "
+            "spec.template.spec.containers[0] (web).image: image \"nginx:latest\" uses the "
+            "latest tag; pin a version tag or digest") in lines, p.stdout
+    assert "examples/deployment-bad.yaml:7:3: warning: [replicas] spec.replicas: 1 replica; " \
+        "ask for at least 2 so one lost pod is not an outage" in lines, p.stdout
+    assert any(x.startswith("Runbooks: ") and "/liveness-probe" in x for x in lines), p.stdout
+    assert lines[-1] == "1 objects: 0 skipped, 0 invalid, 1 rejected, 0 admitted with warnings", \
+        lines[-1]
 
 
 @test
@@ -112,25 +124,56 @@ def json_output(b):
 def sarif_output(b):
     d = json.loads(run(b, "check", "--output", "sarif", BAD).stdout)
     assert d["version"] == "2.1.0"
+    assert sarif_check.validate(d) == [], sarif_check.validate(d)
     run0 = d["runs"][0]
     assert run0["tool"]["driver"]["name"] == "plimsoll"
     rule_ids = {r["id"] for r in run0["tool"]["driver"]["rules"]}
-    assert {"liveness-probe", "resources"} <= rule_ids
+    assert {"liveness-probe", "resources", "invalid-object"} <= rule_ids
     res = run0["results"]
     assert any(x["ruleId"] == "liveness-probe" and x["level"] == "error" for x in res), res
-    assert all(x["ruleId"] in rule_ids for x in res)
-    assert res[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == BAD
+    assert any(x["ruleId"] == "replicas" and x["level"] == "warning" for x in res), res
+    # An absolute path is made relative to the working directory (%SRCROOT%).
+    cwd_uri = "file://" + os.getcwd().rstrip("/") + "/"
+    assert run0["originalUriBaseIds"] == {"%SRCROOT%": {"uri": cwd_uri}}, run0["originalUriBaseIds"]
+    loc = res[0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {
+        "uri": os.path.relpath(BAD), "uriBaseId": "%SRCROOT%"}, loc
+    # --base-dir: relative to it instead.
+    d = json.loads(run(b, "check", "--output", "sarif", "--base-dir",
+                       os.path.join(ROOT, "examples"), BAD).stdout)
+    loc = d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "deployment-bad.yaml", loc
+    assert d["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == \
+        "file://" + os.path.join(ROOT, "examples") + "/"
 
 
 @test
 def junit_output(b):
     out = run(b, "check", "--output", "junit", BAD, "-", input=GOOD).stdout
     doc = xml.dom.minidom.parseString(out)
-    suite = doc.getElementsByTagName("testsuite")[0]
-    assert suite.getAttribute("tests") == "2" and suite.getAttribute("failures") == "1", out
-    cases = doc.getElementsByTagName("testcase")
-    assert len(doc.getElementsByTagName("failure")) == 1
-    assert "liveness-probe" in cases[0].getElementsByTagName("failure")[0].firstChild.data
+    root = doc.documentElement
+    assert root.tagName == "testsuites"
+    suites = doc.getElementsByTagName("testsuite")
+    assert [s.getAttribute("name") for s in suites] == [BAD, "stdin"], out
+    bad = suites[0]
+    cases = bad.getElementsByTagName("testcase")
+    # one test case per policy that applied to the object
+    assert bad.getAttribute("tests") == str(len(cases)) and len(cases) >= 10, out
+    failing = [c for c in cases if c.getElementsByTagName("failure")]
+    assert bad.getAttribute("failures") == str(len(failing)) == "5", out
+    assert sorted(c.getAttribute("name") for c in failing) == \
+        ["image-tag", "liveness-probe", "pod-security", "readiness-probe", "resources"]
+    live = [c for c in failing if c.getAttribute("name") == "liveness-probe"][0]
+    assert live.getAttribute("classname") == "Deployment shop/web"
+    assert live.getAttribute("file") == BAD and live.getAttribute("line") == "15"
+    failure = live.getElementsByTagName("failure")[0]
+    assert failure.getAttribute("message").startswith(
+        "spec.template.spec.containers[0] (web): no livenessProbe"), failure.toxml()
+    assert f"{BAD}:15:9: spec.template.spec.containers[0] (web)" in failure.firstChild.data
+    good = suites[1]
+    assert good.getAttribute("failures") == "0" and int(good.getAttribute("tests")) >= 10, out
+    assert int(root.getAttribute("tests")) == sum(int(s.getAttribute("tests")) for s in suites)
+    assert root.getAttribute("failures") == "5"
 
 
 EXEMPT = """
@@ -175,14 +218,19 @@ def exempted_findings_are_shown_as_suppressed(b):
     assert res[0]["suppressions"] == [{"kind": "inSource", "justification":
                                        "exempted by the plimsoll.dev/exempt annotation"}], res
 
+    assert res[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 17, res
+
     out = run(b, "check", "--output", "junit", "-", input=EXEMPT).stdout
     doc = xml.dom.minidom.parseString(out)
     assert doc.getElementsByTagName("failure") == []
-    text = doc.getElementsByTagName("system-out")[0].firstChild.data
-    assert "Suppressed (exempt): [liveness-probe] spec.template.spec.containers[0] (app)" in text, out
+    case = [c for c in doc.getElementsByTagName("testcase")
+            if c.getAttribute("name") == "liveness-probe"][0]
+    skipped = case.getElementsByTagName("skipped")[0].getAttribute("message")
+    assert skipped.startswith("exempt (plimsoll.dev/exempt): spec.template.spec.containers[0] (app)"), out
 
     text = run(b, "check", "-", input=EXEMPT).stdout
-    assert "Exempt: [liveness-probe] spec.template.spec.containers[0] (app): no livenessProbe" in text, text
+    assert "stdin:17:9: note: [liveness-probe] spec.template.spec.containers[0] (app): " \
+        "no livenessProbe; a hung process is never restarted (exempt)" in text, text
 
     # A clean object has an empty list, not a missing key.
     r = json.loads(run(b, "check", "--output", "json", "-", input=GOOD).stdout)["results"][0]
