@@ -141,7 +141,8 @@ static int check_options(const struct check *c)
         return -EINVAL;
     }
     if (!valid_namespace(c->default_ns)) {
-        fprintf(stderr, "plimsoll check: --namespace \"%s\" is not a namespace name (a DNS label)\n",
+        fprintf(stderr,
+                "plimsoll check: --namespace \"%s\" is not a namespace name (a DNS label)\n",
                 c->default_ns);
         return -EINVAL;
     }
@@ -236,8 +237,9 @@ static int load_file(struct check *c, const char *path)
         return r;
     }
     if (documents == 0 && !c->allow_empty) {
-        fprintf(stderr, "plimsoll check: %s: empty input: no Kubernetes objects (--allow-empty "
-                        "accepts that)\n",
+        fprintf(stderr,
+                "plimsoll check: %s: empty input: no Kubernetes objects (--allow-empty "
+                "accepts that)\n",
                 name);
         return -EINVAL;
     }
@@ -257,8 +259,9 @@ static int load_inputs(struct check *c, int n, char **paths)
         if (pl_files_walk(paths[i], &list) < 0) {
             failed = 1;
         } else if (list.len == 0 && !c->allow_empty) {
-            fprintf(stderr, "plimsoll check: %s: no *.yaml, *.yml or *.json files (--allow-empty "
-                            "accepts that)\n",
+            fprintf(stderr,
+                    "plimsoll check: %s: no *.yaml, *.yml or *.json files (--allow-empty "
+                    "accepts that)\n",
                     paths[i]);
             failed = 1;
         }
@@ -343,8 +346,8 @@ static json_t *applied_policies(const struct pl_config *cfg, const json_t *annot
             mode = ns_mode;
         }
         if (mode != PL_MODE_OFF) {
-            json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id,
-                                                 "mode", pl_mode_name(mode)));
+            json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id, "mode",
+                                                 pl_mode_name(mode)));
         }
     }
     return out;
@@ -362,10 +365,10 @@ static json_t *verdict_json(struct check *c, size_t i, const struct pl_request *
                               violation_json(c, i, v));
     }
     const char *status = !d->allowed ? "rejected" : d->evaluated ? "admitted" : "skipped";
-    json_t *out = json_pack("{s:s, s:b, s:b, s:s?, s:o, s:o, s:O, s:O}", "status", status,
-                            "allowed", d->allowed, "evaluated", d->evaluated, "message",
-                            d->message, "violations", counted, "suppressed", suppressed,
-                            "warnings", d->warnings, "notes", d->notes);
+    json_t *out =
+        json_pack("{s:s, s:b, s:b, s:s?, s:o, s:o, s:O, s:O}", "status", status, "allowed",
+                  d->allowed, "evaluated", d->evaluated, "message", d->message, "violations",
+                  counted, "suppressed", suppressed, "warnings", d->warnings, "notes", d->notes);
     if (d->evaluated) {
         json_object_set_new(out, "policies", applied_policies(c->cfg, req->ns_annotations));
     } else {
@@ -426,8 +429,8 @@ static int evaluate_object(struct check *c, size_t i, struct pl_pool *pool)
     pl_error_init(&err);
     int line, column;
     pl_manifest_locate(&c->manifest, i, NULL, &line, &column);
-    if (pl_manifest_request(&c->manifest, i, c->default_ns, c->cli_annotations, &req,
-                            &annotations, &err) < 0) {
+    if (pl_manifest_request(&c->manifest, i, c->default_ns, c->cli_annotations, &req, &annotations,
+                            &err) < 0) {
         fprintf(stderr, "plimsoll check: %s:%d: invalid AdmissionReview: %s\n", file, line,
                 err.message);
         return -EINVAL;
@@ -516,11 +519,11 @@ static int run(struct check *c, int argc, char **argv)
     if (r < 0) {
         return PL_EXIT_USAGE;
     }
-    json_t *doc = json_pack(
-        "{s:{s:I, s:I, s:I, s:I, s:I}, s:O}", "summary", "objects",
-        (json_int_t)json_array_size(c->results), "rejected", (json_int_t)c->rejected, "warned",
-        (json_int_t)c->warned, "invalid", (json_int_t)c->invalid, "skipped",
-        (json_int_t)c->skipped, "results", c->results);
+    json_t *doc =
+        json_pack("{s:{s:I, s:I, s:I, s:I, s:I}, s:O}", "summary", "objects",
+                  (json_int_t)json_array_size(c->results), "rejected", (json_int_t)c->rejected,
+                  "warned", (json_int_t)c->warned, "invalid", (json_int_t)c->invalid, "skipped",
+                  (json_int_t)c->skipped, "results", c->results);
     render(c, doc);
     json_decref(doc);
     return c->rejected || c->invalid ? PL_EXIT_VIOLATIONS : PL_EXIT_OK;

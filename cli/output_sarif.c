@@ -51,8 +51,9 @@ static char *full_description(const struct pl_policy *p, enum pl_mode configured
     if (!f) {
         pl_oom();
     }
-    fprintf(f, "plimsoll policy %s: %s. Default mode %s; mode in this configuration %s "
-               "(enforce rejects, warn admits with a warning).",
+    fprintf(f,
+            "plimsoll policy %s: %s. Default mode %s; mode in this configuration %s "
+            "(enforce rejects, warn admits with a warning).",
             p->id, p->summary, pl_mode_name(p->default_mode), pl_mode_name(configured));
     for (const struct pl_param *param = p->params; param && param->name; param++) {
         fprintf(f, " Parameter %s (%s, default %s): %s", param->name, param->type,
@@ -71,12 +72,12 @@ static json_t *policy_rule(const struct pl_sarif_options *opts, size_t i)
     char *full = full_description(p, mode);
     char help[1024];
     snprintf(help, sizeof(help), "%s. Runbook: %s", p->summary, uri);
-    json_t *rule = json_pack(
-        "{s:s, s:s, s:{s:s}, s:{s:s}, s:s, s:{s:s}, s:{s:s}, s:{s:[s, s]}}", "id", p->id, "name",
-        p->id, "shortDescription", "text", p->summary, "fullDescription", "text", full, "helpUri",
-        uri, "help", "text", help, "defaultConfiguration", "level",
-        mode == PL_MODE_OFF ? "none" : level_of(mode), "properties", "tags", "kubernetes",
-        "plimsoll");
+    json_t *rule =
+        json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:s, s:{s:s}, s:{s:s}, s:{s:[s, s]}}", "id", p->id,
+                  "name", p->id, "shortDescription", "text", p->summary, "fullDescription", "text",
+                  full, "helpUri", uri, "help", "text", help, "defaultConfiguration", "level",
+                  mode == PL_MODE_OFF ? "none" : level_of(mode), "properties", "tags", "kubernetes",
+                  "plimsoll");
     free(full);
     return rule;
 }
@@ -115,8 +116,7 @@ static void fingerprint(char out[17], const char *const *parts, size_t n)
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-static json_t *location(const struct pl_sarif_options *opts, const json_t *object,
-                        const json_t *at)
+static json_t *location(const struct pl_sarif_options *opts, const json_t *object, const json_t *at)
 {
     const char *file = pl_json_string(object, "file");
     json_t *artifact = json_deep_copy(json_object_get(opts->uris, file));
@@ -157,8 +157,8 @@ static json_t *suppression_of(const char *s)
     return NULL;
 }
 
-static json_t *result(const struct pl_sarif_options *opts, const json_t *object,
-                      const json_t *v, const char *rule, const char *level)
+static json_t *result(const struct pl_sarif_options *opts, const json_t *object, const json_t *v,
+                      const char *rule, const char *level)
 {
     const char *path = pl_json_string(v, "path");
     char text[2048];
@@ -168,9 +168,12 @@ static json_t *result(const struct pl_sarif_options *opts, const json_t *object,
              ns ? ns : "", ns && *ns ? "/" : "", pl_json_string(object, "name"), path,
              pl_json_string(v, "message"), runbook ? " (runbook: " : "", runbook ? runbook : "",
              runbook ? ")" : "");
-    const char *parts[] = {pl_json_string(object, "file"), pl_json_string(object, "kind"),
-                           pl_json_string(object, "namespace"), pl_json_string(object, "name"),
-                           rule, path};
+    const char *parts[] = {pl_json_string(object, "file"),
+                           pl_json_string(object, "kind"),
+                           pl_json_string(object, "namespace"),
+                           pl_json_string(object, "name"),
+                           rule,
+                           path};
     char fp[17];
     fingerprint(fp, parts, PL_ARRAY_SIZE(parts));
     json_t *res = json_pack("{s:s, s:s, s:{s:s}, s:[o], s:{s:s}}", "ruleId", rule, "level", level,
@@ -192,8 +195,7 @@ static const char *mode_level(const json_t *v)
     return level_of(mode == PL_MODE_OFF ? PL_MODE_WARN : mode);
 }
 
-static void object_results(const struct pl_sarif_options *opts, const json_t *object,
-                           json_t *res)
+static void object_results(const struct pl_sarif_options *opts, const json_t *object, json_t *res)
 {
     size_t j;
     const json_t *v;

@@ -121,8 +121,9 @@ void pl_output_text(const json_t *results, FILE *out)
         object_text(out, r);
     }
     const json_t *summary = json_object_get(results, "summary");
-    fprintf(out, "%lld objects: %lld skipped, %lld invalid, %lld rejected, %lld admitted with "
-                 "warnings\n",
+    fprintf(out,
+            "%lld objects: %lld skipped, %lld invalid, %lld rejected, %lld admitted with "
+            "warnings\n",
             (long long)json_integer_value(json_object_get(summary, "objects")),
             (long long)json_integer_value(json_object_get(summary, "skipped")),
             (long long)json_integer_value(json_object_get(summary, "invalid")),

@@ -78,7 +78,8 @@ static bool is_list_kind(const char *kind, const json_t *doc)
         return true;
     }
     /* A typed list (DeploymentList) is a list only when it has items to expand. */
-    return n > 4 && strcmp(kind + n - 4, "List") == 0 && json_is_array(json_object_get(doc, "items"));
+    return n > 4 && strcmp(kind + n - 4, "List") == 0 &&
+           json_is_array(json_object_get(doc, "items"));
 }
 
 static void append_object(struct adding *a, json_t *doc, const char *prefix)
@@ -112,8 +113,7 @@ static int add_value(struct adding *a, json_t *doc, const char *prefix, const js
                      int depth);
 
 /* Expands the items of a List (or a typed list such as DeploymentList). */
-static int add_list(struct adding *a, json_t *list, const char *prefix, const char *kind,
-                    int depth)
+static int add_list(struct adding *a, json_t *list, const char *prefix, const char *kind, int depth)
 {
     const json_t *items = json_object_get(list, "items");
     if (!json_is_array(items) && !json_is_null(items) && items) {

@@ -85,10 +85,9 @@ PL_MUST_CHECK int pl_manifest_add(struct pl_manifest *m, const char *name, const
  * borrowed and may be NULL); the request borrows it and m. Returns 0, or
  * -EINVAL with err filled for an AdmissionReview of the wrong shape.
  */
-PL_MUST_CHECK int pl_manifest_request(const struct pl_manifest *m, size_t i,
-                                      const char *default_ns, const json_t *extra,
-                                      struct pl_request *ret_req, json_t **ret_annotations,
-                                      struct pl_error *err);
+PL_MUST_CHECK int pl_manifest_request(const struct pl_manifest *m, size_t i, const char *default_ns,
+                                      const json_t *extra, struct pl_request *ret_req,
+                                      json_t **ret_annotations, struct pl_error *err);
 
 /**
  * Where object i's field path is in its file: the line and column (1-based,

@@ -165,8 +165,7 @@ static void problem(struct checker *c, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    json_array_append_new(c->problems,
-                          json_pack("{s:s, s:s}", "path", path, "message", message));
+    json_array_append_new(c->problems, json_pack("{s:s, s:s}", "path", path, "message", message));
 }
 
 static const char *json_type_name(const json_t *v)
@@ -270,7 +269,8 @@ static void check_fields(struct checker *c, const json_t *obj, const char *path,
     }
 }
 
-/* Checks that each step of dotted (relative to root) is a mapping; reports the first that is not. */
+/* Checks that each step of dotted (relative to root) is a mapping; reports the first that is not.
+ */
 static const json_t *walk(struct checker *c, const json_t *root, const char *dotted)
 {
     const json_t *v = root;

@@ -18,27 +18,27 @@
 
 #include "engine/manifest.c"
 
-static const char stream[] = "apiVersion: v1\n"                               /* 1 */
-                             "kind: Namespace\n"                              /* 2 */
-                             "metadata:\n"                                    /* 3 */
-                             "  name: relaxed\n"                              /* 4 */
-                             "  annotations: {plimsoll.dev/mode: warn}\n"     /* 5 */
-                             "---\n"                                          /* 6 */
-                             "apiVersion: apps/v1\n"                          /* 7 */
-                             "kind: DeploymentList\n"                         /* 8 */
-                             "items:\n"                                       /* 9 */
-                             "- metadata:\n"                                  /* 10 */
-                             "    name: web\n"                                /* 11 */
-                             "    annotations: {a.b/c: x}\n"                  /* 12 */
-                             "  spec:\n"                                      /* 13 */
-                             "    template:\n"                                /* 14 */
-                             "      spec:\n"                                  /* 15 */
-                             "        containers:\n"                          /* 16 */
-                             "        - name: web\n"                          /* 17 */
-                             "          image: \"nginx:latest\"\n"            /* 18 */
-                             "---\n"                                          /* 19 */
+static const char stream[] = "apiVersion: v1\n"                                            /* 1 */
+                             "kind: Namespace\n"                                           /* 2 */
+                             "metadata:\n"                                                 /* 3 */
+                             "  name: relaxed\n"                                           /* 4 */
+                             "  annotations: {plimsoll.dev/mode: warn}\n"                  /* 5 */
+                             "---\n"                                                       /* 6 */
+                             "apiVersion: apps/v1\n"                                       /* 7 */
+                             "kind: DeploymentList\n"                                      /* 8 */
+                             "items:\n"                                                    /* 9 */
+                             "- metadata:\n"                                               /* 10 */
+                             "    name: web\n"                                             /* 11 */
+                             "    annotations: {a.b/c: x}\n"                               /* 12 */
+                             "  spec:\n"                                                   /* 13 */
+                             "    template:\n"                                             /* 14 */
+                             "      spec:\n"                                               /* 15 */
+                             "        containers:\n"                                       /* 16 */
+                             "        - name: web\n"                                       /* 17 */
+                             "          image: \"nginx:latest\"\n"                         /* 18 */
+                             "---\n"                                                       /* 19 */
                              "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n" /* 20 */
-                             "  {\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n" /* 21 */
+                             "  {\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n"             /* 21 */
                              "   \"metadata\": {\"name\": \"p\", \"namespace\": \"relaxed\"}}]}\n";
 
 static void add_ok(struct pl_manifest *m, const char *name, const char *text)
@@ -141,8 +141,9 @@ static void test_not_kubernetes(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct pl_manifest m;
         pl_manifest_init(&m, 0);
-        add_ok(&m, "first.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, "
-                                 "annotations: {plimsoll.dev/mode: warn}}\n");
+        add_ok(&m, "first.yaml",
+               "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, "
+               "annotations: {plimsoll.dev/mode: warn}}\n");
         struct pl_error err;
         pl_error_init(&err);
         assert_int_equal(

@@ -51,8 +51,8 @@ static void expect(const char *text, const char *path, const char *message)
 }
 
 #define POD(spec) "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}, \"spec\": " spec "}"
-#define DEPLOY(spec)                                                                             \
-    "{\"kind\": \"Deployment\", \"metadata\": {\"name\": \"d\"}, \"spec\": {\"replicas\": 2, " \
+#define DEPLOY(spec)                                                                               \
+    "{\"kind\": \"Deployment\", \"metadata\": {\"name\": \"d\"}, \"spec\": {\"replicas\": 2, "     \
     "\"template\": {\"metadata\": {\"labels\": {\"a\": \"b\"}}, \"spec\": " spec "}}}"
 #define C "{\"name\": \"c\", \"image\": \"x:1\""
 
@@ -105,7 +105,8 @@ static void test_bounded(void **state)
 {
     (void)state;
     char text[8192];
-    size_t len = (size_t)snprintf(text, sizeof(text), "{\"kind\": \"Pod\", \"spec\": {\"containers\": [");
+    size_t len =
+        (size_t)snprintf(text, sizeof(text), "{\"kind\": \"Pod\", \"spec\": {\"containers\": [");
     for (int i = 0; i < 100; i++) {
         len += (size_t)snprintf(text + len, sizeof(text) - len, "%s1", i ? ", " : "");
     }
