@@ -307,11 +307,11 @@ static json_t *violation_json(const struct check *c, size_t i, const struct pl_v
 static const char *skip_reason(const struct check *c, const struct pl_request *req,
                                const struct pl_decision *d, char *buf, size_t size)
 {
-    if (d->obj.kind == PL_KIND_OTHER) {
+    if (req->operation != PL_OP_CREATE && req->operation != PL_OP_UPDATE) {
+        snprintf(buf, size, "only CREATE and UPDATE are judged");
+    } else if (d->obj.kind == PL_KIND_OTHER) {
         snprintf(buf, size, "plimsoll does not judge %s objects",
                  *d->obj.kind_name ? d->obj.kind_name : "kindless");
-    } else if (req->operation != PL_OP_CREATE && req->operation != PL_OP_UPDATE) {
-        snprintf(buf, size, "only CREATE and UPDATE are judged");
     } else if (pl_config_excludes(c->cfg, d->obj.namespace_)) {
         snprintf(buf, size, "namespace %s is excluded by the configuration", d->obj.namespace_);
     } else {

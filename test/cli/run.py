@@ -646,6 +646,12 @@ def kinds_not_judged_are_skipped(b):
     assert "admitted" not in text.replace("admitted with warnings", ""), text
     doc = xml.dom.minidom.parseString(run(b, "check", "--output", "junit", "-", input=stream).stdout)
     assert doc.documentElement.getAttribute("skipped") == "3"
+    delete = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+              "request": {"uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                          "operation": "DELETE", "namespace": "shop", "name": "p",
+                          "userInfo": {"username": "alice"}, "object": None}}
+    r = check_json(b, "-", input=json.dumps(delete), want=(0,))["results"][0]
+    assert r["status"] == "skipped" and r["reason"] == "only CREATE and UPDATE are judged", r
 
 
 @test
