@@ -8,6 +8,7 @@
 #include "engine/schema.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -296,6 +297,13 @@ static const json_t *walk(struct checker *c, const json_t *root, const char *dot
     return v;
 }
 
+/* Whether a name field holds a name: present, not null, not "" (a wrong type is reported
+ * by the metadata table). */
+static bool named(const json_t *v)
+{
+    return v && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
+}
+
 json_t *pl_schema_check(const json_t *object)
 {
     struct checker c = {.problems = json_array()};
@@ -308,6 +316,13 @@ json_t *pl_schema_check(const json_t *object)
         problem(&c, "metadata", "must be a mapping, not %s", json_type_name(meta));
     } else if (meta) {
         check_fields(&c, meta, "metadata", metadata);
+    }
+    if (json_is_object(meta) && !named(json_object_get(meta, "name")) &&
+        !named(json_object_get(meta, "generateName"))) {
+        problem(&c, "metadata.name",
+                "is missing; the API server refuses an object without a name (or generateName)");
+    } else if (!meta) {
+        problem(&c, "metadata", "is missing; the API server refuses an object without a name");
     }
     const char *spec_path = kind == PL_KIND_POD       ? "spec"
                             : kind == PL_KIND_CRONJOB ? "spec.jobTemplate.spec.template.spec"

@@ -64,9 +64,10 @@ static void test_valid(void **state)
                   "[{\"name\": \"A\", \"value\": \"1\"}], \"securityContext\": {\"capabilities\": "
                   "{\"drop\": [\"ALL\"]}, \"runAsUser\": 1000}}]}"),
            NULL, NULL);
-    expect("{\"kind\": \"CronJob\", \"spec\": {\"jobTemplate\": {\"spec\": {\"template\": "
-           "{\"spec\": {\"containers\": [" C "}]}}}}}}",
-           NULL, NULL);
+    expect(
+        "{\"kind\": \"CronJob\", \"metadata\": {\"generateName\": \"c-\"}, \"spec\": {\"jobTemplate\": {\"spec\": {\"template\": "
+        "{\"spec\": {\"containers\": [" C "}]}}}}}}",
+        NULL, NULL);
     /* null is an empty YAML value: absent */
     expect(POD("{\"containers\": [" C ", \"env\": null}], \"volumes\": null}"), NULL, NULL);
     /* other kinds are not checked */
@@ -78,12 +79,18 @@ static void test_problems(void **state)
     (void)state;
     expect(POD("{\"containers\": \"oops\"}"), "spec.containers", "must be a list, not a string");
     expect(POD("{}"), "spec.containers", "is missing");
-    expect("{\"kind\": \"Pod\"}", "spec", "is missing");
+    expect("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}}", "spec", "is missing");
+    expect("{\"kind\": \"Pod\", \"spec\": {\"containers\": [" C "}]}}", "metadata", "is missing");
+    expect("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"\"}, \"spec\": {\"containers\": [" C
+           "}]}}",
+           "metadata.name", "is missing");
     expect(DEPLOY("[]"), "spec.template.spec", "must be a mapping, not a list");
-    expect("{\"kind\": \"Deployment\", \"spec\": {}}", "spec.template", "is missing");
-    expect("{\"kind\": \"Deployment\", \"spec\": {\"template\": {\"spec\": {\"containers\": "
-           "[" C "}]}}, \"replicas\": \"2\"}}",
-           "spec.replicas", "must be an integer, not a string");
+    expect("{\"kind\": \"Deployment\", \"metadata\": {\"name\": \"d\"}, \"spec\": {}}",
+           "spec.template", "is missing");
+    expect(
+        "{\"kind\": \"Deployment\", \"metadata\": {\"name\": \"d\"}, \"spec\": {\"template\": {\"spec\": {\"containers\": "
+        "[" C "}]}}, \"replicas\": \"2\"}}",
+        "spec.replicas", "must be an integer, not a string");
     expect(POD("{\"containers\": [3]}"), "spec.containers[0]", "must be a mapping, not an integer");
     expect(POD("{\"containers\": [" C ", \"ports\": [{\"containerPort\": \"80\"}]}]}"),
            "spec.containers[0].ports[0].containerPort", "must be an integer");
@@ -92,7 +99,7 @@ static void test_problems(void **state)
            "spec.containers[0].securityContext.capabilities.drop[1]", "must be a string");
     expect(POD("{\"containers\": [" C "}], \"hostNetwork\": \"true\"}"), "spec.hostNetwork",
            "must be a bool, not a string");
-    expect("{\"kind\": \"Pod\", \"metadata\": {\"labels\": {\"a\": 1}}, \"spec\": "
+    expect("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"labels\": {\"a\": 1}}, \"spec\": "
            "{\"containers\": [" C "}]}}",
            "metadata.labels.a", "must be a string, not an integer");
     expect("{\"kind\": \"Pod\", \"metadata\": [], \"spec\": {\"containers\": [" C "}]}}",
