@@ -13,8 +13,9 @@
  * - an exempted policy with findings: <skipped> saying so.
  *
  * An invalid object is one failing testcase "invalid-object"; an object
- * plimsoll does not judge is one skipped testcase "not-judged", so that no
- * object of the input is missing from the report.
+ * plimsoll does not judge is one skipped testcase "not-judged"; one no policy
+ * applies to (all off in its namespace) one passing testcase "admission", so
+ * that no object of the input is missing from the report.
  */
 #include "cli/output.h"
 
@@ -86,6 +87,9 @@ static void count_object(const json_t *r, struct counts *c)
     }
     size_t i;
     const json_t *p;
+    if (json_array_size(json_object_get(r, "policies")) == 0) {
+        c->tests++; /* the "admission" case of an object no policy applies to */
+    }
     json_array_foreach(json_object_get(r, "policies"), i, p)
     {
         const char *id = pl_json_string(p, "policy");
@@ -224,6 +228,13 @@ static void testcases(FILE *out, const json_t *r)
         xml(out, pl_json_string(r, "reason"));
         fputs("\"/>\n    </testcase>\n", out);
         return;
+    }
+    if (json_array_size(json_object_get(r, "policies")) == 0) {
+        /* Every policy is off here (a namespace's plimsoll.dev/mode: off): still listed. */
+        open_case(out, r, "admission", NULL);
+        fputs("      <system-out>no policy applies to this object here</system-out>\n"
+              "    </testcase>\n",
+              out);
     }
     json_array_foreach(json_object_get(r, "policies"), i, p)
     {

@@ -165,10 +165,13 @@ static int add_value(struct adding *a, json_t *doc, const char *prefix, const js
     const char *kind = pl_json_string(obj, "kind");
     const char *api = pl_json_string(obj, "apiVersion");
     if (!kind || !*kind || !api || !*api) {
+        const char *what =
+            !kind || !*kind ? (!api || !*api ? "apiVersion and kind" : "kind") : "apiVersion";
+        bool typed =
+            (json_object_get(obj, "kind") && !kind) || (json_object_get(obj, "apiVersion") && !api);
         json_decref(obj);
-        return pl_error_set(a->err, prefix, line, "not a Kubernetes object: it has no %s",
-                            !kind || !*kind ? (!api || !*api ? "apiVersion and kind" : "kind")
-                                            : "apiVersion");
+        return pl_error_set(a->err, prefix, line, "not a Kubernetes object: it has no %s%s", what,
+                            typed ? " (they must be strings)" : "");
     }
     if (is_list_kind(kind, obj)) {
         int r = add_list(a, obj, prefix, kind, depth);

@@ -550,6 +550,7 @@ NOT_K8S = [
     ("just a string\n", "stdin:1: not a Kubernetes object: expected a mapping"),
     ("- a\n- b\n", "stdin:1: not a Kubernetes object: expected a mapping"),
     ("kind: Pod\nmetadata: {name: x}\n", "stdin:1: not a Kubernetes object: it has no apiVersion"),
+    ("apiVersion: v1\nkind: 3\n", "stdin:1: not a Kubernetes object: it has no kind (they must be strings)"),
     (pod("ok") + "---\napiVersion: v1\nmetadata: {name: x}\n",
      "stdin:9: not a Kubernetes object: it has no kind"),
     ("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: a}}\n"
@@ -674,6 +675,11 @@ def namespace_option_and_annotation_keys(b):
         assert p.returncode == 2 and "plimsoll.dev/" in p.stderr, (key, p.stderr)
     p = run(b, "check", "--namespace-annotation", "plimsoll.dev/mode=warn", "-", input=pod("a"))
     assert p.returncode == 0, p.stdout
+    # every policy off: the object is still one (passing) JUnit test case
+    out = run(b, "check", "--output", "junit", "--namespace-annotation", "plimsoll.dev/mode=off",
+              "-", input=pod("a")).stdout
+    cases = xml.dom.minidom.parseString(out).getElementsByTagName("testcase")
+    assert [c.getAttribute("name") for c in cases] == ["admission"], out
 
 
 @test
