@@ -179,6 +179,10 @@ static json_t *result(const struct pl_sarif_options *opts, const json_t *object,
     json_t *res = json_pack("{s:s, s:s, s:{s:s}, s:[o], s:{s:s}}", "ruleId", rule, "level", level,
                             "message", "text", text, "locations", location(opts, object, v),
                             "partialFingerprints", "plimsollFinding/v1", fp);
+    int index = strcmp(rule, INVALID_RULE) == 0 ? (int)pl_policy_count() : pl_policy_index(rule);
+    if (index >= 0) {
+        json_object_set_new(res, "ruleIndex", json_integer(index));
+    }
     json_t *suppressions = suppression_of(pl_json_string(v, "suppression"));
     if (suppressions) {
         json_object_set_new(res, "suppressions", suppressions);
