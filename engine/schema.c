@@ -346,10 +346,12 @@ json_t *pl_schema_check(const json_t *object)
         return c.problems;
     }
     const json_t *containers = json_object_get(spec, "containers");
-    if (!containers || json_is_null(containers)) {
+    if (!containers || json_is_null(containers) ||
+        (json_is_array(containers) && json_array_size(containers) == 0)) {
         char path[128];
         snprintf(path, sizeof(path), "%s.containers", spec_path);
-        problem(&c, path, "is missing; a pod needs at least one container");
+        problem(&c, path, "is %s; a pod needs at least one container",
+                containers && !json_is_null(containers) ? "empty" : "missing");
     }
     check_fields(&c, spec, spec_path, pod_spec);
     return c.problems;

@@ -9,7 +9,7 @@
  * an object. pl_schema_check tells those objects apart: wrong JSON types
  * where policies read (metadata, the pod template, the pod spec, containers,
  * their ports, env, probes, resources, security contexts, volumes), a missing
- * pod template, and containers without a name or an image.
+ * pod template or no containers, and objects without a name.
  *
  * It is not the whole OpenAPI schema: fields no policy reads are not checked.
  */

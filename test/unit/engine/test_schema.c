@@ -79,6 +79,7 @@ static void test_problems(void **state)
     (void)state;
     expect(POD("{\"containers\": \"oops\"}"), "spec.containers", "must be a list, not a string");
     expect(POD("{}"), "spec.containers", "is missing");
+    expect(POD("{\"containers\": []}"), "spec.containers", "is empty");
     expect("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}}", "spec", "is missing");
     expect("{\"kind\": \"Pod\", \"spec\": {\"containers\": [" C "}]}}", "metadata", "is missing");
     expect("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"\"}, \"spec\": {\"containers\": [" C
