@@ -35,6 +35,10 @@ enum {
     F_DRAIN_SECONDS,
     F_CONNECTION_LIMIT,
     F_CONNECTION_TIMEOUT,
+    F_HEADER_TIMEOUT,
+    F_REQUEST_TIMEOUT,
+    F_PENDING_PER_ADDRESS,
+    F_TLS_PRIORITY,
     F_COUNT,
 };
 
@@ -61,6 +65,17 @@ static struct flag flags[F_COUNT] = {
                             "concurrent TLS connections"},
     [F_CONNECTION_TIMEOUT] = {"connection-timeout", "PLIMSOLL_CONNECTION_TIMEOUT", NULL, "30",
                               "idle seconds before a connection is closed"},
+    [F_HEADER_TIMEOUT] =
+        {"header-timeout", "PLIMSOLL_HEADER_TIMEOUT", NULL, "10",
+         "seconds for a request's headers to arrive (first request: from connect)"},
+    [F_REQUEST_TIMEOUT] = {"request-timeout", "PLIMSOLL_REQUEST_TIMEOUT", NULL, "30",
+                           "seconds from a request's first line to its last body byte"},
+    [F_PENDING_PER_ADDRESS] =
+        {"pending-per-address", "PLIMSOLL_PENDING_PER_ADDRESS", NULL, "32",
+         "connections one address may keep waiting (1 s or more, no request completed; 0: no cap)"},
+    [F_TLS_PRIORITY] = {"tls-priority", "PLIMSOLL_TLS_PRIORITY", NULL, NULL,
+                        "GnuTLS priority string (default: TLS 1.3, TLS 1.2 ECDHE+AEAD only; "
+                        "TLS 1.2 stays the minimum)"},
 };
 
 static void usage(FILE *out)
@@ -77,8 +92,10 @@ static void usage(FILE *out)
                 flags[i].def ? ")" : "", flags[i].env);
     }
     fprintf(out, "\nThe namespace plimsoll runs in (env POD_NAMESPACE) is always excluded.\n"
-                 "Signals: SIGHUP reloads the configuration (a changed file is also picked up\n"
-                 "within a second); SIGTERM drains for --drain-seconds, then exits 0.\n");
+                 "Signals: SIGHUP reloads the configuration and rechecks the certificate files\n"
+                 "(changed files are also picked up within a second); SIGTERM drains for\n"
+                 "--drain-seconds, then refuses new connections, gives requests already begun\n"
+                 "up to 5 s to be answered, and exits 0.\n");
 }
 
 /* Parses an unsigned number in [min, max]; returns -1 on junk. */
@@ -150,6 +167,19 @@ static int numbers(struct pl_server_options *o)
         fprintf(stderr, "plimsoll serve: --connection-timeout must be a number from 1 to 3600\n");
         return -1;
     }
+    if (parse_uint(flags[F_HEADER_TIMEOUT].value, 1, 3600, &o->header_timeout) < 0) {
+        fprintf(stderr, "plimsoll serve: --header-timeout must be a number from 1 to 3600\n");
+        return -1;
+    }
+    if (parse_uint(flags[F_REQUEST_TIMEOUT].value, 1, 3600, &o->request_timeout) < 0) {
+        fprintf(stderr, "plimsoll serve: --request-timeout must be a number from 1 to 3600\n");
+        return -1;
+    }
+    if (parse_uint(flags[F_PENDING_PER_ADDRESS].value, 0, 1000000, &o->pending_per_address) < 0) {
+        fprintf(stderr,
+                "plimsoll serve: --pending-per-address must be a number from 0 to 1000000\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -178,6 +208,7 @@ int pl_cmd_serve(int argc, char **argv)
         .client_ca = flags[F_CLIENT_CA].value,
         .config_path = flags[F_CONFIG].value,
         .kubeconfig = flags[F_KUBECONFIG].value,
+        .tls_priority = flags[F_TLS_PRIORITY].value,
         .self_namespace = self_ns && *self_ns ? self_ns : NULL,
         .version = pl_version,
         .commit = pl_git_commit,

@@ -3,16 +3,26 @@
  * libyaml event stream -> jansson values (see yaml.h). The parser is a
  * recursive descent over events, bounded by PL_YAML_MAX_DEPTH, so the stack
  * it uses is bounded too.
+ *
+ * The work is linear in the input and bounded: anchors live in an
+ * open-addressing hash table (seeded per load, grown by doubling), so an
+ * alias costs a probe or two rather than a search through every anchor; an
+ * alias shares its anchor's value instead of copying it; and every event and
+ * every table probe counts against a budget proportional to the input size
+ * (PL_YAML_STEPS_PER_BYTE), so even a table flooded with colliding names ends
+ * in an error, not a stall.
  */
 #include "core/yaml.h"
 
 #include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <yaml.h>
 
@@ -25,12 +35,25 @@ struct anchor {
     int height;    /* levels below the anchored node, so an alias cannot dodge the depth limit */
 };
 
+/* Anchors of the current document: an open-addressing table (linear probing,
+ * a power-of-two size at most half full) of indexes into the anchors array. A
+ * redefined name points at its newest anchor (YAML 1.2 §7.1). */
+struct anchor_table {
+    struct anchor *items; /* in definition order; grown by doubling */
+    size_t len;
+    size_t cap;
+    uint32_t *slots; /* index + 1 into items, 0 when free */
+    size_t n_slots;  /* 0 or a power of two */
+    uint64_t seed;
+};
+
 struct loader {
     yaml_parser_t parser;
-    struct anchor *anchors;
-    size_t n_anchors;
-    size_t nodes;  /* expanded node count of the whole stream */
-    json_t *lines; /* current document's path -> line map, or NULL */
+    struct anchor_table anchors;
+    size_t steps;     /* events parsed plus anchor table probes */
+    size_t max_steps; /* the budget for steps */
+    size_t nodes;     /* expanded node count of the whole stream */
+    json_t *lines;    /* current document's path -> line map, or NULL */
     struct pl_error *err;
 };
 
@@ -43,45 +66,109 @@ struct node_size {
 static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int depth, json_t **ret,
                       struct node_size *ret_size);
 
+/* Counts n steps of work; an error once the budget is spent. */
+static int spend(struct loader *l, size_t n, const char *path, int line)
+{
+    l->steps += n;
+    if (l->steps > l->max_steps) {
+        return pl_error_set(
+            l->err, path, line,
+            "document too complex: more than %zu steps of parsing work (%d per byte)", l->max_steps,
+            PL_YAML_STEPS_PER_BYTE);
+    }
+    return 0;
+}
+
 static int next_event(struct loader *l, yaml_event_t *ev, const char *path)
 {
     if (!yaml_parser_parse(&l->parser, ev)) {
         return pl_error_set(l->err, path, (int)l->parser.problem_mark.line + 1, "invalid YAML: %s",
                             l->parser.problem ? l->parser.problem : "syntax error");
     }
-    return 0;
+    int r = spend(l, 1, path, (int)ev->start_mark.line + 1);
+    if (r < 0) {
+        yaml_event_delete(ev);
+    }
+    return r;
 }
 
-static bool matches(const char *s, const char *pattern)
+/* Whether c is a digit of base (8, 10 or 16). */
+static bool is_digit(char c, int base)
 {
-    regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
-        return false;
+    if (c >= '0' && c <= '9') {
+        return base > 8 || c <= '7';
     }
-    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
+    return base == 16 && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+}
+
+/* Length of the run of base digits at s. */
+static size_t digits(const char *s, int base)
+{
+    size_t n = 0;
+    while (is_digit(s[n], base)) {
+        n++;
+    }
+    return n;
+}
+
+/* Whether s is a whole run of (at least one) base digits. */
+static bool all_digits(const char *s, int base)
+{
+    size_t n = digits(s, base);
+    return n > 0 && s[n] == '\0';
+}
+
+/* Float per the core schema: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool is_float(const char *s)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    if (*p == '.') {
+        size_t n = digits(p + 1, 10);
+        if (n == 0) {
+            return false;
+        }
+        p += 1 + n;
+    } else {
+        size_t n = digits(p, 10);
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+        if (*p == '.') {
+            p += 1 + digits(p + 1, 10);
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '-' || *p == '+';
+        size_t n = digits(p, 10);
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    return *p == '\0';
 }
 
 /* Integer per the YAML 1.2 core schema; false if s is not one or overflows. */
 static bool scalar_integer(const char *s, json_int_t *ret)
 {
     int base = 10;
-    const char *digits = s;
-    if (matches(s, "^[-+]?[0-9]+$")) {
+    const char *digits_at = s;
+    if (all_digits(s + (*s == '-' || *s == '+'), 10)) {
         base = 10;
-    } else if (matches(s, "^0o[0-7]+$")) {
+    } else if (strncmp(s, "0o", 2) == 0 && all_digits(s + 2, 8)) {
         base = 8;
-        digits = s + 2;
-    } else if (matches(s, "^0x[0-9a-fA-F]+$")) {
+        digits_at = s + 2;
+    } else if (strncmp(s, "0x", 2) == 0 && all_digits(s + 2, 16)) {
         base = 16;
-        digits = s + 2;
+        digits_at = s + 2;
     } else {
         return false;
     }
     errno = 0;
     char *end = NULL;
-    long long v = strtoll(digits, &end, base);
+    long long v = strtoll(digits_at, &end, base);
     if (errno != 0 || *end != '\0') {
         return false;
     }
@@ -108,7 +195,7 @@ static json_t *plain_scalar(const char *s)
         if (scalar_integer(s, &i)) {
             return json_integer(i);
         }
-        if (matches(s, "^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$")) {
+        if (is_float(s)) {
             return json_real(strtod(s, NULL));
         }
     }
@@ -143,30 +230,125 @@ static void record_line(struct loader *l, const char *path, int line)
     }
 }
 
-static void remember_anchor(struct loader *l, const char *name, json_t *value,
-                            const struct node_size *size)
+/* A seed for the anchor hash, so that colliding names cannot be prepared. */
+static uint64_t hash_seed(const struct loader *l)
 {
-    if (!name) {
-        return;
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+        seed = (uint64_t)(uintptr_t)l ^ (uint64_t)time(NULL) * 0x9e3779b97f4a7c15u;
     }
-    l->anchors = pl_xrealloc(l->anchors, (l->n_anchors + 1) * sizeof(*l->anchors));
-    struct anchor *a = &l->anchors[l->n_anchors++];
+    return seed;
+}
+
+/* FNV-1a from a seeded basis, then a 64-bit finaliser (MurmurHash3's fmix64). */
+static uint64_t hash_name(uint64_t seed, const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325u ^ seed;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h = (h ^ *p) * 0x100000001b3u;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return h;
+}
+
+/*
+ * The slot of name: the one holding it, or the free slot where it would go.
+ * Every probe is a step of work. The table must have a free slot.
+ */
+static int find_slot(struct loader *l, const char *name, size_t *ret_slot, const char *path,
+                     int line)
+{
+    const struct anchor_table *t = &l->anchors;
+    size_t mask = t->n_slots - 1;
+    size_t i = (size_t)hash_name(t->seed, name) & mask;
+    for (;; i = (i + 1) & mask) {
+        int r = spend(l, 1, path, line);
+        if (r < 0) {
+            return r;
+        }
+        uint32_t slot = t->slots[i];
+        if (slot == 0 || strcmp(t->items[slot - 1].name, name) == 0) {
+            *ret_slot = i;
+            return 0;
+        }
+    }
+}
+
+/* Doubles the slot table and rehashes the newest anchor of each name. */
+static int grow_slots(struct loader *l, const char *path, int line)
+{
+    struct anchor_table *t = &l->anchors;
+    uint32_t *old = t->slots;
+    size_t n_old = t->n_slots;
+    t->n_slots = n_old ? n_old * 2 : 64;
+    t->slots = pl_xcalloc(t->n_slots, sizeof(*t->slots));
+    int r = 0;
+    for (size_t i = 0; i < n_old && r == 0; i++) {
+        if (old[i] == 0) {
+            continue;
+        }
+        size_t slot = 0;
+        r = find_slot(l, t->items[old[i] - 1].name, &slot, path, line);
+        if (r == 0) {
+            t->slots[slot] = old[i];
+        }
+    }
+    free(old);
+    return r;
+}
+
+/* Adds an anchor (the newest of its name wins); an error only when the budget is spent. */
+static int remember_anchor(struct loader *l, const char *name, json_t *value,
+                           const struct node_size *size, const char *path, int line)
+{
+    struct anchor_table *t = &l->anchors;
+    if (!name) {
+        return 0;
+    }
+    if (t->len >= UINT32_MAX - 1) {
+        return pl_error_set(l->err, path, line, "too many anchors");
+    }
+    if (t->len + 1 > t->n_slots / 2) {
+        int r = grow_slots(l, path, line);
+        if (r < 0) {
+            return r;
+        }
+    }
+    size_t slot = 0;
+    int r = find_slot(l, name, &slot, path, line);
+    if (r < 0) {
+        return r;
+    }
+    if (t->len == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 32;
+        t->items = pl_xrealloc(t->items, t->cap * sizeof(*t->items));
+    }
+    struct anchor *a = &t->items[t->len++];
     a->name = pl_xstrdup(name);
     a->value = json_incref(value);
     a->nodes = size->nodes;
     a->height = size->height;
+    t->slots[slot] = (uint32_t)t->len;
+    return 0;
 }
 
 /* Anchors belong to one document (YAML 1.2 §3.2.2.2). */
 static void forget_anchors(struct loader *l)
 {
-    for (size_t i = 0; i < l->n_anchors; i++) {
-        free(l->anchors[i].name);
-        json_decref(l->anchors[i].value);
+    struct anchor_table *t = &l->anchors;
+    for (size_t i = 0; i < t->len; i++) {
+        free(t->items[i].name);
+        json_decref(t->items[i].value);
     }
-    free(l->anchors);
-    l->anchors = NULL;
-    l->n_anchors = 0;
+    free(t->items);
+    free(t->slots);
+    uint64_t seed = t->seed;
+    memset(t, 0, sizeof(*t));
+    t->seed = seed;
 }
 
 static int count_nodes(struct loader *l, size_t n, const char *path, const yaml_event_t *ev)
@@ -184,25 +366,32 @@ static int parse_alias(struct loader *l, const yaml_event_t *ev, const char *pat
                        json_t **ret, struct node_size *ret_size)
 {
     const char *name = (const char *)ev->data.alias.anchor;
-    for (size_t i = l->n_anchors; i-- > 0;) {
-        const struct anchor *a = &l->anchors[i];
-        if (strcmp(a->name, name) == 0) {
-            if (depth + a->height > PL_YAML_MAX_DEPTH) {
-                return pl_error_set(l->err, path, (int)ev->start_mark.line + 1,
-                                    "document nested deeper than %d levels (through alias *%s)",
-                                    PL_YAML_MAX_DEPTH, name);
-            }
-            int r = count_nodes(l, a->nodes, path, ev);
-            if (r < 0) {
-                return r;
-            }
-            *ret = json_incref(a->value);
-            ret_size->nodes = a->nodes;
-            ret_size->height = a->height;
-            return 0;
-        }
+    int line = (int)ev->start_mark.line + 1;
+    size_t slot = 0;
+    if (l->anchors.n_slots == 0) {
+        return pl_error_set(l->err, path, line, "unknown alias *%s", name);
     }
-    return pl_error_set(l->err, path, (int)ev->start_mark.line + 1, "unknown alias *%s", name);
+    int r = find_slot(l, name, &slot, path, line);
+    if (r < 0) {
+        return r;
+    }
+    if (l->anchors.slots[slot] == 0) {
+        return pl_error_set(l->err, path, line, "unknown alias *%s", name);
+    }
+    const struct anchor *a = &l->anchors.items[l->anchors.slots[slot] - 1];
+    if (depth + a->height > PL_YAML_MAX_DEPTH) {
+        return pl_error_set(l->err, path, line,
+                            "document nested deeper than %d levels (through alias *%s)",
+                            PL_YAML_MAX_DEPTH, name);
+    }
+    r = count_nodes(l, a->nodes, path, ev);
+    if (r < 0) {
+        return r;
+    }
+    *ret = json_incref(a->value);
+    ret_size->nodes = a->nodes;
+    ret_size->height = a->height;
+    return 0;
 }
 
 static int parse_sequence(struct loader *l, const char *path, int depth, json_t **ret,
@@ -343,7 +532,11 @@ static int parse_node(struct loader *l, yaml_event_t *ev, const char *path, int 
         r = count_nodes(l, ev->type == YAML_SCALAR_EVENT ? 1 : 0, path, ev);
     }
     if (r == 0) {
-        remember_anchor(l, anchor, *ret, ret_size);
+        r = remember_anchor(l, anchor, *ret, ret_size, path, (int)ev->start_mark.line + 1);
+        if (r < 0) {
+            json_decref(*ret);
+            *ret = NULL;
+        }
     } else if (*ret && ev->type == YAML_SCALAR_EVENT) {
         json_decref(*ret);
         *ret = NULL;
@@ -394,10 +587,13 @@ static int parse_document(struct loader *l, json_t *docs, json_t *all_lines)
     return r;
 }
 
-int pl_yaml_load(const char *data, size_t len, json_t **ret_docs, json_t **ret_lines,
-                 struct pl_error *err)
+/* pl_yaml_load() with its budget of steps given, telling the steps taken
+ * (also on failure) when ret_steps is not NULL: the unit tests measure work. */
+static int load(const char *data, size_t len, json_t **ret_docs, json_t **ret_lines,
+                struct pl_error *err, size_t max_steps, size_t *ret_steps)
 {
-    struct loader l = {.err = err};
+    struct loader l = {.err = err, .max_steps = max_steps};
+    l.anchors.seed = hash_seed(&l);
     json_t *docs = json_array();
     json_t *lines = ret_lines ? json_array() : NULL;
     int r = 0;
@@ -431,8 +627,21 @@ int pl_yaml_load(const char *data, size_t len, json_t **ret_docs, json_t **ret_l
         lines = NULL;
     }
 out:
+    if (ret_steps) {
+        *ret_steps = l.steps;
+    }
     loader_finish(&l);
     json_decref(docs);
     json_decref(lines);
     return r;
+}
+
+int pl_yaml_load(const char *data, size_t len, json_t **ret_docs, json_t **ret_lines,
+                 struct pl_error *err)
+{
+    size_t max_steps = (len + PL_YAML_STEPS_BASE) * PL_YAML_STEPS_PER_BYTE;
+    if (len > SIZE_MAX / PL_YAML_STEPS_PER_BYTE - PL_YAML_STEPS_BASE) {
+        max_steps = SIZE_MAX;
+    }
+    return load(data, len, ret_docs, ret_lines, err, max_steps, NULL);
 }

@@ -7,6 +7,8 @@
  * (yes/no/on/off) stay strings, which is what a Kubernetes field of type string
  * wants. Duplicate mapping keys are an error. Aliases are followed, with a cap
  * on the expanded size so that an alias bomb is an error rather than a stall.
+ * The time taken is linear in the input size: anchors are hashed, and a work
+ * budget proportional to the input bounds it (PL_YAML_STEPS_PER_BYTE).
  */
 #ifndef PL_CORE_YAML_H
 #define PL_CORE_YAML_H
@@ -21,6 +23,14 @@
 /* Limits on hostile documents. */
 #define PL_YAML_MAX_DEPTH 128
 #define PL_YAML_MAX_NODES 2000000
+/*
+ * The work budget: events parsed plus anchor-table probes, at most
+ * PL_YAML_STEPS_PER_BYTE per input byte (PL_YAML_STEPS_BASE bytes counted for
+ * free). An ordinary document uses under one step per byte; past the budget
+ * the load fails with "document too complex".
+ */
+#define PL_YAML_STEPS_PER_BYTE 8
+#define PL_YAML_STEPS_BASE     4096
 
 /**
  * Parses every document of a YAML stream (empty documents are skipped).

@@ -473,8 +473,13 @@ static int fill_default_params(struct loader *l)
     return 0;
 }
 
-int pl_config_parse(const char *text, size_t len, const char *self_namespace,
-                    struct pl_config **ret_cfg, struct pl_error *err)
+/*
+ * Parses text; a text with no document (empty, only comments, `~`, `---`) is
+ * the built-in defaults when allow_empty, else refused: a ConfigMap truncated
+ * by mistake must not silently switch every policy to its default.
+ */
+static int config_parse(const char *text, size_t len, const char *self_namespace, bool allow_empty,
+                        struct pl_config **ret_cfg, struct pl_error *err)
 {
     json_t *docs = NULL;
     json_t *lines = NULL;
@@ -492,6 +497,12 @@ int pl_config_parse(const char *text, size_t len, const char *self_namespace,
     }
     const json_t *doc = json_array_get(docs, 0);
     l.lines = json_array_get(lines, 0);
+    if (!doc && !allow_empty) {
+        r = pl_error_set(
+            err, "", 0,
+            "the configuration is empty (no document, only comments or null); write {} for the built-in defaults");
+        goto out;
+    }
     if (doc && !json_is_object(doc)) {
         r = pl_error_set(err, "", 1, "the configuration must be a mapping");
         goto out;
@@ -521,6 +532,12 @@ out:
     return r;
 }
 
+int pl_config_parse(const char *text, size_t len, const char *self_namespace,
+                    struct pl_config **ret_cfg, struct pl_error *err)
+{
+    return config_parse(text, len, self_namespace, false, ret_cfg, err);
+}
+
 int pl_config_load_file(const char *path, const char *self_namespace, struct pl_config **ret_cfg,
                         struct pl_error *err)
 {
@@ -545,7 +562,7 @@ struct pl_config *pl_config_new_default(const char *self_namespace)
     struct pl_error err;
     pl_error_init(&err);
     /* The empty document is the defaults; failing here is a programming error. */
-    int r = pl_config_parse("", 0, self_namespace, &cfg, &err);
+    int r = config_parse("", 0, self_namespace, true, &cfg, &err);
     if (r < 0) {
         fprintf(stderr, "plimsoll: built-in defaults are invalid: %s\n", err.message);
         abort();

@@ -54,7 +54,8 @@ struct pl_config {
  * Parses a configuration from YAML text (JSON is YAML too). self_namespace
  * (may be NULL) is added to the excluded namespaces (SPEC §6 rule 1).
  * Returns 0 with *ret_cfg a new snapshot (one reference), or -EINVAL with err
- * naming the key and line.
+ * naming the key and line. A text without a document (empty, only comments,
+ * `~`) is refused with -EINVAL; `{}` is the built-in defaults.
  */
 PL_MUST_CHECK int pl_config_parse(const char *text, size_t len, const char *self_namespace,
                                   struct pl_config **ret_cfg, struct pl_error *err);

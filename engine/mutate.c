@@ -49,7 +49,7 @@ static bool applies(const struct pl_config *cfg, const struct pl_object *obj, co
 
 static int run_mutations(const struct pl_config *cfg, const struct pl_request *req,
                          struct pl_pool *pool, const char *ns, const struct pl_object *old_obj,
-                         struct pl_patch *patch)
+                         json_t *notes, struct pl_patch *patch)
 {
     for (size_t i = 0; pl_mutations[i]; i++) {
         if (!pl_mutation_enabled(cfg, i, req->ns_annotations)) {
@@ -67,6 +67,7 @@ static int run_mutations(const struct pl_config *cfg, const struct pl_request *r
             .pool = pool,
             .namespace_ = ns,
             .spec_mutable = !(cur.kind == PL_KIND_POD && req->operation == PL_OP_UPDATE),
+            .notes = notes,
         };
         int r = pl_mutations[i]->mutate(&ctx, patch);
         if (r < 0) {
@@ -76,9 +77,10 @@ static int run_mutations(const struct pl_config *cfg, const struct pl_request *r
     return 0;
 }
 
-/* pl_mutate(), with the operations applied to req->object itself when in_place, else to a copy. */
+/* pl_mutate(), with the operations applied to req->object itself when in_place, else to a copy;
+ * notes (may be NULL) collects what the mutations want the requester told. */
 static int mutate(const struct pl_config *cfg, const struct pl_request *req, bool in_place,
-                  struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
+                  struct pl_pool *pool, json_t *notes, json_t **ret_patch, struct pl_error *err)
 {
     if (req->operation != PL_OP_CREATE && req->operation != PL_OP_UPDATE) {
         *ret_patch = json_array(); /* DELETE and CONNECT may come without an object */
@@ -104,7 +106,7 @@ static int mutate(const struct pl_config *cfg, const struct pl_request *req, boo
     } else {
         pl_patch_init(&patch, req->object, PL_PATCH_MAX_OPS);
     }
-    r = run_mutations(cfg, req, pool, ns, has_old ? &old : NULL, &patch);
+    r = run_mutations(cfg, req, pool, ns, has_old ? &old : NULL, notes, &patch);
     if (r == -E2BIG) {
         pl_error_set(err, "", 0, "the patch would need more than %d operations", PL_PATCH_MAX_OPS);
         goto out;
@@ -122,11 +124,18 @@ out:
 int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
               json_t **ret_patch, struct pl_error *err)
 {
-    return mutate(cfg, req, false, pool, ret_patch, err);
+    return mutate(cfg, req, false, pool, NULL, ret_patch, err);
 }
 
 int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req,
                        struct pl_pool *pool, json_t **ret_patch, struct pl_error *err)
 {
-    return mutate(cfg, req, true, pool, ret_patch, err);
+    return mutate(cfg, req, true, pool, NULL, ret_patch, err);
+}
+
+int pl_mutate_in_place_noted(const struct pl_config *cfg, const struct pl_request *req,
+                             struct pl_pool *pool, json_t *notes, json_t **ret_patch,
+                             struct pl_error *err)
+{
+    return mutate(cfg, req, true, pool, notes, ret_patch, err);
 }

@@ -52,6 +52,17 @@ PL_MUST_CHECK int pl_mutate_in_place(const struct pl_config *cfg, const struct p
                                      struct pl_error *err);
 
 /**
+ * pl_mutate_in_place() that also appends to notes (a JSON array, borrowed;
+ * not NULL) one string for each thing the mutations want the requester
+ * told, such as inject-commit's match budget running out; the server adds
+ * them to the response's warnings. Each note is under 120 characters (SPEC
+ * §9). Notes may be appended even when the call fails.
+ */
+PL_MUST_CHECK int pl_mutate_in_place_noted(const struct pl_config *cfg,
+                                           const struct pl_request *req, struct pl_pool *pool,
+                                           json_t *notes, json_t **ret_patch, struct pl_error *err);
+
+/**
  * Whether mutation pl_mutations[index] is on for a namespace with these
  * annotations (borrowed, may be NULL): plimsoll.dev/<id> "on" or "off" wins,
  * any other value is ignored, then the configuration decides.

@@ -40,6 +40,8 @@ struct pl_mutate_ctx {
     struct pl_pool *pool;            /* per-request arena for temporaries */
     const char *namespace_;          /* the object's namespace, else the request's; "" unknown */
     bool spec_mutable; /* false for a Pod UPDATE: the API server forbids most spec changes */
+    json_t *notes;     /* NULL, or an array the mutation may append warning strings to (borrowed):
+                          what the requester should know, such as a budget cut short */
 };
 
 /**

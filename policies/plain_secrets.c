@@ -61,8 +61,10 @@ static const char *const default_patterns[] = {
     "API_KEY",    "APIKEY",   "PRIVATE_KEY", "CREDENTIAL",     "CREDENTIALS",
     "ACCESS_KEY", "AUTH_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", NULL};
 
-/* Longest pattern accepted, in bytes. */
-#define PATTERN_MAX 64
+/* Longest pattern accepted, in bytes, and most patterns: each env var name is
+ * compared with every pattern, so the list bounds the work of one review. */
+#define PATTERN_MAX  64
+#define PATTERNS_MAX 256
 
 static bool is_lower(char c)
 {
@@ -372,6 +374,10 @@ static int parse_params(const json_t *json, void **ret_params, struct pl_error *
         return r;
     }
     struct params *params = pl_xcalloc(1, sizeof(*params));
+    if (list.len > PATTERNS_MAX) {
+        r = pl_error_set(err, "name-patterns", 0, "has more than %d patterns", PATTERNS_MAX);
+        goto fail;
+    }
     params->items = pl_xcalloc(list.len ? list.len : 1, sizeof(*params->items));
     for (size_t i = 0; i < list.len; i++) {
         r = compile_pattern(list.items[i], i, &params->items[params->len], err);

@@ -7,7 +7,11 @@
 #   fuzz       fuzz targets replaying their corpus (ASan+UBSan)
 #   cases      data-driven policy cases through `plimsoll check` (and under ASan)
 #   cli        the command line: exit codes, help, output formats (and under ASan)
-#   integration the real server on loopback over TLS (and under ASan)
+#   integration the real server on loopback over TLS (and under ASan), and the TLS and
+#              connection hardening tests (test/tls: cipher suites, certificate validity,
+#              slow clients, drain; also runnable alone as the suite "tls")
+#   kube       the namespace watch against a hostile fake API server (test/kube):
+#              request rates, RSS, CPU per event, staleness, SIGTERM time
 #   valgrind   unit tests and a server run under valgrind
 #   image      the Containerfile built daemonless (buildah, a debootstrap base) and checked
 #   helm       helm lint/template of the chart, and plimsoll check over it
@@ -144,10 +148,22 @@ if want integration; then
   [ -n "${built[gcc]:-}" ] && run_counted integration python3 test/integration/run.py "$gcc_bin"
   [ -n "${built[asan]:-}" ] && run_counted integration-asan python3 test/integration/run.py "$asan_bin"
 fi
+if want integration || want tls; then
+  [ -n "${built[gcc]:-}" ] && run_counted tls python3 test/tls/run.py "$gcc_bin"
+  [ -n "${built[asan]:-}" ] && run_counted tls-asan python3 test/tls/run.py "$asan_bin"
+fi
+if want kube && [ -n "${built[gcc]:-}" ]; then
+  # Bounded counts and ratios (not wall-clock): about a minute. Not under ASan,
+  # whose RSS and CPU overheads would blur the bounds being checked.
+  run_counted kube python3 test/kube/run.py "$gcc_bin"
+fi
 if want valgrind && [ -n "${built[gcc]:-}" ]; then
   run_meson valgrind-unit "$out/gcc" --suite unit --wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q'
   run_counted valgrind-server env PLIMSOLL_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q" \
     python3 test/integration/run.py "$gcc_bin" --quick
+  # A handshake held across certificate rotations: the key it was given must stay alive.
+  run_counted valgrind-tls env PLIMSOLL_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q" \
+    python3 test/tls/run.py "$gcc_bin" --quick
 fi
 if want image; then
   run_counted image test/image/run.sh

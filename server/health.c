@@ -11,7 +11,7 @@
 #include "core/buf.h"
 #include "server/certstore.h"
 #include "server/metrics.h"
-#include "server/nswatch.h"
+#include "server/nsview.h"
 #include "server/server.h"
 
 static void text(struct pl_http_response *res, unsigned status, const char *body)
@@ -37,7 +37,9 @@ void pl_health_readyz(void *ctx, const struct pl_http_request *req, struct pl_ht
         text(res, 503, "draining\n");
     } else if (!atomic_load(&s->tls_loaded)) {
         text(res, 503, "certificates not loaded\n");
-    } else if (s->nswatch && !pl_nswatch_synced(s->nswatch)) {
+    } else if (!pl_certstore_valid_now()) {
+        text(res, 503, "serving certificate expired or not yet valid\n");
+    } else if (s->nswatch && !pl_nsview_synced(s->nswatch)) {
         text(res, 503, "namespace view not synced\n");
     } else {
         text(res, 200, "ok\n");
@@ -53,10 +55,11 @@ void pl_health_metrics(void *ctx, const struct pl_http_request *req, struct pl_h
         .ready = pl_server_ready(s),
         .draining = atomic_load(&s->draining),
         .namespace_view_configured = s->nswatch != NULL,
-        .namespace_view_synced = s->nswatch && pl_nswatch_synced(s->nswatch),
+        .namespace_view_synced = s->nswatch && pl_nsview_synced(s->nswatch),
         .namespace_view_staleness_seconds =
-            s->nswatch ? pl_nswatch_staleness_seconds(s->nswatch) : 0,
+            s->nswatch ? pl_nsview_staleness_seconds(s->nswatch) : 0,
         .certificate_not_after = (double)pl_certstore_not_after(),
+        .certificate_pairs = (unsigned)pl_certstore_pairs_alive(),
         .config_source = cfg->source,
     };
     struct pl_buf b;

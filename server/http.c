@@ -4,12 +4,22 @@
  * through repeated calls of the access handler; it is gathered in a bounded
  * buffer hung on the connection's con_cls and handed to the route's handler
  * once complete.
+ *
+ * Every connection also has a record (struct conn, on MHD's socket_context)
+ * in a per-daemon list: the phase it is in and since when, for the header and
+ * request deadlines (enforced by a reaper thread with shutdown(2), which wakes
+ * the connection's own thread to close it) and the per-address cap, the
+ * accept policy's evictions, the drain's count of requests in flight, and the reference on
+ * the TLS certificate its handshake was given. A record leaves the list in
+ * MHD's CLOSED notification, which MHD sends before it closes the socket, so
+ * a shutdown(2) under the list lock always reaches the right socket.
  */
 #include "server/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -17,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
@@ -27,8 +39,36 @@
 #include "core/log.h"
 #include "server/metrics.h"
 
-/* TLS 1.2 and 1.3 only (SPEC §8), GnuTLS' NORMAL cipher choice otherwise. */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* Appended to every priority string: TLS 1.2 is the floor (SPEC §8). */
+#define TLS_FLOOR ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
+
+/* A served connection idle for less than this is never evicted (it is
+ * likely to carry the client's next request), and a connection that has not
+ * completed a request counts against its address' cap only once it has been
+ * waiting this long (a real client's handshake and request take milliseconds,
+ * so a burst of new connections from the API server never counts). */
+#define GRACE_MS 1000
+/* How often the reaper looks for connections past their deadline. */
+#define REAPER_TICK_MS 200
+
+enum phase {
+    PHASE_WAIT,    /* handshake, or waiting for a request's first line */
+    PHASE_HEADERS, /* first line received, headers arriving */
+    PHASE_BODY,    /* headers received, body arriving */
+    PHASE_ANSWER,  /* handler running or response being sent */
+};
+
+struct conn {
+    struct conn *prev, *next;
+    struct pl_http_daemon *d;
+    int fd;
+    struct in6_addr addr; /* IPv4 as v4-mapped IPv6 */
+    enum phase phase;
+    bool served;      /* completed at least one request */
+    bool cut;         /* shut down by us; no longer counted */
+    int64_t since_ms; /* start of the phase: accept, first line, or last answer */
+    void *tls_hold;   /* certificate reference, released at close */
+};
 
 struct pl_http_daemon {
     struct MHD_Daemon *mhd;
@@ -37,7 +77,245 @@ struct pl_http_daemon {
     bool tls;
     atomic_size_t buffered;    /* body bytes held by all requests right now */
     gnutls_datum_t ticket_key; /* TLS session tickets: resumption skips the full handshake */
+    char *priority;            /* the priority string handed to MHD */
+    pthread_mutex_t lock;      /* guards conns and every record in it */
+    struct conn *conns;
+    pthread_cond_t reaper_cv;
+    bool reaper_stop, reaper_running;
+    pthread_t reaper;
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The record of conn, or NULL (not yet started, or already closed). */
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/* Moves conn's record to phase; restart says whether the phase's clock restarts. */
+static void set_phase(struct MHD_Connection *conn, enum phase phase, bool restart, bool served)
+{
+    struct conn *c = conn_of(conn);
+    if (!c) {
+        return;
+    }
+    pthread_mutex_lock(&c->d->lock);
+    c->phase = phase;
+    if (restart) {
+        c->since_ms = now_ms();
+    }
+    c->served |= served;
+    pthread_mutex_unlock(&c->d->lock);
+}
+
+/* Shuts c's socket down (its own thread then closes it) and stops counting it. Lock held. */
+static void cut(struct conn *c, enum pl_shed why)
+{
+    (void)shutdown(c->fd, SHUT_RDWR);
+    c->cut = true;
+    pl_metrics_connection_shed(why);
+}
+
+/* When c misses its deadline, INT64_MAX when it has none. Lock held. */
+static int64_t deadline(const struct pl_http_options *o, const struct conn *c, enum pl_shed *why)
+{
+    int64_t header = o->header_timeout ? (int64_t)o->header_timeout * 1000 : 0;
+    *why = PL_SHED_HEADER_TIMEOUT;
+    switch (c->phase) {
+    case PHASE_WAIT:
+        /* A first request must be under way within the header deadline; a
+         * kept-alive connection may idle as long as the idle timeout allows. */
+        if (!header) {
+            return INT64_MAX;
+        }
+        return c->since_ms + header + (c->served ? (int64_t)o->connection_timeout * 1000 : 0);
+    case PHASE_HEADERS:
+        return header ? c->since_ms + header : INT64_MAX;
+    case PHASE_BODY:
+        *why = PL_SHED_REQUEST_TIMEOUT;
+        return o->request_timeout ? c->since_ms + (int64_t)o->request_timeout * 1000 : INT64_MAX;
+    case PHASE_ANSWER:
+    default:
+        return INT64_MAX;
+    }
+}
+
+/* Orders stale connections by address, then oldest first. */
+static int by_addr_then_age(const void *a, const void *b)
+{
+    const struct conn *x = *(struct conn *const *)a, *y = *(struct conn *const *)b;
+    int r = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+    if (r != 0) {
+        return r;
+    }
+    return x->since_ms < y->since_ms ? -1 : x->since_ms > y->since_ms;
+}
+
+/* Whether c has waited GRACE_MS or more without completing a request. Lock held. */
+static bool stale_pending(const struct conn *c, int64_t now)
+{
+    return !c->cut && !c->served && c->phase != PHASE_ANSWER && now - c->since_ms >= GRACE_MS;
+}
+
+/* Keeps at most pending_per_address stale pending connections per address,
+ * cutting the ones that have waited longest. Lock held. */
+static void trim_per_address(struct pl_http_daemon *d, int64_t now)
+{
+    size_t n = 0, cap = d->opts.pending_per_address;
+    for (const struct conn *c = d->conns; c; c = c->next) {
+        n += stale_pending(c, now);
+    }
+    if (!cap || n <= cap) {
+        return;
+    }
+    struct conn **v = pl_xmalloc(n * sizeof(*v));
+    size_t i = 0;
+    for (struct conn *c = d->conns; c; c = c->next) {
+        if (stale_pending(c, now)) {
+            v[i++] = c;
+        }
+    }
+    qsort(v, n, sizeof(*v), by_addr_then_age);
+    for (size_t start = 0, end; start < n; start = end) {
+        for (end = start + 1; end < n && memcmp(&v[end]->addr, &v[start]->addr, 16) == 0; end++) {
+        }
+        for (size_t k = start; end - k > cap; k++) {
+            cut(v[k], PL_SHED_ADDRESS_CAP);
+        }
+    }
+    free(v);
+}
+
+/* Every REAPER_TICK_MS: closes connections past their header or request
+ * deadline, and trims each address' stale pending connections to its cap. */
+static void *reaper_main(void *arg)
+{
+    struct pl_http_daemon *d = arg;
+    pthread_mutex_lock(&d->lock);
+    while (!d->reaper_stop) {
+        int64_t now = now_ms();
+        for (struct conn *c = d->conns; c; c = c->next) {
+            enum pl_shed why;
+            if (!c->cut && now >= deadline(&d->opts, c, &why)) {
+                cut(c, why);
+            }
+        }
+        trim_per_address(d, now);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += REAPER_TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&d->reaper_cv, &d->lock, &until);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+static void addr_key(const struct sockaddr *sa, struct in6_addr *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        ret->s6_addr[10] = ret->s6_addr[11] = 0xff;
+        memcpy(&ret->s6_addr[12], &in->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        *ret = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    }
+}
+
+/* Whether c may be closed to make room: not being answered, and not a served
+ * connection that was busy a moment ago. */
+static bool evictable(const struct conn *c, int64_t now)
+{
+    return !c->cut && c->phase != PHASE_ANSWER && (!c->served || now - c->since_ms >= GRACE_MS);
+}
+
+/* The one of a and b to evict first: never-served before served, then the oldest phase. */
+static struct conn *staler(struct conn *a, struct conn *b)
+{
+    if (!a || !b) {
+        return a ? a : b;
+    }
+    if (a->served != b->served) {
+        return a->served ? b : a;
+    }
+    return a->since_ms <= b->since_ms ? a : b;
+}
+
+/*
+ * The accept policy: a new connection is let in while there are fewer than
+ * connection_limit; at the limit, by closing the connection that has gone
+ * longest without completing a request (see staler); refused only when every
+ * connection is being answered or was busy a moment ago. The per-address cap
+ * is the reaper's (trim_per_address), so that a burst of new connections from
+ * one address (the API server's) is never held against it.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct pl_http_daemon *d = cls;
+    (void)addr;
+    (void)addrlen;
+    int64_t now = now_ms();
+    size_t live = 0;
+    struct conn *victim = NULL;
+    pthread_mutex_lock(&d->lock);
+    for (struct conn *c = d->conns; c; c = c->next) {
+        live += !c->cut;
+        if (evictable(c, now)) {
+            victim = staler(victim, c);
+        }
+    }
+    bool full = live >= d->opts.connection_limit;
+    if (full && victim) {
+        cut(victim, PL_SHED_EVICTED);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (full && !victim) {
+        pl_metrics_connection_shed(PL_SHED_REFUSED);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* A request's first line has arrived (libmicrohttpd's URI log callback). */
+static void *on_first_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)uri;
+    set_phase(conn, PHASE_HEADERS, true, false);
+    return NULL; /* the access handler's first *con_cls */
+}
+
+/* The TLS certificate retrieve callback: the connection's record holds the
+ * reference on what the handshake was given (MHD sets the session's pointer
+ * to its connection). */
+static int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                        const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                        gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                        gnutls_privkey_t *privkey)
+{
+    (void)req_ca_rdn;
+    (void)nreqs;
+    (void)pk_algos;
+    (void)pk_algos_length;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    struct conn *c = conn ? conn_of(conn) : NULL;
+    if (!c || !c->d->opts.tls_cert) {
+        return -1;
+    }
+    return c->d->opts.tls_cert(&c->tls_hold, pcert, pcert_length, privkey);
+}
 
 /* Per-request state, hung on con_cls between calls of the access handler. */
 struct request_state {
@@ -123,6 +401,7 @@ static enum MHD_Result send_response(struct pl_http_daemon *d, struct MHD_Connec
     if (atomic_load(&d->closing)) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     }
+    set_phase(conn, PHASE_ANSWER, false, false);
     enum MHD_Result ok = MHD_queue_response(conn, res->status ? res->status : 200, r);
     MHD_destroy_response(r);
     return ok;
@@ -220,6 +499,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct request_state *st = *con_cls;
     if (!st) {
+        set_phase(conn, PHASE_BODY, false, false);
         return begin_request(d, conn, url, method, con_cls);
     }
     if (*upload_data_size > 0) {
@@ -250,9 +530,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
-    (void)toe;
     struct pl_http_daemon *d = cls;
+    set_phase(conn, PHASE_WAIT, true, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     struct request_state *st = *con_cls;
     if (st) {
         atomic_fetch_sub(&d->buffered, st->accounted);
@@ -262,13 +541,56 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-/* A new TLS connection may resume an earlier session from a ticket. */
+/* Adds a record for a new connection (and lets a TLS one resume an earlier
+ * session from a ticket); removes it, and releases its certificate, at close. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     struct pl_http_daemon *d = cls;
-    (void)socket_context;
-    if (code != MHD_CONNECTION_NOTIFY_STARTED || !d->ticket_key.data) {
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn *c = *socket_context;
+        if (!c) {
+            return;
+        }
+        pthread_mutex_lock(&d->lock);
+        if (c->prev) {
+            c->prev->next = c->next;
+        } else {
+            d->conns = c->next;
+        }
+        if (c->next) {
+            c->next->prev = c->prev;
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (d->opts.tls_cert_release) {
+            d->opts.tls_cert_release(c->tls_hold);
+        }
+        free(c);
+        *socket_context = NULL;
+        return;
+    }
+    if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *addr =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct conn *c = pl_xcalloc(1, sizeof(*c));
+    c->d = d;
+    c->fd = fd ? fd->connect_fd : -1;
+    addr_key(addr ? addr->client_addr : NULL, &c->addr);
+    c->phase = PHASE_WAIT;
+    c->since_ms = now_ms();
+    pthread_mutex_lock(&d->lock);
+    c->next = d->conns;
+    if (d->conns) {
+        d->conns->prev = c;
+    }
+    d->conns = c;
+    pthread_mutex_unlock(&d->lock);
+    *socket_context = c;
+    if (!d->ticket_key.data) {
         return;
     }
     const union MHD_ConnectionInfo *info =
@@ -333,39 +655,77 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, struct
     return 0;
 }
 
-int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **ret,
-                  struct pl_error *err)
+/* Builds the priority string (TLS 1.2 floor appended) and checks that GnuTLS
+ * takes it and that it leaves at least one TLS 1.2/1.3 cipher suite. */
+static int tls_priority(const char *want, char **ret, struct pl_error *err)
 {
-    struct sockaddr_storage addr;
-    int r = parse_listen(opts->listen, &addr, err);
-    if (r < 0) {
-        return r;
+    const char *base = want ? want : PL_HTTP_TLS_PRIORITY;
+    size_t n = strlen(base) + sizeof(TLS_FLOOR);
+    char *full = pl_xmalloc(n);
+    snprintf(full, n, "%s%s", base, TLS_FLOOR);
+    gnutls_priority_t prio = NULL;
+    const char *at = NULL;
+    int rc = gnutls_priority_init2(&prio, full, &at, 0);
+    if (rc < 0) {
+        size_t off = at && at >= full && at < full + n ? (size_t)(at - full) : 0;
+        pl_error_set(err, "", 0,
+                     "TLS priority string \"%s\" is refused by GnuTLS: %s (at \"%.40s\")", base,
+                     gnutls_strerror(rc), off < strlen(base) ? base + off : "");
+        free(full);
+        return -EINVAL;
     }
-    struct pl_http_daemon *d = pl_xcalloc(1, sizeof(*d));
-    d->opts = *opts;
-    d->tls = opts->tls_cert_callback != NULL;
-    atomic_init(&d->closing, false);
+    unsigned idx = 0;
+    bool any = false;
+    for (unsigned i = 0; !any; i++) {
+        rc = gnutls_priority_get_cipher_suite_index(prio, i, &idx);
+        if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+            break;
+        }
+        any = rc == 0;
+    }
+    gnutls_priority_deinit(prio);
+    if (!any) {
+        pl_error_set(err, "", 0, "TLS priority string \"%s\" leaves no TLS 1.2 or 1.3 cipher suite",
+                     base);
+        free(full);
+        return -EINVAL;
+    }
+    *ret = full;
+    return 0;
+}
 
+/* Releases what pl_http_start set up before the daemon itself. */
+static void daemon_free(struct pl_http_daemon *d)
+{
+    if (d->ticket_key.data) {
+        gnutls_memset(d->ticket_key.data, 0, d->ticket_key.size);
+        gnutls_free(d->ticket_key.data);
+    }
+    free(d->priority);
+    pthread_cond_destroy(&d->reaper_cv);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct sockaddr_storage *addr)
+{
+    const struct pl_http_options *opts = &d->opts;
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    if (addr.ss_family == AF_INET6) {
+    if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
     if (d->tls) {
         flags |= MHD_USE_TLS;
-        /* A per-process ticket key: a client resumes only with the replica it
-         * talked to, and a restart rotates the key. */
-        if (gnutls_session_ticket_key_generate(&d->ticket_key) < 0) {
-            d->ticket_key.data = NULL;
-        }
     }
     /* An option array carries pointers as void *; POSIX lets a function
      * pointer travel that way, and memcpy says so without a cast ISO C forbids. */
     void *cert_callback = NULL;
-    memcpy(&cert_callback, &opts->tls_cert_callback, sizeof(cert_callback));
+    gnutls_certificate_retrieve_function2 *retrieve = tls_retrieve;
+    memcpy(&cert_callback, &retrieve, sizeof(cert_callback));
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cert_callback},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, d->priority},
         {opts->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
          (void *)opts->client_ca_pem},
         {MHD_OPTION_END, 0, NULL},
@@ -383,22 +743,60 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
             (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL};
     }
     pool_opts[n_pool] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
-                              mhd_log, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                              MHD_OPTION_ARRAY, pool_opts, MHD_OPTION_CONNECTION_TIMEOUT,
-                              opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-                              opts->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, d, MHD_OPTION_ARRAY,
-                              d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    /* The accept policy enforces connection_limit, evicting to make room;
+     * libmicrohttpd's own limit sits above it (evicted sockets take a moment
+     * to close, and it splits its limit between the pool's threads). */
+    unsigned mhd_limit = opts->connection_limit + opts->connection_limit / 4 + 16 + opts->threads;
+    return MHD_start_daemon(
+        flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)addr, MHD_OPTION_ARRAY, pool_opts,
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        mhd_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, d, MHD_OPTION_URI_LOG_CALLBACK, on_first_line, d, MHD_OPTION_ARRAY,
+        d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+}
+
+int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **ret,
+                  struct pl_error *err)
+{
+    struct sockaddr_storage addr;
+    int r = parse_listen(opts->listen, &addr, err);
+    if (r < 0) {
+        return r;
+    }
+    char *priority = NULL;
+    if (opts->tls_cert && (r = tls_priority(opts->tls_priority, &priority, err)) < 0) {
+        return r;
+    }
+    struct pl_http_daemon *d = pl_xcalloc(1, sizeof(*d));
+    d->opts = *opts;
+    d->tls = opts->tls_cert != NULL;
+    d->priority = priority;
+    atomic_init(&d->closing, false);
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->reaper_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    /* A per-process ticket key: a client resumes only with the replica it
+     * talked to, and a restart rotates the key. */
+    if (d->tls && gnutls_session_ticket_key_generate(&d->ticket_key) < 0) {
+        d->ticket_key.data = NULL;
+    }
+    d->mhd = start_mhd(d, &addr);
     if (!d->mhd) {
-        gnutls_free(d->ticket_key.data);
-        free(d);
+        daemon_free(d);
         pl_error_set(
             err, "", 0,
             "cannot serve on %s (address in use, no permission, or a certificate/key that does not load)",
             opts->listen);
         return -EIO;
     }
+    if (pthread_create(&d->reaper, NULL, reaper_main, d) != 0) {
+        pl_oom();
+    }
+    d->reaper_running = true;
     *ret = d;
     return 0;
 }
@@ -406,6 +804,25 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
 void pl_http_set_closing(struct pl_http_daemon *d)
 {
     atomic_store(&d->closing, true);
+}
+
+void pl_http_quiesce(struct pl_http_daemon *d)
+{
+    MHD_socket fd = MHD_quiesce_daemon(d->mhd);
+    if (fd != MHD_INVALID_SOCKET) {
+        close(fd);
+    }
+}
+
+unsigned pl_http_in_flight(struct pl_http_daemon *d)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&d->lock);
+    for (const struct conn *c = d->conns; c; c = c->next) {
+        n += !c->cut && c->phase != PHASE_WAIT;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return n;
 }
 
 unsigned pl_http_port(const struct pl_http_daemon *d)
@@ -419,10 +836,13 @@ void pl_http_stop(struct pl_http_daemon *d)
     if (!d) {
         return;
     }
-    MHD_stop_daemon(d->mhd);
-    if (d->ticket_key.data) {
-        gnutls_memset(d->ticket_key.data, 0, d->ticket_key.size);
-        gnutls_free(d->ticket_key.data);
+    if (d->reaper_running) {
+        pthread_mutex_lock(&d->lock);
+        d->reaper_stop = true;
+        pthread_cond_signal(&d->reaper_cv);
+        pthread_mutex_unlock(&d->lock);
+        pthread_join(d->reaper, NULL);
     }
-    free(d);
+    MHD_stop_daemon(d->mhd);
+    daemon_free(d);
 }

@@ -28,6 +28,8 @@ static atomic_ullong violations[MAX_POLICIES][3];
 static atomic_ullong suppressed[MAX_POLICIES][N_SUPPRESSIONS];
 static atomic_ullong reloads[2];
 static atomic_ullong budget_refusals;
+static atomic_ullong cert_reloads[2];
+static atomic_ullong shed[PL_SHED_COUNT];
 
 static const char *const endpoint_names[] = {"validate", "mutate"};
 static const char *const outcome_names[] = {"allowed", "warned", "rejected", "mutated", "invalid"};
@@ -174,6 +176,43 @@ static int render_violations(struct pl_buf *out)
     return r;
 }
 
+void pl_metrics_certificate_reload(bool ok)
+{
+    atomic_fetch_add_explicit(&cert_reloads[ok ? 1 : 0], 1, memory_order_relaxed);
+}
+
+void pl_metrics_connection_shed(enum pl_shed why)
+{
+    if ((unsigned)why < PL_SHED_COUNT) {
+        atomic_fetch_add_explicit(&shed[why], 1, memory_order_relaxed);
+    }
+}
+
+/* Certificate reloads and connections shed by the HTTP layer's limits. */
+static int render_tls(struct pl_buf *out, const struct pl_metrics_gauges *g)
+{
+    return pl_buf_printf(
+        out,
+        "# HELP plimsoll_certificate_reloads_total Serving certificate loads after start-up, by result (failure: the files did not load, did not match, or the certificate was expired or not yet valid; the previous one stayed).\n"
+        "# TYPE plimsoll_certificate_reloads_total counter\n"
+        "plimsoll_certificate_reloads_total{result=\"success\"} %llu\n"
+        "plimsoll_certificate_reloads_total{result=\"failure\"} %llu\n"
+        "# HELP plimsoll_certificate_pairs Serving key pairs in memory: the one in force and retired ones still held by a TLS session.\n"
+        "# TYPE plimsoll_certificate_pairs gauge\n"
+        "plimsoll_certificate_pairs %u\n"
+        "# HELP plimsoll_connections_shed_total Connections (webhook and health ports) closed or refused by the connection deadlines and caps, by reason.\n"
+        "# TYPE plimsoll_connections_shed_total counter\n"
+        "plimsoll_connections_shed_total{reason=\"header-timeout\"} %llu\n"
+        "plimsoll_connections_shed_total{reason=\"request-timeout\"} %llu\n"
+        "plimsoll_connections_shed_total{reason=\"evicted\"} %llu\n"
+        "plimsoll_connections_shed_total{reason=\"address-cap\"} %llu\n"
+        "plimsoll_connections_shed_total{reason=\"refused\"} %llu\n",
+        load(&cert_reloads[1]), load(&cert_reloads[0]), g->certificate_pairs,
+        load(&shed[PL_SHED_HEADER_TIMEOUT]), load(&shed[PL_SHED_REQUEST_TIMEOUT]),
+        load(&shed[PL_SHED_EVICTED]), load(&shed[PL_SHED_ADDRESS_CAP]),
+        load(&shed[PL_SHED_REFUSED]));
+}
+
 int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g, const char *version,
                       const char *commit)
 {
@@ -207,6 +246,9 @@ int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g, con
             "# TYPE plimsoll_body_budget_refusals_total counter\n"
             "plimsoll_body_budget_refusals_total %llu\n",
             load(&reloads[1]), load(&reloads[0]), load(&budget_refusals));
+    }
+    if (r == 0) {
+        r = render_tls(out, g);
     }
     if (r == 0 && g->namespace_view_configured) {
         r = pl_buf_printf(

@@ -31,6 +31,16 @@ enum pl_outcome {
     PL_OUTCOME_COUNT,
 };
 
+/* Why the HTTP layer closed or refused a connection (server/http.c). */
+enum pl_shed {
+    PL_SHED_HEADER_TIMEOUT,  /* headers not received within the header deadline */
+    PL_SHED_REQUEST_TIMEOUT, /* body not received within the request deadline */
+    PL_SHED_EVICTED,         /* closed to make room for a new connection */
+    PL_SHED_ADDRESS_CAP,     /* its address held too many connections waiting without a request */
+    PL_SHED_REFUSED,         /* new connection refused: at the limit with nothing to evict */
+    PL_SHED_COUNT,
+};
+
 /* Values the scrape reads from elsewhere; filled by the server before rendering. */
 struct pl_metrics_gauges {
     bool ready;
@@ -39,6 +49,7 @@ struct pl_metrics_gauges {
     bool namespace_view_synced;
     double namespace_view_staleness_seconds;
     double certificate_not_after; /* unix seconds, 0 when unknown */
+    unsigned certificate_pairs;   /* key pairs alive: in force plus retired ones still held */
     const char *config_source;
 };
 
@@ -57,6 +68,12 @@ void pl_metrics_config_reload(bool ok);
 
 /** Records a request body refused (503) by the buffered-bytes budget (server/http.c). */
 void pl_metrics_body_budget_refusal(void);
+
+/** Records a serving certificate reload attempt (files changed). */
+void pl_metrics_certificate_reload(bool ok);
+
+/** Records a connection closed or refused by the HTTP layer's limits. */
+void pl_metrics_connection_shed(enum pl_shed why);
 
 /** Appends the whole exposition to out. Returns 0 or -E2BIG. */
 PL_MUST_CHECK int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g,

@@ -4,13 +4,18 @@
  *   start-up   load configuration and certificates (a bad file is a clear
  *              error, exit 2), start the namespace view when an API server
  *              is configured, then the health and webhook daemons;
- *   running    the main thread waits for signals and, once a second, looks
- *              at the configuration file: a changed file (Kubernetes swaps a
- *              ..data symlink, so stat(2) follows links) or SIGHUP reloads
- *              it; an invalid file keeps the old snapshot, logged and counted;
+ *   running    the main thread waits for signals and reloads a rotated
+ *              certificate; the reload thread looks at the configuration
+ *              file once a second: a changed file (Kubernetes swaps a ..data
+ *              symlink, so stat(2) follows links) or SIGHUP (passed on by the
+ *              main thread) reloads it; an invalid file keeps the old
+ *              snapshot, logged and counted. Loading runs off the main thread
+ *              so that a slow file never delays SIGTERM;
  *   shutdown   on SIGTERM or SIGINT /readyz turns 503 and responses carry
  *              "Connection: close", requests keep being served for the drain
- *              period, then the daemons stop and the process exits 0.
+ *              period; then new connections are refused, requests already
+ *              begun get up to FINISH_SECONDS more to be answered, the daemons
+ *              stop and the process exits 0.
  */
 #include "server/server.h"
 
@@ -30,7 +35,7 @@
 #include "server/health.h"
 #include "server/http.h"
 #include "server/metrics.h"
-#include "server/nswatch.h"
+#include "server/nsview.h"
 #include "server/tls.h"
 #include "server/webhook.h"
 
@@ -38,6 +43,10 @@
 /* Body bytes buffered by all requests at once: ten 3 MiB bodies, far above
  * what the API server sends (a few KiB per review) but a ceiling on memory. */
 #define MAX_BUFFERED (10u * MAX_BODY)
+/* After the drain period: how long requests already begun may take to be
+ * answered before the process exits (a review takes milliseconds; this bounds
+ * a slow upload that started just before the deadline). */
+#define FINISH_SECONDS 5
 
 static const struct pl_http_route webhook_routes[] = {
     {"/validate", "POST", pl_webhook_validate},
@@ -90,8 +99,8 @@ struct pl_pool *pl_server_pool(struct pl_server *s)
 
 bool pl_server_ready(struct pl_server *s)
 {
-    return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) &&
-           (!s->nswatch || pl_nswatch_synced(s->nswatch));
+    return !atomic_load(&s->draining) && atomic_load(&s->tls_loaded) && pl_certstore_valid_now() &&
+           (!s->nswatch || pl_nsview_synced(s->nswatch));
 }
 
 static void log_error(const char *msg, const struct pl_error *err)
@@ -132,12 +141,121 @@ static void reload_config(struct pl_server *s, const char *why)
            json_pack("{s:s, s:s}", "path", s->opts->config_path, "trigger", why));
 }
 
+/*
+ * Configuration reloads run on their own thread, so that however long a file
+ * takes to load (its parse is bounded, but a 1 MiB file still takes a moment)
+ * the main thread keeps taking signals. The thread wakes once a second, or at
+ * once when asked (SIGHUP) or told to stop; a load in progress is finished
+ * before the thread stops.
+ */
+struct reloader {
+    struct pl_server *server;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* on CLOCK_MONOTONIC */
+    bool requested;      /* SIGHUP seen since the last reload; under lock */
+    bool stop;           /* under lock */
+    bool started;
+};
+
+/* Waits up to a second for a request or stop; called and returns with rl->lock held. */
+static void reloader_wait(struct reloader *rl)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 1;
+    while (!rl->stop && !rl->requested) {
+        if (pthread_cond_timedwait(&rl->wake, &rl->lock, &until) == ETIMEDOUT) {
+            return;
+        }
+    }
+}
+
+static void *reloader_main(void *arg)
+{
+    struct reloader *rl = arg;
+    const char *path = rl->server->opts->config_path;
+    struct pl_file_stamp last = pl_file_stamp(path);
+    pthread_mutex_lock(&rl->lock);
+    for (;;) {
+        reloader_wait(rl);
+        if (rl->stop) {
+            break;
+        }
+        bool requested = rl->requested;
+        rl->requested = false;
+        pthread_mutex_unlock(&rl->lock);
+        struct pl_file_stamp now = pl_file_stamp(path);
+        if (requested) {
+            last = now;
+            reload_config(rl->server, "SIGHUP");
+        } else if (!pl_file_stamp_equal(&now, &last)) {
+            last = now;
+            reload_config(rl->server, "file changed");
+        }
+        pthread_mutex_lock(&rl->lock);
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return NULL;
+}
+
+/* Starts the reload thread when there is a file to watch. */
+static int reloader_start(struct reloader *rl, struct pl_server *s)
+{
+    *rl = (struct reloader){.server = s};
+    if (!s->opts->config_path) {
+        return 0;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&rl->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&rl->lock, NULL);
+    if (pthread_create(&rl->thread, NULL, reloader_main, rl) != 0) {
+        pthread_cond_destroy(&rl->wake);
+        pthread_mutex_destroy(&rl->lock);
+        pl_log(PL_LOG_ERROR, "cannot start the configuration reload thread", NULL);
+        return -EAGAIN;
+    }
+    rl->started = true;
+    return 0;
+}
+
+/* Asks for a reload now (SIGHUP). */
+static void reloader_request(struct reloader *rl)
+{
+    if (!rl->started) {
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    rl->requested = true;
+    pthread_cond_signal(&rl->wake);
+    pthread_mutex_unlock(&rl->lock);
+}
+
+/* Stops the thread, after the load in progress if any. Safe when never started. */
+static void reloader_stop(struct reloader *rl)
+{
+    if (!rl->started) {
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    rl->stop = true;
+    pthread_cond_signal(&rl->wake);
+    pthread_mutex_unlock(&rl->lock);
+    pthread_join(rl->thread, NULL);
+    pthread_cond_destroy(&rl->wake);
+    pthread_mutex_destroy(&rl->lock);
+    rl->started = false;
+}
+
 static int start_nswatch(struct pl_server *s)
 {
-    struct pl_nswatch_options nopts = {.kubeconfig = s->opts->kubeconfig};
+    struct pl_nsview_options nopts = {.kubeconfig = s->opts->kubeconfig};
     struct pl_error err;
     pl_error_init(&err);
-    int r = pl_nswatch_new(&nopts, &s->nswatch, &err);
+    int r = pl_nsview_new(&nopts, &s->nswatch, &err);
     if (r == -ENOENT) {
         s->nswatch = NULL;
         pl_log(PL_LOG_INFO, "no API server configured: standalone, configuration only", NULL);
@@ -147,7 +265,7 @@ static int start_nswatch(struct pl_server *s)
         log_error("cannot set up the namespace watch", &err);
         return r;
     }
-    r = pl_nswatch_start(s->nswatch);
+    r = pl_nsview_start(s->nswatch);
     if (r < 0) {
         pl_log(PL_LOG_ERROR, "cannot start the namespace watch", NULL);
     }
@@ -158,7 +276,13 @@ static void warn_expiry(time_t not_after)
 {
     double days = difftime(not_after, time(NULL)) / 86400.0;
     if (days < 0) {
-        pl_log(PL_LOG_ERROR, "the serving certificate has expired; the API server will refuse it",
+        pl_log(PL_LOG_ERROR,
+               "the serving certificate has expired; the API server will refuse it and /readyz "
+               "answers 503 until a valid one is mounted",
+               json_pack("{s:I}", "not_after", (json_int_t)not_after));
+    } else if (!pl_certstore_valid_now()) {
+        pl_log(PL_LOG_ERROR,
+               "the serving certificate is not valid yet; /readyz answers 503 until it is",
                json_pack("{s:I}", "not_after", (json_int_t)not_after));
     } else if (days < 14) {
         pl_log(PL_LOG_WARN, "the serving certificate expires soon",
@@ -182,6 +306,9 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
          * addresses. A per-address cap keeps one slow client from starving them. */
         .connection_limit = 512,
         .per_ip_limit = 16,
+        /* A probe or a scrape is one short GET. */
+        .header_timeout = 5,
+        .request_timeout = 10,
     };
     int r = pl_http_start(&health, ret_health, &err);
     if (r < 0) {
@@ -197,7 +324,12 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
         .max_buffered = MAX_BUFFERED,
         .connection_timeout = s->opts->connection_timeout,
         .connection_limit = s->opts->connection_limit,
-        .tls_cert_callback = pl_certstore_retrieve,
+        .header_timeout = s->opts->header_timeout,
+        .request_timeout = s->opts->request_timeout,
+        .pending_per_address = s->opts->pending_per_address,
+        .tls_cert = pl_certstore_acquire,
+        .tls_cert_release = pl_certstore_release,
+        .tls_priority = s->opts->tls_priority,
         .client_ca_pem = client_ca_pem,
     };
     r = pl_http_start(&webhook, ret_webhook, &err);
@@ -216,19 +348,20 @@ static void reload_certificate(void)
     pl_error_init(&err);
     int r = pl_certstore_reload_if_changed(&err);
     if (r > 0) {
+        pl_metrics_certificate_reload(true);
         pl_log(PL_LOG_INFO, "serving certificate reloaded",
                json_pack("{s:I}", "not_after", (json_int_t)pl_certstore_not_after()));
         warn_expiry(pl_certstore_not_after());
     } else if (r < 0) {
+        pl_metrics_certificate_reload(false);
         log_error("new serving certificate rejected; the previous one stays in force", &err);
     }
 }
 
-/* Waits for SIGTERM/SIGINT, reloading the configuration on SIGHUP or a file
- * change, and the certificate when its files change. */
-static void run_until_signal(struct pl_server *s, const sigset_t *set)
+/* Waits for SIGTERM/SIGINT, passing SIGHUP on to the reload thread, and
+ * reloads the certificate when its files change. */
+static void run_until_signal(struct pl_server *s, struct reloader *rl, const sigset_t *set)
 {
-    struct pl_file_stamp last = pl_file_stamp(s->opts->config_path);
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(set, NULL, &tick);
@@ -239,21 +372,15 @@ static void run_until_signal(struct pl_server *s, const sigset_t *set)
                              "drain_seconds", (json_int_t)s->opts->drain_seconds));
             return;
         }
-        if (!s->opts->config_path) {
-            continue;
-        }
-        struct pl_file_stamp now = pl_file_stamp(s->opts->config_path);
         if (sig == SIGHUP) {
-            last = now;
-            reload_config(s, "SIGHUP");
-        } else if (!pl_file_stamp_equal(&now, &last)) {
-            last = now;
-            reload_config(s, "file changed");
+            reloader_request(rl);
         }
     }
 }
 
-/* Keeps serving for the drain period; a second SIGTERM/SIGINT cuts it short. */
+/* Keeps serving for the drain period (a second SIGTERM/SIGINT cuts it
+ * short), then refuses new connections and lets the requests already begun
+ * finish, for at most FINISH_SECONDS. */
 static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sigset_t *set)
 {
     atomic_store(&s->draining, true);
@@ -267,12 +394,25 @@ static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sig
         }
         left.tv_sec--;
     }
+    pl_http_quiesce(webhook);
+    unsigned in_flight = pl_http_in_flight(webhook);
+    for (unsigned waited = 0; in_flight > 0 && waited < FINISH_SECONDS * 50u; waited++) {
+        struct timespec tick = {0, 20 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+        in_flight = pl_http_in_flight(webhook);
+    }
+    if (in_flight > 0) {
+        pl_log(PL_LOG_WARN, "requests still in flight after the drain; closing them",
+               json_pack("{s:I, s:I}", "in_flight", (json_int_t)in_flight, "finish_seconds",
+                         (json_int_t)FINISH_SECONDS));
+    }
 }
 
 static int serve(struct pl_server *s, const sigset_t *set)
 {
     char *client_ca = NULL;
     struct pl_http_daemon *health = NULL, *webhook = NULL;
+    struct reloader rl = {.started = false};
     struct pl_error err;
     pl_error_init(&err);
     int code = 2;
@@ -298,13 +438,17 @@ static int serve(struct pl_server *s, const sigset_t *set)
                      s->opts->health_listen, "threads", (json_int_t)s->opts->threads, "config",
                      s->cfg->source, "namespace_view", s->nswatch ? "api-server" : "standalone",
                      "version", s->opts->version));
-    run_until_signal(s, set);
+    if (reloader_start(&rl, s) < 0) {
+        goto out;
+    }
+    run_until_signal(s, &rl, set);
     drain(s, webhook, set);
     code = 0;
 out:
+    reloader_stop(&rl);
     pl_http_stop(webhook);
     pl_http_stop(health);
-    pl_nswatch_free(s->nswatch);
+    pl_nsview_free(s->nswatch);
     s->nswatch = NULL;
     pl_certstore_finish();
     free(client_ca);

@@ -18,7 +18,7 @@
 #include "core/pool.h"
 #include "engine/config.h"
 
-struct pl_nswatch;
+struct pl_nsview;
 
 struct pl_server_options {
     const char *listen;        /* TLS webhook, "ADDR:PORT" */
@@ -33,15 +33,19 @@ struct pl_server_options {
     unsigned drain_seconds;     /* how long to keep serving after SIGTERM */
     unsigned connection_timeout;
     unsigned connection_limit;
-    const char *version; /* for build info */
+    unsigned header_timeout;      /* seconds for a request's headers */
+    unsigned request_timeout;     /* seconds for a whole request */
+    unsigned pending_per_address; /* not-yet-served connections per client address */
+    const char *tls_priority;     /* GnuTLS priority string; NULL: the modern default */
+    const char *version;          /* for build info */
     const char *commit;
 };
 
 struct pl_server {
     const struct pl_server_options *opts;
     pthread_mutex_t cfg_lock;
-    struct pl_config *cfg;      /* current snapshot; take refs through pl_server_config() */
-    struct pl_nswatch *nswatch; /* NULL when standalone */
+    struct pl_config *cfg;     /* current snapshot; take refs through pl_server_config() */
+    struct pl_nsview *nswatch; /* NULL when standalone */
     atomic_bool draining;
     atomic_bool tls_loaded;
     pthread_key_t pool_key; /* per-thread request arena */

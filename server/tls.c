@@ -38,6 +38,7 @@ static int check_pair(struct pl_tls_files *f, const char *cert_path, const char 
         pl_error_set(err, "", 0, "%s holds no PEM certificate", cert_path);
         goto out;
     }
+    f->not_before = gnutls_x509_crt_get_activation_time(crt);
     f->not_after = gnutls_x509_crt_get_expiration_time(crt);
     r = 0;
 out:

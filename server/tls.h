@@ -16,10 +16,11 @@
 #define PL_TLS_MAX_PEM (1024u * 1024u)
 
 struct pl_tls_files {
-    char *cert_pem;   /* NUL-terminated; owned */
-    char *key_pem;    /* NUL-terminated; owned */
-    char *ca_pem;     /* client CA, or NULL; owned */
-    time_t not_after; /* expiry of the first certificate in cert_pem */
+    char *cert_pem;    /* NUL-terminated; owned */
+    char *key_pem;     /* NUL-terminated; owned */
+    char *ca_pem;      /* client CA, or NULL; owned */
+    time_t not_before; /* activation of the first certificate in cert_pem */
+    time_t not_after;  /* expiry of the first certificate in cert_pem */
 };
 
 /**

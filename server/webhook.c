@@ -22,7 +22,7 @@
 #include "engine/mutate.h"
 #include "policies/registry.h"
 #include "server/metrics.h"
-#include "server/nswatch.h"
+#include "server/nsview.h"
 #include "server/server.h"
 
 static double now_seconds(void)
@@ -212,15 +212,20 @@ static int decide_mutation(const struct pl_config *cfg, const struct pl_request 
     if (!req->object) {
         return 0;
     }
+    /* Notes from the mutations (a match budget cut short) become warnings. */
+    json_t *notes = json_array();
+    pl_pool_on_clear(pool, decref_cleanup, notes);
     int r = pl_object_init(&decision->obj, req->object, err);
     if (r == 0) {
-        r = pl_mutate_in_place(cfg, req, pool, ret_patch, err);
+        r = pl_mutate_in_place_noted(cfg, req, pool, notes, ret_patch, err);
     }
     if (r == -E2BIG) {
-        decision->warnings = json_pack("[s]", "plimsoll: mutations skipped: the patch would "
-                                              "exceed the operation limit for one object");
-        pl_pool_on_clear(pool, decref_cleanup, decision->warnings);
-        return 0;
+        json_array_append_new(notes, json_string("plimsoll: mutations skipped: the patch would "
+                                                 "exceed the operation limit for one object"));
+        r = 0;
+    }
+    if (json_array_size(notes) > 0) {
+        decision->warnings = notes;
     }
     return r;
 }
@@ -251,7 +256,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         return;
     }
     if (s->nswatch && *adm.namespace_) {
-        adm.request.ns_annotations = pl_nswatch_annotations(s->nswatch, adm.namespace_, pool);
+        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, adm.namespace_, pool);
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;

@@ -307,6 +307,46 @@ def check_config_errors_name_key_and_line(b):
 
 
 @test
+def empty_config_is_refused(b):
+    """A configuration without a document (empty, `~`, comments only) is an error,
+    not the built-in defaults: a ConfigMap truncated by mistake must not silently
+    change every policy. `{}` is the way to ask for the defaults."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "config.yaml")
+        for text in ("", "~\n", "# only a comment\n# and another\n", "---\n...\n"):
+            with open(path, "w") as f:
+                f.write(text)
+            p = run(b, "check", "--config", path, "-", input=GOOD)
+            assert p.returncode == 2, (text, p.returncode, p.stdout, p.stderr)
+            assert "the configuration is empty" in p.stderr, (text, p.stderr)
+            # serve refuses it at start-up, before it looks at the certificates
+            p = run(b, "serve", "--config", path, "--tls-cert", os.path.join(d, "none.crt"),
+                    "--tls-key", os.path.join(d, "none.key"), "--listen", "127.0.0.1:0",
+                    "--health-listen", "127.0.0.1:0")
+            assert p.returncode == 2, (text, p.returncode, p.stdout, p.stderr)
+            assert "invalid configuration" in p.stdout + p.stderr, (text, p.stdout, p.stderr)
+            assert "the configuration is empty" in p.stdout + p.stderr, (text, p.stdout)
+        with open(path, "w") as f:
+            f.write("{}\n")
+        p = run(b, "check", "--config", path, "-", input=GOOD)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+@test
+def backtracking_tag_pattern_is_refused(b):
+    """A tag-pattern that backtracks without end fails the load with its key and line."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "config.yaml")
+        with open(path, "w") as f:
+            f.write("mutations:\n  inject-commit:\n    tag-patterns:\n"
+                    "      - '^(?P<commit>(a+)+)$'\n")
+        p = run(b, "check", "--config", path, "-", input=GOOD)
+        assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+        assert "mutations.inject-commit.tag-patterns[0] (line 4): backtracks too much" in \
+            p.stderr, p.stderr
+
+
+@test
 def certs_generate(b):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "nested", "dirs", "c")  # created like mkdir -p

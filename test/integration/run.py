@@ -703,6 +703,83 @@ def config_reload_keeps_old_on_error(s2):
         assert srv.stop() == 0
 
 
+def wait_for_rejections(srv, n, timeout=10):
+    """Waits until the log holds n rejected configuration reloads."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if sum("reload rejected" in l.get("msg", "") for l in srv.log_lines()) >= n:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not {n} rejected reloads: " + srv.read_log()[-2000:])
+
+
+@test()
+def empty_config_reload_is_refused(s2):
+    """An emptied ConfigMap (empty file, `~`, only comments) is a failed reload:
+    the old configuration stays in force and the failure is counted."""
+    cfg = ONLY_CORE + "  liveness-probe: {mode: enforce}\n"
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        bad = review(deployment([good_container()]))
+        del bad["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+        assert srv.review(bad)["response"]["allowed"] is False
+        texts = ["", "~\n", "# emptied by mistake\n# nothing here\n"]
+        for i, text in enumerate(texts):
+            tmp = srv.config_path + ".new"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.rename(tmp, srv.config_path)  # a new inode: seen as a change whatever the mtime
+            wait_for_rejections(srv, i + 1)
+            assert srv.review(bad)["response"]["allowed"] is False
+        logs = srv.log_lines()
+        assert sum("the configuration is empty" in l.get("error", "") for l in logs) == 3, logs
+        _, text = srv.get("/metrics")
+        assert 'plimsoll_config_reloads_total{result="failure"} 3' in text, text
+        assert 'plimsoll_config_reloads_total{result="success"} 0' in text, text
+    finally:
+        assert srv.stop() == 0
+
+
+def anchor_heavy_config(n):
+    """A configuration under 1 MiB with n anchors and n aliases (oldest first):
+    quadratic anchor handling took tens of seconds on this; a linear one takes
+    milliseconds. It is invalid (an unknown key) once parsed."""
+    lines = ["x-anchors:"] + [f"- &a{i} {i % 10}" for i in range(n)]
+    lines += ["x-aliases:"] + [f"- *a{i}" for i in range(n)]
+    text = "\n".join(lines) + "\n"
+    assert len(text) < 1024 * 1024
+    return text
+
+
+@test()
+def sigterm_during_config_reloads_is_prompt(s2):
+    """Loading runs on its own thread: SIGTERM is taken at once, whatever the
+    reload thread is doing, and the process exits after the drain (1 s) plus at
+    most the rest of one bounded load."""
+    srv = Server(s2.binary, s2.dir, config=ONLY_CORE)
+    text = anchor_heavy_config(45000)
+    tmp = srv.config_path + ".new"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, srv.config_path)
+    # keep the reload thread busy: a file change and SIGHUPs queue loads
+    deadline = time.time() + 1.5
+    while time.time() < deadline:
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        time.sleep(0.1)
+    started = time.time()
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert srv.get("/readyz")[0] == 503  # the main thread took SIGTERM at once
+    code = srv.proc.wait(30)
+    took = time.time() - started
+    srv.log.close()
+    assert code == 0, srv.read_log()[-2000:]
+    # the 1 s drain, plus the rest of one load (milliseconds; seconds under a sanitizer)
+    assert took < 6, f"exit took {took:.1f} s after SIGTERM"
+    assert any("reload rejected" in l.get("msg", "") for l in srv.log_lines())
+
+
 @test()
 def startup_errors_are_clear(s):
     bad_cfg = os.path.join(s.dir, "bad.yaml")
@@ -854,6 +931,34 @@ def mutate_answers_a_review(s):
     if "patch" in r["response"]:
         assert r["response"]["patchType"] == "JSONPatch"
         assert isinstance(json.loads(base64.b64decode(r["response"]["patch"])), list)
+
+
+@test()
+def mutate_match_budget_is_a_warning(s2):
+    """A backtracking tag-pattern the load-time probes miss (it needs an `x` after
+    a run of `a`s, which no probe has) and a Pod with 256 such tags: the review's
+    match budget ends the matching, the answer comes quickly with a warning, and
+    the object is admitted unchanged."""
+    pattern = "'^(?P<commit>(a|aa)+)x$'"
+    cfg = ONLY_CORE + "mutations:\n  inject-commit: {enabled: true, tag-patterns: [%s]}\n" % (
+        ", ".join([pattern] * 32))
+    srv = Server(s2.binary, s2.dir, config=cfg)
+    try:
+        tag = "a" * 60 + "-x"
+        containers = [dict(good_container(f"c{i}"), image=f"registry.example.com/app:{tag}")
+                      for i in range(256)]
+        started = time.time()
+        r = srv.review(review(pod(containers=containers), uid="budget"), path="/mutate")
+        took = time.time() - started
+        resp = r["response"]
+        assert resp["allowed"] is True and "patch" not in resp, resp
+        assert any("match budget for one review is spent" in w for w in resp.get("warnings", [])), \
+            resp
+        # 4M steps: milliseconds with the JIT; seconds only under valgrind
+        limit = 60 if os.environ.get("PLIMSOLL_WRAPPER") else 10
+        assert took < limit, f"/mutate took {took:.1f} s"
+    finally:
+        assert srv.stop() == 0
 
 
 @test()

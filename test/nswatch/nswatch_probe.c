@@ -14,7 +14,7 @@
  *       "quit" (or end of input) stops.
  *
  * The watcher's JSON log lines go to stderr. SIGINT/SIGTERM stop the probe
- * cleanly (pl_nswatch_free), so that valgrind can check for leaks; the exit
+ * cleanly (pl_nsview_free), so that valgrind can check for leaks; the exit
  * status is 0 after a clean stop, 2 on usage errors, 1 when the watcher
  * cannot be set up.
  */
@@ -32,7 +32,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "server/nswatch.h"
+#include "server/nsview.h"
 
 #define MAX_NS 64
 
@@ -76,29 +76,29 @@ static void emit(json_t *line)
     free(text);
 }
 
-static json_t *status_line(struct pl_nswatch *w)
+static json_t *status_line(struct pl_nsview *w)
 {
     json_t *line = json_object();
     if (!line) {
         pl_oom();
     }
-    json_object_set_new(line, "synced", json_boolean(pl_nswatch_synced(w)));
-    json_object_set_new(line, "staleness", json_real(pl_nswatch_staleness_seconds(w)));
+    json_object_set_new(line, "synced", json_boolean(pl_nsview_synced(w)));
+    json_object_set_new(line, "staleness", json_real(pl_nsview_staleness_seconds(w)));
     return line;
 }
 
 /* The view of ns: a copy of its annotations, or JSON null. */
-static json_t *view_of(struct pl_nswatch *w, const char *ns)
+static json_t *view_of(struct pl_nsview *w, const char *ns)
 {
     struct pl_pool pool;
     pl_pool_init(&pool);
-    const json_t *ann = pl_nswatch_annotations(w, ns, &pool);
+    const json_t *ann = pl_nsview_annotations(w, ns, &pool);
     json_t *copy = ann ? json_deep_copy(ann) : json_null();
     pl_pool_finish(&pool);
     return copy;
 }
 
-static void periodic(struct pl_nswatch *w, char **names, size_t n, long every, double until)
+static void periodic(struct pl_nsview *w, char **names, size_t n, long every, double until)
 {
     while (!stop_requested && (until == 0 || now_mono() < until)) {
         json_t *line = status_line(w);
@@ -114,7 +114,7 @@ static void periodic(struct pl_nswatch *w, char **names, size_t n, long every, d
 }
 
 /* Answers one command line. Returns false on "quit". */
-static bool command(struct pl_nswatch *w, char *cmd)
+static bool command(struct pl_nsview *w, char *cmd)
 {
     cmd[strcspn(cmd, "\r\n")] = '\0';
     if (strcmp(cmd, "quit") == 0) {
@@ -136,7 +136,7 @@ static bool command(struct pl_nswatch *w, char *cmd)
     return true;
 }
 
-static void interactive(struct pl_nswatch *w, double until)
+static void interactive(struct pl_nsview *w, double until)
 {
     char buf[1024];
     while (!stop_requested && (until == 0 || now_mono() < until)) {
@@ -185,21 +185,21 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    struct pl_nswatch_options opts = {.kubeconfig = kubeconfig};
-    struct pl_nswatch *w = NULL;
+    struct pl_nsview_options opts = {.kubeconfig = kubeconfig};
+    struct pl_nsview *w = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    int r = pl_nswatch_new(&opts, &w, &err);
+    int r = pl_nsview_new(&opts, &w, &err);
     if (r < 0) {
         char msg[1024];
         fprintf(stderr, "nswatch_probe: %s (%s)\n", pl_error_format(&err, msg, sizeof(msg)),
                 r == -ENOENT ? "no kubeconfig and not in a cluster" : strerror(-r));
         return 1;
     }
-    r = pl_nswatch_start(w);
+    r = pl_nsview_start(w);
     if (r < 0) {
         fprintf(stderr, "nswatch_probe: cannot start the watcher: %s\n", strerror(-r));
-        pl_nswatch_free(w);
+        pl_nsview_free(w);
         return 1;
     }
     double until = for_ms > 0 ? now_mono() + (double)for_ms / 1000.0 : 0;
@@ -208,6 +208,6 @@ int main(int argc, char **argv)
     } else {
         interactive(w, until);
     }
-    pl_nswatch_free(w);
+    pl_nsview_free(w);
     return 0;
 }

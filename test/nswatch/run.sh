@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# End-to-end test of the namespace view (server/nswatch.c) against a real
+# End-to-end test of the namespace view (server/nsview.c over kube/listwatch.c) against a real
 # kube-apiserver from /work/shared/k8s, driven through nswatch_probe.
 #
 #   test/nswatch/run.sh [BUILD_DIR]      (default: build; the probe is

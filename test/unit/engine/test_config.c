@@ -118,17 +118,24 @@ static void test_defaults(void **state)
     assert_null(pl_config_unref(cfg));
 }
 
-static void test_empty_file_is_defaults(void **state)
+/*
+ * A text without a document is refused (a truncated ConfigMap must not turn
+ * into the defaults); an explicit empty mapping is the defaults.
+ */
+static void test_empty_file_is_refused(void **state)
 {
     (void)state;
-    const char *texts[] = {"", "# only a comment\n", "---\n", "~\n"};
+    const char *texts[] = {"", "# only a comment\n", "---\n", "~\n", "null\n", "--- ~\n...\n"};
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        struct pl_config *cfg = parse_ok(texts[i], NULL);
-        assert_string_equal(cfg->source, "inline");
-        assert_int_equal(cfg->n_exclude, 3);
-        assert_int_equal(cfg->policies[idx("replicas")].mode, PL_MODE_WARN);
-        pl_config_unref(cfg);
+        parse_fails(
+            texts[i], "", 0,
+            "the configuration is empty (no document, only comments or null); write {} for the built-in defaults");
     }
+    struct pl_config *cfg = parse_ok("{}\n", NULL);
+    assert_string_equal(cfg->source, "inline");
+    assert_int_equal(cfg->n_exclude, 3);
+    assert_int_equal(cfg->policies[idx("replicas")].mode, PL_MODE_WARN);
+    pl_config_unref(cfg);
 }
 
 static void test_self_namespace(void **state)
@@ -449,7 +456,7 @@ static void test_load_file(void **state)
     /* Exactly the limit is read; one byte more is refused. */
     char *big = pl_xmalloc(PL_CONFIG_MAX_BYTES + 1);
     memset(big, '#', PL_CONFIG_MAX_BYTES + 1);
-    big[0] = '#';
+    memcpy(big, "{}\n", 3); /* a document, then comments */
     big[PL_CONFIG_MAX_BYTES - 1] = '\n';
     write_file(path, big, PL_CONFIG_MAX_BYTES);
     assert_int_equal(pl_config_load_file(path, NULL, &cfg, &err), 0);
@@ -468,7 +475,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_empty_file_is_defaults),
+        cmocka_unit_test(test_empty_file_is_refused),
         cmocka_unit_test(test_self_namespace),
         cmocka_unit_test(test_exclude_namespaces_override),
         cmocka_unit_test(test_full_file),

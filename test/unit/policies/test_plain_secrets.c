@@ -274,6 +274,22 @@ static void test_params(void **state)
     assert_int_equal(parse_params(json, &p, &err), -EINVAL);
     json_decref(json);
 
+    /* At most PATTERNS_MAX patterns: the list bounds the work per env var. */
+    json = json_pack("{s:[]}", "name-patterns");
+    for (int i = 0; i < PATTERNS_MAX; i++) {
+        json_array_append_new(json_object_get(json, "name-patterns"), json_string("TOKEN"));
+    }
+    p = NULL;
+    assert_int_equal(parse_params(json, &p, &err), 0);
+    free_params(p);
+    json_array_append_new(json_object_get(json, "name-patterns"), json_string("TOKEN"));
+    p = NULL;
+    assert_int_equal(parse_params(json, &p, &err), -EINVAL);
+    assert_string_equal(err.path, "name-patterns");
+    assert_string_equal(err.message, "has more than 256 patterns");
+    assert_null(p);
+    json_decref(json);
+
     /* An empty list checks only for PEM keys. */
     json = pl_test_yaml("name-patterns: []");
     assert_int_equal(parse_params(json, &p, &err), 0);

@@ -2,8 +2,10 @@
 /*
  * Unit tests of the pure helpers of server/http.c (the daemon itself is
  * covered by test/integration/run.py): the one-line JSON error body, route
- * lookup with its 404/405 answer and Allow list (HEAD served by GET), and
- * the parsing of listen addresses (IPv4, bracketed IPv6, refusals).
+ * lookup with its 404/405 answer and Allow list (HEAD served by GET), the
+ * parsing of listen addresses (IPv4, bracketed IPv6, refusals), the TLS
+ * priority check, and the connection policy's deadlines and eviction order
+ * (test/tls/run.py drives the same policy against a real server).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +204,136 @@ static void test_parse_listen_port_range(void **state)
     assert_int_equal(ntohs(((const struct sockaddr_in *)&ss)->sin_port), 65535);
 }
 
+static void test_tls_priority(void **state)
+{
+    (void)state;
+    struct pl_error err;
+    pl_error_init(&err);
+    char *full = NULL;
+    assert_int_equal(tls_priority(NULL, &full, &err), 0);
+    assert_non_null(strstr(full, "-RSA:"));
+    assert_non_null(strstr(full, TLS_FLOOR));
+    free(full);
+    assert_int_equal(tls_priority("NORMAL", &full, &err), 0);
+    assert_string_equal(full, "NORMAL" TLS_FLOOR);
+    free(full);
+    full = NULL;
+    assert_int_equal(tls_priority("NORMAL:+NO-SUCH", &full, &err), -EINVAL);
+    assert_null(full);
+    assert_non_null(strstr(err.message, "(at \"+NO-SUCH\")"));
+    pl_error_init(&err);
+    assert_int_equal(tls_priority("NONE:+VERS-TLS1.2", &full, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "TLS priority string \"NONE:+VERS-TLS1.2\""));
+    /* Only TLS 1.0/1.1 allowed: the floor removes them, nothing is left. */
+    pl_error_init(&err);
+    assert_int_equal(tls_priority("NORMAL:-VERS-ALL:+VERS-TLS1.1", &full, &err), -EINVAL);
+}
+
+static void test_deadlines(void **state)
+{
+    (void)state;
+    struct pl_http_options o = {
+        .header_timeout = 10, .request_timeout = 30, .connection_timeout = 60};
+    struct conn c = {.since_ms = 1000};
+    enum pl_shed why;
+    assert_int_equal(deadline(&o, &c, &why), 11000); /* first request: from connect */
+    assert_int_equal(why, PL_SHED_HEADER_TIMEOUT);
+    c.served = true; /* kept alive: the idle timeout, then the headers */
+    assert_int_equal(deadline(&o, &c, &why), 71000);
+    c.phase = PHASE_HEADERS;
+    assert_int_equal(deadline(&o, &c, &why), 11000);
+    c.phase = PHASE_BODY;
+    assert_int_equal(deadline(&o, &c, &why), 31000);
+    assert_int_equal(why, PL_SHED_REQUEST_TIMEOUT);
+    c.phase = PHASE_ANSWER; /* a request being answered is never cut */
+    assert_true(deadline(&o, &c, &why) == INT64_MAX);
+    o.header_timeout = o.request_timeout = 0;
+    c.phase = PHASE_HEADERS;
+    assert_true(deadline(&o, &c, &why) == INT64_MAX);
+    c.phase = PHASE_BODY;
+    assert_true(deadline(&o, &c, &why) == INT64_MAX);
+}
+
+static void test_eviction_order(void **state)
+{
+    (void)state;
+    struct conn fresh = {.since_ms = 9990};               /* pending, just connected */
+    struct conn old = {.since_ms = 1000};                 /* pending for 9 s */
+    struct conn idle = {.since_ms = 500, .served = true}; /* served, idle 9.5 s */
+    struct conn busy = {.since_ms = 9900, .served = true};
+    struct conn answering = {.since_ms = 0, .phase = PHASE_ANSWER};
+    struct conn gone = {.since_ms = 0, .cut = true};
+    int64_t now = 10000;
+    assert_true(evictable(&fresh, now)); /* pending: no grace period */
+    assert_true(evictable(&idle, now));
+    assert_false(evictable(&busy, now)); /* served 100 ms ago */
+    assert_false(evictable(&answering, now));
+    assert_false(evictable(&gone, now));
+    /* never-served first, oldest first; served ones only when no pending one is left */
+    assert_ptr_equal(staler(&fresh, &old), &old);
+    assert_ptr_equal(staler(&idle, &fresh), &fresh);
+    assert_ptr_equal(staler(&old, &idle), &old);
+    assert_ptr_equal(staler(NULL, &idle), &idle);
+    assert_null(staler(NULL, NULL));
+}
+
+static void test_per_address_trim(void **state)
+{
+    (void)state;
+    struct pl_http_daemon d = {.opts = {.pending_per_address = 32}};
+    struct conn c[60];
+    memset(c, 0, sizeof(c));
+    int64_t now = 100000;
+    for (int i = 0; i < 60; i++) {
+        c[i].fd = -1; /* shutdown(2) fails harmlessly */
+        c[i].addr.s6_addr[15] = i < 50 ? 1 : 2;
+        c[i].since_ms = now - 2000 - i; /* higher index: waiting longer */
+        c[i].next = i + 1 < 60 ? &c[i + 1] : NULL;
+    }
+    for (int i = 40; i < 45; i++) {
+        c[i].since_ms = now - 10; /* a burst of new connections: not counted */
+    }
+    for (int i = 45; i < 48; i++) {
+        c[i].served = true; /* carry requests: never counted */
+    }
+    c[48].phase = PHASE_ANSWER;
+    d.conns = &c[0];
+    trim_per_address(&d, now);
+    /* address 1: 41 stale pending (0-39, 49); the 9 that waited longest go */
+    int cut_count = 0;
+    for (int i = 0; i < 50; i++) {
+        cut_count += c[i].cut;
+    }
+    assert_int_equal(cut_count, 9);
+    assert_true(c[49].cut && c[39].cut && c[32].cut);
+    assert_false(c[31].cut || c[0].cut || c[40].cut || c[45].cut || c[48].cut);
+    for (int i = 50; i < 60; i++) {
+        assert_false(c[i].cut); /* address 2: 10, under the cap */
+    }
+    d.opts.pending_per_address = 0; /* no cap */
+    c[0].cut = false;
+    trim_per_address(&d, now);
+    assert_false(c[0].cut);
+}
+
+static void test_addr_key(void **state)
+{
+    (void)state;
+    struct sockaddr_storage v4 = {0}, v6 = {0}; /* as libmicrohttpd hands them over */
+    struct sockaddr_in *in = (struct sockaddr_in *)&v4;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&v6;
+    in->sin_family = AF_INET;
+    inet_pton(AF_INET, "10.1.2.3", &in->sin_addr);
+    in6->sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "::ffff:10.1.2.3", &in6->sin6_addr);
+    struct in6_addr a, b;
+    addr_key((const struct sockaddr *)&v4, &a);
+    addr_key((const struct sockaddr *)&v6, &b);
+    assert_memory_equal(&a, &b, sizeof(a)); /* one address, whichever family it came as */
+    addr_key(NULL, &a);
+    assert_memory_equal(&a, &in6addr_any, sizeof(a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +347,11 @@ int main(void)
         cmocka_unit_test(test_parse_listen_ipv6),
         cmocka_unit_test(test_parse_listen_errors),
         cmocka_unit_test(test_parse_listen_port_range),
+        cmocka_unit_test(test_tls_priority),
+        cmocka_unit_test(test_deadlines),
+        cmocka_unit_test(test_eviction_order),
+        cmocka_unit_test(test_per_address_trim),
+        cmocka_unit_test(test_addr_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * per family, build info, gauges shown only when known), request counters
  * by endpoint/kind/operation/decision, the cumulative latency histogram
  * with its +Inf bucket, sum and count, violations by policy and mode,
- * config reloads, out-of-range arguments folded or ignored, and the
+ * config and certificate reloads, connections shed by the HTTP limits,
+ * certificate pairs alive, out-of-range arguments folded or ignored, and the
  * buffer ceiling (-E2BIG). Counters are process-wide, so tests compare
  * values before and after.
  */
@@ -107,8 +108,8 @@ static void test_fresh_exposition(void **state)
     assert_null(strstr(text, "plimsoll_namespace_view"));
     assert_null(strstr(text, "plimsoll_certificate_expiry"));
     /* One HELP and one TYPE per family, and every line ends in a newline. */
-    assert_int_equal(occurrences(text, "# TYPE "), 9);
-    assert_int_equal(occurrences(text, "# HELP "), 9);
+    assert_int_equal(occurrences(text, "# TYPE "), 12);
+    assert_int_equal(occurrences(text, "# HELP "), 12);
     assert_int_equal(occurrences(text, "# TYPE plimsoll_admission_duration_seconds histogram\n"),
                      1);
     assert_int_equal(text[strlen(text) - 1], '\n');
@@ -231,6 +232,32 @@ static void test_violations_and_reloads(void **state)
     assert_true(value_now(refusals) == r0 + 1);
 }
 
+static void test_certificate_reloads_and_shed_connections(void **state)
+{
+    (void)state;
+    const char *ok = "plimsoll_certificate_reloads_total{result=\"success\"}";
+    const char *bad = "plimsoll_certificate_reloads_total{result=\"failure\"}";
+    const char *evicted = "plimsoll_connections_shed_total{reason=\"evicted\"}";
+    const char *header = "plimsoll_connections_shed_total{reason=\"header-timeout\"}";
+    double ok0 = value_now(ok), bad0 = value_now(bad), ev0 = value_now(evicted),
+           h0 = value_now(header);
+    pl_metrics_certificate_reload(true);
+    pl_metrics_certificate_reload(false);
+    pl_metrics_certificate_reload(false);
+    pl_metrics_connection_shed(PL_SHED_EVICTED);
+    pl_metrics_connection_shed(PL_SHED_HEADER_TIMEOUT);
+    pl_metrics_connection_shed(PL_SHED_COUNT); /* out of range: ignored */
+    pl_metrics_connection_shed((enum pl_shed) - 1);
+    assert_true(value_now(ok) == ok0 + 1);
+    assert_true(value_now(bad) == bad0 + 2);
+    assert_true(value_now(evicted) == ev0 + 1);
+    assert_true(value_now(header) == h0 + 1);
+    struct pl_metrics_gauges g = {.certificate_pairs = 3};
+    char *text = render(&g);
+    assert_int_equal(value(text, "plimsoll_certificate_pairs"), 3);
+    free(text);
+}
+
 static void test_gauges(void **state)
 {
     (void)state;
@@ -249,7 +276,7 @@ static void test_gauges(void **state)
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_synced 0\n"));
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_staleness_seconds 12.346\n"));
     assert_non_null(strstr(text, "\nplimsoll_certificate_expiry_timestamp_seconds 1893456000\n"));
-    assert_int_equal(occurrences(text, "# TYPE "), 12);
+    assert_int_equal(occurrences(text, "# TYPE "), 15);
     free(text);
     g.namespace_view_synced = true;
     g.namespace_view_staleness_seconds = 0;
@@ -282,10 +309,14 @@ static void test_buffer_ceiling(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fresh_exposition),       cmocka_unit_test(test_request_counters),
-        cmocka_unit_test(test_out_of_range_arguments), cmocka_unit_test(test_latency_histogram),
-        cmocka_unit_test(test_violations_and_reloads), cmocka_unit_test(test_gauges),
+        cmocka_unit_test(test_fresh_exposition),
+        cmocka_unit_test(test_request_counters),
+        cmocka_unit_test(test_out_of_range_arguments),
+        cmocka_unit_test(test_latency_histogram),
+        cmocka_unit_test(test_violations_and_reloads),
+        cmocka_unit_test(test_gauges),
         cmocka_unit_test(test_buffer_ceiling),
+        cmocka_unit_test(test_certificate_reloads_and_shed_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of server/nswatch.c, without a cluster.
+ * Unit tests of server/nsview.c, without a cluster.
  *
- * The event handling is tested directly (annotation filtering, ADDED,
- * MODIFIED, DELETED, BOOKMARK, ERROR, undecodable and oversized lines, lines
- * split across reads, backoff bounds). The thread is tested end to end
+ * The view is driven directly through its list+watch callbacks (annotation
+ * filtering, ADDED, MODIFIED, DELETED, failed lists, snapshots that share
+ * every chunk an event did not touch, borrowed values that outlive later
+ * publishes). The thread is tested end to end
  * against a scripted fake API server on 127.0.0.1 (plain HTTP): the test
  * queues each answer, pushes watch events into an open stream, and reads
  * back the request targets and Authorization headers. That covers paginated
  * lists, the watch URL, bookmarks, relists on 410 (ERROR event and HTTP),
  * token rotation and 401, an outage (view kept, staleness > 0, then 0
- * again), and a prompt pl_nswatch_free() during a watch, a backoff sleep and
+ * again), and a prompt pl_nsview_free() during a watch, a backoff sleep and
  * a request that gets no answer.
  */
 #include <errno.h>
@@ -30,7 +31,8 @@
 
 #include <cmocka.h>
 
-#include "server/nswatch.c"
+#include "kube/stream.h"
+#include "server/nsview.c"
 
 /* ---- helpers ---- */
 
@@ -40,40 +42,12 @@ static void sleep_for_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-/* A watcher with no credentials and no thread, for calling the internals. */
-static struct pl_nswatch *bare_watcher(void)
-{
-    struct pl_nswatch *w = pl_xcalloc(1, sizeof(*w));
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
-    w->view = json_object();
-    w->backoff_base_ms = BACKOFF_BASE_MS;
-    w->backoff_max_ms = BACKOFF_MAX_MS;
-    return w;
-}
-
-static void bare_free(struct pl_nswatch *w)
-{
-    json_decref(w->view);
-    snapshot_unref(w->snapshot);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
-    free(w);
-}
-
-/* Feeds text to the watch-stream callback as one read; returns what the callback returned. */
-static size_t feed(struct xfer *x, const char *text)
-{
-    x->status = 200;
-    return on_watch_data((char *)text, 1, strlen(text), x);
-}
-
 /* Whether the published annotations of ns equal the JSON text want ("null": unknown ns). */
-static bool view_is(struct pl_nswatch *w, const char *ns, const char *want)
+static bool view_is(struct pl_nsview *w, const char *ns, const char *want)
 {
     struct pl_pool pool;
     pl_pool_init(&pool);
-    const json_t *got = pl_nswatch_annotations(w, ns, &pool);
+    const json_t *got = pl_nsview_annotations(w, ns, &pool);
     json_t *exp = json_loads(want, JSON_DECODE_ANY, NULL);
     bool same = json_is_null(exp) ? got == NULL : (got && json_equal(got, exp));
     json_decref(exp);
@@ -81,19 +55,19 @@ static bool view_is(struct pl_nswatch *w, const char *ns, const char *want)
     return same;
 }
 
-static void assert_view(struct pl_nswatch *w, const char *ns, const char *want)
+static void assert_view(struct pl_nsview *w, const char *ns, const char *want)
 {
     if (!view_is(w, ns, want)) {
         struct pl_pool pool;
         pl_pool_init(&pool);
-        const json_t *got = pl_nswatch_annotations(w, ns, &pool);
+        const json_t *got = pl_nsview_annotations(w, ns, &pool);
         char *s = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         fail_msg("view of %s is %s; want %s", ns, s ? s : "null", want);
     }
 }
 
 /* Polls until the view of ns equals want, for up to 3 s. */
-static void wait_view(struct pl_nswatch *w, const char *ns, const char *want)
+static void wait_view(struct pl_nsview *w, const char *ns, const char *want)
 {
     for (int i = 0; i < 300 && !view_is(w, ns, want); i++) {
         sleep_for_ms(10);
@@ -105,144 +79,227 @@ static void wait_view(struct pl_nswatch *w, const char *ns, const char *want)
     "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" name "\",\"resourceVersion\":\"" rv        \
     "\",\"annotations\":" ann "}}"
 #define EVENT(type, obj) "{\"type\":\"" type "\",\"object\":" obj "}\n"
+#define MODE(m)          "{\"plimsoll.dev/mode\":\"" m "\"}"
 
-/* ---- event handling ---- */
+/* ---- the view, driven through its callbacks ---- */
+
+/* A view with no thread and no client, for calling the callbacks directly. */
+static struct pl_nsview *bare_view(void)
+{
+    struct pl_nsview *v = pl_xcalloc(1, sizeof(*v));
+    pthread_mutex_init(&v->lock, NULL);
+    v->empty = json_object();
+    return v;
+}
+
+static json_t *obj(const char *text)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+/* Applies one event (JSON text of the object) and flushes. */
+static int event(struct pl_nsview *v, enum pl_kube_event type, const char *object)
+{
+    json_t *o = obj(object);
+    int r = on_event(v, type, o);
+    json_decref(o);
+    on_flush(v);
+    return r;
+}
 
 static void test_events(void **state)
 {
     (void)state;
-    struct pl_nswatch *w = bare_watcher();
-    struct xfer x;
-    xfer_init(&x, w, true);
-    const char *ev =
-        EVENT("ADDED", NS("team-a", "10",
+    struct pl_nsview *v = bare_view();
+    assert_view(v, "a", "null"); /* before the first list */
+    on_list_begin(v);
+    json_t *item = obj(NS("team-a", "10",
                           "{\"plimsoll.dev/mode\":\"warn\",\"plimsoll.dev/image-tag\":\"off\","
                           "\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\","
                           "\"plimsoll.dev.evil/x\":\"y\",\"plimsoll.dev/n\":3}"));
-    assert_int_equal(feed(&x, ev), strlen(ev));
-    assert_int_equal(x.outcome, OUT_OK);
+    assert_int_equal(on_list_item(v, item), 0);
+    json_decref(item);
+    item = obj("{\"metadata\":{\"resourceVersion\":\"1\"}}"); /* unnamed: skipped */
+    assert_int_equal(on_list_item(v, item), 0);
+    json_decref(item);
+    assert_view(v, "team-a", "null"); /* nothing published until the list ends */
+    on_list_end(v, true);
     /* Only string-valued plimsoll.dev/ keys are kept. */
-    assert_view(w, "team-a", "{\"plimsoll.dev/mode\":\"warn\",\"plimsoll.dev/image-tag\":\"off\"}");
-    assert_string_equal(w->rv, "10");
+    assert_view(v, "team-a", "{\"plimsoll.dev/mode\":\"warn\",\"plimsoll.dev/image-tag\":\"off\"}");
+    assert_int_equal(pl_nsview_count(v), 1);
 
     /* A namespace without annotations is known, with an empty object. */
-    assert_true(feed(&x, EVENT("ADDED", "{\"metadata\":{\"name\":\"b\","
-                                        "\"resourceVersion\":\"11\"}}")) > 0);
-    assert_view(w, "b", "{}");
-    assert_view(w, "nope", "null");
-
-    /* An event split across reads, and two events in one read with CRLF. */
-    ev = EVENT("MODIFIED", NS("team-a", "12", "{\"plimsoll.dev/mode\":\"enforce\"}"));
-    size_t half = strlen(ev) / 2;
-    char part[512];
-    snprintf(part, sizeof(part), "%.*s", (int)half, ev);
-    assert_int_equal(feed(&x, part), half);
-    assert_view(w, "team-a", "{\"plimsoll.dev/mode\":\"warn\",\"plimsoll.dev/image-tag\":\"off\"}");
-    (void)feed(&x, ev + half);
-    assert_view(w, "team-a", "{\"plimsoll.dev/mode\":\"enforce\"}");
-    (void)feed(
-        &x,
-        "{\"type\":\"DELETED\",\"object\":" NS(
-            "b", "13",
-            "{}") "}\r\n\n"
-                  "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"99\"}}}\n");
-    assert_view(w, "b", "null");
-    assert_string_equal(w->rv, "99");
-    assert_int_equal(x.events, 5);
-    assert_int_equal(x.outcome, OUT_OK);
+    assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"b\"}}"), 0);
+    assert_view(v, "b", "{}");
+    assert_view(v, "nope", "null");
+    assert_int_equal(event(v, PL_KUBE_MODIFIED, NS("team-a", "12", MODE("enforce"))), 0);
+    assert_view(v, "team-a", MODE("enforce"));
+    assert_int_equal(event(v, PL_KUBE_DELETED, NS("b", "13", "{}")), 0);
+    assert_view(v, "b", "null");
+    assert_int_equal(pl_nsview_count(v), 1);
 
     /* A MODIFIED that changes nothing scoped publishes nothing new. */
-    struct snapshot *before = w->snapshot;
-    (void)feed(&x, EVENT("MODIFIED", NS("team-a", "100",
-                                        "{\"plimsoll.dev/mode\":\"enforce\","
-                                        "\"unrelated\":\"1\"}")));
-    assert_ptr_equal(before, w->snapshot);
-    assert_string_equal(w->rv, "100");
+    struct snapshot *before = v->published;
+    assert_int_equal(event(v, PL_KUBE_MODIFIED,
+                           NS("team-a", "100", "{\"plimsoll.dev/mode\":\"enforce\",\"u\":\"1\"}")),
+                     0);
+    assert_ptr_equal(before, v->published);
+    /* No usable name: refused (the list+watch then relists). */
+    assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"\"}}"), -EINVAL);
 
-    /* ERROR 410 ends the stream for a relist; the callback aborts the transfer. */
-    ev = EVENT("ERROR",
-               "{\"kind\":\"Status\",\"code\":410,\"message\":\"too old resource version\"}");
-    assert_int_equal(feed(&x, ev), 0);
-    assert_int_equal(x.outcome, OUT_GONE);
-    assert_non_null(strstr(x.detail, "too old"));
-    xfer_finish(&x);
-
-    xfer_init(&x, w, true);
-    assert_int_equal(feed(&x, EVENT("ERROR", "{\"code\":500,\"message\":\"etcd\"}")), 0);
-    assert_int_equal(x.outcome, OUT_FAILED);
-    xfer_finish(&x);
-
-    static const char *const bad[] = {
-        "not json\n",
-        "{\"type\":\"ADDED\"}\n",
-        "[1,2]\n",
-        EVENT("ADDED", "{\"metadata\":{\"resourceVersion\":\"1\"}}"),
-        EVENT("ADDED", "{\"metadata\":{\"name\":\"x\"}}"),
-        EVENT("MODIFIED", "{\"metadata\":{\"name\":\"\",\"resourceVersion\":\"1\"}}"),
-    };
-    for (size_t i = 0; i < PL_ARRAY_SIZE(bad); i++) {
-        xfer_init(&x, w, true);
-        assert_int_equal(feed(&x, bad[i]), 0);
-        assert_int_equal(x.outcome, OUT_BAD_DATA);
-        xfer_finish(&x);
+    /* At most KEYS_MAX keys are kept, and no value over VALUE_MAX bytes. */
+    char big[4096];
+    int n = snprintf(big, sizeof(big), "{\"metadata\":{\"name\":\"many\",\"annotations\":{");
+    for (unsigned i = 0; i < KEYS_MAX + 10; i++) {
+        n += snprintf(big + n, sizeof(big) - (size_t)n, "\"plimsoll.dev/k%u\":\"off\",", i);
     }
-    /* Unknown types are ignored. */
-    xfer_init(&x, w, true);
-    ev = "{\"type\":\"SOMETHING\",\"object\":{}}\n";
-    assert_int_equal(feed(&x, ev), strlen(ev));
-    assert_int_equal(x.outcome, OUT_OK);
-    xfer_finish(&x);
-    assert_view(w, "team-a", "{\"plimsoll.dev/mode\":\"enforce\"}");
-    bare_free(w);
+    n += snprintf(big + n, sizeof(big) - (size_t)n, "\"plimsoll.dev/long\":\"");
+    for (unsigned i = 0; i <= VALUE_MAX; i++) {
+        big[n++] = 'x';
+    }
+    snprintf(big + n, sizeof(big) - (size_t)n, "\"}}}");
+    assert_int_equal(event(v, PL_KUBE_ADDED, big), 0);
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const json_t *many = pl_nsview_annotations(v, "many", &pool);
+    assert_int_equal(json_object_size(many), KEYS_MAX);
+    assert_null(json_object_get(many, "plimsoll.dev/long"));
+    /* Namespaces without scoped annotations share one immutable {}. */
+    assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"c\"}}"), 0);
+    assert_ptr_equal(pl_nsview_annotations(v, "b2", &pool), NULL);
+    assert_int_equal(event(v, PL_KUBE_ADDED, "{\"metadata\":{\"name\":\"d\"}}"), 0);
+    assert_ptr_equal(pl_nsview_annotations(v, "c", &pool), pl_nsview_annotations(v, "d", &pool));
+    pl_pool_finish(&pool);
+
+    /* A failed list leaves the view as it was. */
+    on_list_begin(v);
+    item = obj(NS("other", "1", "{}"));
+    assert_int_equal(on_list_item(v, item), 0);
+    json_decref(item);
+    on_list_end(v, false);
+    assert_view(v, "team-a", MODE("enforce"));
+    assert_view(v, "other", "null");
+    pl_nsview_free(v);
 }
 
-static void test_oversized_line(void **state)
+/*
+ * An event copies the chunk it touches and shares every other one with the
+ * previous snapshot; a reader's borrowed object outlives later publishes.
+ */
+static void test_incremental(void **state)
 {
     (void)state;
-    struct pl_nswatch *w = bare_watcher();
-    struct xfer x;
-    xfer_init(&x, w, true);
-    size_t chunk = 256u * 1024u;
-    char *junk = pl_xmalloc(chunk + 1);
-    memset(junk, 'x', chunk);
-    junk[chunk] = '\0';
-    size_t fed = 0;
-    size_t r = 0;
-    while (fed <= WATCH_LINE_MAX) {
-        r = feed(&x, junk);
-        if (r == 0) {
-            break;
+    struct pl_nsview *v = bare_view();
+    on_list_begin(v);
+    char text[256];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(text, sizeof(text), NS("ns-%d", "1", MODE("warn")), i);
+        json_t *item = obj(text);
+        assert_int_equal(on_list_item(v, item), 0);
+        json_decref(item);
+    }
+    on_list_end(v, true);
+    assert_int_equal(pl_nsview_count(v), 2000);
+
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const json_t *held = pl_nsview_annotations(v, "ns-7", &pool);
+    assert_non_null(held);
+
+    struct snapshot *old = v->published;
+    atomic_fetch_add(&old->refs, 1);
+    assert_int_equal(event(v, PL_KUBE_MODIFIED, NS("ns-7", "2", MODE("enforce"))), 0);
+    struct snapshot *now = v->published;
+    assert_ptr_not_equal(old, now);
+    unsigned touched = chunk_of("ns-7");
+    unsigned shared = 0;
+    for (unsigned i = 0; i < NCHUNKS; i++) {
+        shared += old->c[i] == now->c[i];
+    }
+    assert_int_equal(shared, NCHUNKS - 1);
+    assert_ptr_not_equal(old->c[touched], now->c[touched]);
+    snapshot_unref(old);
+
+    /* Many events, each publishing: the reader's borrowed value stays valid. */
+    for (int i = 0; i < 500; i++) {
+        snprintf(text, sizeof(text), NS("ns-%d", "3", MODE("off")), i);
+        assert_int_equal(event(v, PL_KUBE_MODIFIED, text), 0);
+    }
+    assert_string_equal(json_string_value(json_object_get(held, "plimsoll.dev/mode")), "warn");
+    assert_view(v, "ns-7", MODE("off"));
+    assert_view(v, "ns-1999", MODE("warn"));
+    pl_pool_finish(&pool);
+    pl_nsview_free(v);
+}
+
+struct reader {
+    struct pl_nsview *v;
+    atomic_bool *stop;
+    atomic_uint loops;
+    unsigned found;
+};
+
+static void *read_loop(void *arg)
+{
+    struct reader *r = arg;
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    char name[32];
+    for (unsigned i = 0; !atomic_load(r->stop); i++) {
+        snprintf(name, sizeof(name), "ns-%u", i % 300);
+        const json_t *ann = pl_nsview_annotations(r->v, name, &pool);
+        const char *mode = pl_json_string(ann, "plimsoll.dev/mode");
+        r->found += mode && (mode[0] == 'w' || mode[0] == 'e');
+        atomic_fetch_add(&r->loops, 1);
+        if (i % 16 == 0) {
+            pl_pool_clear(&pool);
         }
-        fed += chunk;
     }
-    assert_int_equal(r, 0);
-    assert_int_equal(x.outcome, OUT_BAD_DATA);
-    assert_true(x.line.len <= WATCH_LINE_MAX);
-    xfer_finish(&x);
-    free(junk);
-    bare_free(w);
+    pl_pool_finish(&pool);
+    return NULL;
 }
 
-static void test_backoff_bounds(void **state)
+/* Readers on other threads while events publish: no lock held across reads (TSan-clean). */
+static void test_concurrent_readers(void **state)
 {
     (void)state;
-    struct pl_nswatch *w = bare_watcher();
-    for (int i = 0; i < 200; i++) {
-        unsigned d = backoff_ms(w, 1);
-        assert_in_range(d, BACKOFF_BASE_MS / 2, BACKOFF_BASE_MS);
-        d = backoff_ms(w, 3);
-        assert_in_range(d, BACKOFF_BASE_MS * 2, BACKOFF_BASE_MS * 4);
-        d = backoff_ms(w, 1000);
-        assert_in_range(d, BACKOFF_MAX_MS / 2, BACKOFF_MAX_MS);
+    struct pl_nsview *v = bare_view();
+    on_list_begin(v);
+    on_list_end(v, true);
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    pthread_t t[4];
+    struct reader r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i].v = v;
+        r[i].stop = &stop;
+        atomic_init(&r[i].loops, 0);
+        r[i].found = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, read_loop, &r[i]), 0);
     }
-    /* The jitter actually varies. */
-    unsigned first = backoff_ms(w, 20);
-    bool varied = false;
-    for (int i = 0; i < 50 && !varied; i++) {
-        varied = backoff_ms(w, 20) != first;
+    char text[256];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(text, sizeof(text), NS("ns-%d", "1", MODE("%s")), i % 300,
+                 i % 2 ? "warn" : "enforce");
+        assert_int_equal(event(v, i % 7 == 6 ? PL_KUBE_DELETED : PL_KUBE_MODIFIED, text), 0);
     }
-    assert_true(varied);
-    bare_free(w);
+    /* Under valgrind threads take turns: let every reader see the final view too. */
+    for (int i = 0; i < 4; i++) {
+        unsigned start = atomic_load(&r[i].loops);
+        for (int k = 0; k < 1000 && atomic_load(&r[i].loops) < start + 400; k++) {
+            sleep_for_ms(2);
+        }
+    }
+    atomic_store(&stop, true);
+    unsigned found = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        found += r[i].found;
+    }
+    assert_true(found > 0);
+    pl_nsview_free(v);
 }
 
 static void test_standalone_and_null(void **state)
@@ -250,18 +307,18 @@ static void test_standalone_and_null(void **state)
     (void)state;
     unsetenv("KUBERNETES_SERVICE_HOST");
     unsetenv("KUBERNETES_SERVICE_PORT");
-    struct pl_nswatch *w = NULL;
+    struct pl_nsview *v = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    struct pl_nswatch_options opts = {.kubeconfig = NULL, .sa_dir = "/nonexistent"};
-    assert_int_equal(pl_nswatch_new(&opts, &w, &err), -ENOENT);
-    assert_null(w);
+    struct pl_nsview_options opts = {.kubeconfig = NULL, .sa_dir = "/nonexistent"};
+    assert_int_equal(pl_nsview_new(&opts, &v, &err), -ENOENT);
+    assert_null(v);
     opts.kubeconfig = "/nonexistent/kubeconfig";
-    assert_int_equal(pl_nswatch_new(&opts, &w, &err), -EIO);
-    assert_null(pl_nswatch_annotations(NULL, "x", NULL));
-    assert_false(pl_nswatch_synced(NULL));
-    assert_true(pl_nswatch_staleness_seconds(NULL) == 0);
-    pl_nswatch_free(NULL);
+    assert_int_equal(pl_nsview_new(&opts, &v, &err), -EIO);
+    assert_null(pl_nsview_annotations(NULL, "x", NULL));
+    assert_false(pl_nsview_synced(NULL));
+    assert_true(pl_nsview_staleness_seconds(NULL) == 0);
+    pl_nsview_free(NULL);
 }
 
 /* ---- a scripted fake API server ---- */
@@ -585,30 +642,33 @@ static void assert_auth(struct fake *f, unsigned i, const char *want)
     assert_string_equal(a, want);
 }
 
-static struct pl_nswatch *start_watcher(struct fake *f, unsigned base_ms, unsigned max_ms)
+static struct pl_nsview *start_watcher(struct fake *f, unsigned base_ms, unsigned max_ms)
 {
-    struct pl_nswatch *w = NULL;
+    struct pl_nsview *w = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    struct pl_nswatch_options opts = {.kubeconfig = f->kubeconfig};
-    int r = pl_nswatch_new(&opts, &w, &err);
+    struct pl_nsview_options opts = {.kubeconfig = f->kubeconfig};
+    struct pl_kube_listwatch_options lo = {.path = "/api/v1/namespaces",
+                                           .name = "namespace watch",
+                                           .backoff_base_ms = base_ms,
+                                           .backoff_max_ms = max_ms,
+                                           .watch_timeout_s = 30,
+                                           .short_watch_ms = 200};
+    int r = create(&opts, &lo, &w, &err);
     if (r != 0) {
-        fail_msg("pl_nswatch_new: %d %s %s", r, err.path, err.message);
+        fail_msg("pl_nsview_new: %d %s %s", r, err.path, err.message);
     }
-    w->backoff_base_ms = base_ms;
-    w->backoff_max_ms = max_ms;
-    w->watch_timeout_s = 30;
-    assert_int_equal(pl_nswatch_start(w), 0);
-    assert_int_equal(pl_nswatch_start(w), -EINVAL);
+    assert_int_equal(pl_nsview_start(w), 0);
+    assert_int_equal(pl_nsview_start(w), -EINVAL);
     return w;
 }
 
-static void wait_staleness(struct pl_nswatch *w, bool stale)
+static void wait_staleness(struct pl_nsview *w, bool stale)
 {
-    for (int i = 0; i < 300 && (pl_nswatch_staleness_seconds(w) > 0) != stale; i++) {
+    for (int i = 0; i < 300 && (pl_nsview_staleness_seconds(w) > 0) != stale; i++) {
         sleep_for_ms(10);
     }
-    double s = pl_nswatch_staleness_seconds(w);
+    double s = pl_nsview_staleness_seconds(w);
     if ((s > 0) != stale) {
         fail_msg("staleness %f; want %s", s, stale ? "> 0" : "0");
     }
@@ -618,20 +678,19 @@ static void wait_staleness(struct pl_nswatch *w, bool stale)
     "{\"kind\":\"NamespaceList\",\"metadata\":{\"resourceVersion\":\"" rv                          \
     "\",\"continue\":\"" cont "\"},\"items\":[" items "]}"
 #define STATUS(code, msg) "{\"kind\":\"Status\",\"code\":" #code ",\"message\":\"" msg "\"}"
-#define MODE(m)           "{\"plimsoll.dev/mode\":\"" m "\"}"
 
 /* Frees w; fails when that took more than limit seconds (it must not wait
  * out a backoff, a watch or an unanswered request). */
-static void free_within(struct pl_nswatch *w, double limit, const char *during)
+static void free_within(struct pl_nsview *w, double limit, const char *during)
 {
     struct timespec t0;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    pl_nswatch_free(w);
+    pl_nsview_free(w);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (took > limit) {
-        fail_msg("pl_nswatch_free took %.2f s %s", took, during);
+        fail_msg("pl_nsview_free took %.2f s %s", took, during);
     }
 }
 
@@ -641,9 +700,9 @@ static void test_list_and_watch(void **state)
     struct fake *f = fake_start();
     /* The first list is refused: not synced, retried with backoff. */
     fake_reply(f, 403, STATUS(403, "namespaces is forbidden"), false);
-    struct pl_nswatch *w = start_watcher(f, 20, 200);
+    struct pl_nsview *w = start_watcher(f, 20, 200);
     fake_wait(f, 1);
-    assert_false(pl_nswatch_synced(w));
+    assert_false(pl_nsview_synced(w));
     assert_view(w, "a", "null");
 
     /* Two pages, then the watch. */
@@ -659,7 +718,7 @@ static void test_list_and_watch(void **state)
     fake_reply(f, 200, "", true);
     fake_wait(f, 4);
     wait_staleness(w, false);
-    assert_true(pl_nswatch_synced(w));
+    assert_true(pl_nsview_synced(w));
     assert_view(w, "a", MODE("warn"));
     assert_view(w, "b", "{}");
     assert_view(w, "zz", "null");
@@ -743,11 +802,11 @@ static void test_list_and_watch(void **state)
     fake_wait(f, 15);
     wait_staleness(w, true);
     assert_view(w, "a", MODE("enforce"));
-    assert_true(pl_nswatch_synced(w));
+    assert_true(pl_nsview_synced(w));
     sleep_for_ms(30);
-    double s1 = pl_nswatch_staleness_seconds(w);
+    double s1 = pl_nsview_staleness_seconds(w);
     sleep_for_ms(30);
-    assert_true(pl_nswatch_staleness_seconds(w) > s1);
+    assert_true(pl_nsview_staleness_seconds(w) > s1);
     fake_reply(f, 200, "", true);
     fake_wait(f, 16);
     wait_staleness(w, false);
@@ -756,9 +815,9 @@ static void test_list_and_watch(void **state)
     /* An oversized line: relist. */
     fake_reply(f, 200, LIST("900", "", NS("a", "900", MODE("off"))), false);
     fake_reply(f, 200, "", true);
-    char *big = pl_xmalloc(WATCH_LINE_MAX + 64);
-    memset(big, ' ', WATCH_LINE_MAX + 63);
-    big[WATCH_LINE_MAX + 63] = '\0';
+    char *big = pl_xmalloc(PL_KUBE_ITEM_MAX + 64);
+    memset(big, ' ', PL_KUBE_ITEM_MAX + 63);
+    big[PL_KUBE_ITEM_MAX + 63] = '\0';
     big[0] = '{';
     fake_push(f, big);
     free(big);
@@ -767,21 +826,21 @@ static void test_list_and_watch(void **state)
     assert_target(f, 17, "watch=1", "&resourceVersion=900", NULL);
     wait_view(w, "a", MODE("off"));
 
-    /* pl_nswatch_free() returns promptly with a watch open. */
+    /* pl_nsview_free() returns promptly with a watch open. */
     free_within(w, 2.0, "with a watch open");
     fake_stop(f);
 }
 
-/* pl_nswatch_free() during a long backoff sleep, and during a request with no answer. */
+/* pl_nsview_free() during a long backoff sleep, and during a request with no answer. */
 static void test_prompt_stop(void **state)
 {
     (void)state;
     struct fake *f = fake_start();
     fake_reply(f, 500, STATUS(500, "no"), false);
-    struct pl_nswatch *w = start_watcher(f, 60000, 60000);
+    struct pl_nsview *w = start_watcher(f, 60000, 60000);
     fake_wait(f, 1);
-    sleep_for_ms(100);                                /* now in a 30-60 s backoff */
-    assert_true(pl_nswatch_staleness_seconds(w) > 0); /* never synced: counts from start */
+    sleep_for_ms(100);                               /* now in a 30-60 s backoff */
+    assert_true(pl_nsview_staleness_seconds(w) > 0); /* never synced: counts from start */
     free_within(w, 1.0, "during a backoff");
 
     /* The server takes the request and never answers (nothing queued). */
@@ -791,22 +850,22 @@ static void test_prompt_stop(void **state)
     fake_stop(f);
 }
 
-/* A list page over the 64 MiB ceiling is refused (and retried), not stored. */
-static void test_list_too_large(void **state)
+/* A list item over PL_KUBE_ITEM_MAX is refused (and retried), not stored. */
+static void test_item_too_large(void **state)
 {
     (void)state;
     struct fake *f = fake_start();
-    size_t n = LIST_BODY_MAX + 16;
-    char *body = pl_xmalloc(n + 1);
-    memset(body, ' ', n);
-    body[0] = '{';
-    body[n] = '\0';
+    size_t n = PL_KUBE_ITEM_MAX + 64;
+    char *body = pl_xmalloc(n + 64);
+    int k = snprintf(body, 64, "{\"metadata\":{},\"items\":[{\"a\":\"");
+    memset(body + k, 'x', n);
+    body[k + n] = '\0';
     fake_reply(f, 200, body, false);
     free(body);
-    struct pl_nswatch *w = start_watcher(f, 20, 200);
+    struct pl_nsview *w = start_watcher(f, 20, 200);
     fake_wait(f, 2); /* the retry proves the first one failed */
-    assert_false(pl_nswatch_synced(w));
-    pl_nswatch_free(w);
+    assert_false(pl_nsview_synced(w));
+    pl_nsview_free(w);
     fake_stop(f);
 }
 
@@ -820,10 +879,13 @@ int main(void)
     }
     pl_log_set_fd(STDERR_FILENO);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_events),         cmocka_unit_test(test_oversized_line),
-        cmocka_unit_test(test_backoff_bounds), cmocka_unit_test(test_standalone_and_null),
-        cmocka_unit_test(test_list_and_watch), cmocka_unit_test(test_prompt_stop),
-        cmocka_unit_test(test_list_too_large),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_concurrent_readers),
+        cmocka_unit_test(test_standalone_and_null),
+        cmocka_unit_test(test_list_and_watch),
+        cmocka_unit_test(test_prompt_stop),
+        cmocka_unit_test(test_item_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

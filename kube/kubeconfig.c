@@ -8,7 +8,7 @@
  * file fields are recorded as paths and read by pl_kube_credentials_refresh()
  * so that a rotated file is picked up on the next connection.
  */
-#include "server/kubeconfig.h"
+#include "kube/kubeconfig.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
 
 #include "core/alloc.h"
@@ -200,6 +202,27 @@ static int opt_string(const json_t *obj, const char *key, const char *base, cons
 }
 
 /*
+ * Whether data holds at least one X.509 certificate in PEM form that GnuTLS
+ * can decode, and nothing it cannot. A CA that is not PEM must fail at start
+ * (load time), not at the first connection to the API server.
+ */
+static bool pem_certificates_ok(const char *data, size_t len)
+{
+    gnutls_x509_crt_t *list = NULL;
+    unsigned n = 0;
+    gnutls_datum_t d = {(unsigned char *)(uintptr_t)data, (unsigned)len};
+    if (len == 0 || len > PL_KUBE_PEM_MAX ||
+        gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM, 0) < 0) {
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        gnutls_x509_crt_deinit(list[i]);
+    }
+    gnutls_free(list);
+    return n > 0;
+}
+
+/*
  * Fills pem from a file field and a -data field of obj: at most one may be set.
  * The file is only recorded here; the data is base64-decoded.
  */
@@ -230,6 +253,10 @@ static int parse_pem(const json_t *obj, const char *base, const char *file_key,
             snprintf(path, sizeof(path), "%s.%s", base, data_key);
             return pl_error_set(err, path, 0, "not valid base64-encoded PEM data");
         }
+        if (pem->certificates && !pem_certificates_ok(pem->data, pem->len)) {
+            snprintf(path, sizeof(path), "%s.%s", base, data_key);
+            return pl_error_set(err, path, 0, "not PEM-encoded X.509 certificates");
+        }
     }
     return 0;
 }
@@ -246,6 +273,13 @@ static int parse_server(const char *url, const char *path, char **ret, struct pl
     }
     if (!host || !*host || *host == '/') {
         return pl_error_set(err, path, 0, "must be an https:// (or http://) URL with a host");
+    }
+    /* The URL is logged with every watch line: user:password@ would put a password there. */
+    size_t authority = strcspn(host, "/");
+    if (memchr(host, '@', authority)) {
+        return pl_error_set(err, path, 0,
+                            "the URL carries user information (user:password@), which is "
+                            "refused: give credentials in the user entry");
     }
     if (len > PL_KUBE_SERVER_URL_MAX) {
         return pl_error_set(err, path, 0, "URL longer than %u characters", PL_KUBE_SERVER_URL_MAX);
@@ -299,6 +333,7 @@ static int parse_cluster(const json_t *cluster, const char *base, const char *ba
         }
         c->insecure = json_is_true(insecure);
     }
+    c->ca.certificates = true;
     if (parse_pem(cluster, base, "certificate-authority", "certificate-authority-data", base_dir,
                   &c->ca, err) < 0) {
         return -EINVAL;
@@ -342,6 +377,7 @@ static int parse_user(const json_t *user, const char *base, const char *base_dir
     char path[300];
     const char *token;
     const char *token_file;
+    c->cert.certificates = true;
     if (refuse_unsupported_user(user, base, err) < 0 ||
         opt_string(user, "token", base, &token, err) < 0 ||
         opt_string(user, "tokenFile", base, &token_file, err) < 0 ||
@@ -470,6 +506,11 @@ static int refresh_pem(struct pl_kube_pem *pem, struct pl_error *err)
     if (len == 0) {
         free(data);
         pl_error_set(err, "", 0, "%s is empty", pem->path);
+        return -EIO;
+    }
+    if (pem->certificates && !pem_certificates_ok(data, len)) {
+        free(data);
+        pl_error_set(err, "", 0, "%s holds no PEM-encoded X.509 certificate", pem->path);
         return -EIO;
     }
     free(pem->data);
@@ -667,6 +708,7 @@ int pl_kube_in_cluster(const char *sa_dir, struct pl_kube_credentials *ret, stru
         goto out;
     }
     c.ca.path = pl_buf_steal(&b);
+    c.ca.certificates = true;
     r = in_cluster_server(host, port, &c, err);
     if (r < 0) {
         goto out;

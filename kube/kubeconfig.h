@@ -14,11 +14,16 @@
  * rather than ignored. In-cluster: KUBERNETES_SERVICE_HOST/PORT plus token
  * and ca.crt in the service-account directory.
  *
+ * A server URL carrying user information (user:password@) is refused: the
+ * URL is logged. The CA and the client certificate must be PEM X.509
+ * certificates that GnuTLS decodes, checked when they are read (load time,
+ * and each re-read), so that a bad CA fails at start, not at first connect.
+ *
  * Everything read is bounded (kubeconfig 8 MiB, certificate and key files
  * 1 MiB, token files 64 KiB). No logging here: errors go to struct pl_error.
  */
-#ifndef PL_SERVER_KUBECONFIG_H
-#define PL_SERVER_KUBECONFIG_H
+#ifndef PL_KUBE_KUBECONFIG_H
+#define PL_KUBE_KUBECONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,17 +31,20 @@
 #include "core/compiler.h"
 #include "core/error.h"
 
-#define PL_KUBE_SA_DIR         "/var/run/secrets/kubernetes.io/serviceaccount"
-#define PL_KUBECONFIG_MAX      (8u * 1024u * 1024u)
+#define PL_KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+/* A kubeconfig is a few KiB; one with a hundred clusters' certificates inline
+ * stays under 1 MiB. Past this it is refused before it is parsed. */
+#define PL_KUBECONFIG_MAX      (2u * 1024u * 1024u)
 #define PL_KUBE_PEM_MAX        (1024u * 1024u)
 #define PL_KUBE_TOKEN_MAX      (64u * 1024u)
 #define PL_KUBE_SERVER_URL_MAX 2048u
 
 /* PEM material: inline (from a -data field) or read from path. */
 struct pl_kube_pem {
-    char *path; /* file it is read from (re-read by pl_kube_credentials_refresh), or NULL */
-    char *data; /* the PEM bytes, NUL-terminated, or NULL when not configured */
-    size_t len; /* bytes in data, without the NUL */
+    char *path;        /* file it is read from (re-read by pl_kube_credentials_refresh), or NULL */
+    char *data;        /* the PEM bytes, NUL-terminated, or NULL when not configured */
+    size_t len;        /* bytes in data, without the NUL */
+    bool certificates; /* must hold X.509 certificates (CA, client certificate): checked */
 };
 
 struct pl_kube_credentials {

@@ -22,14 +22,56 @@
 
 #include <cmocka.h>
 
-#include "server/kubeconfig.c"
+#include "kube/kubeconfig.c"
 
-/* PEM-looking payloads and their base64 (the parser does not judge PEM). */
-#define CA_PEM   "-----BEGIN CERTIFICATE-----\nQ0EK\n-----END CERTIFICATE-----\n"
-#define CA_B64   "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClEwRUsKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
-#define CERT_PEM "-----BEGIN CERTIFICATE-----\nQ0VSVAo=\n-----END CERTIFICATE-----\n"
+/*
+ * Real (self-signed, EC P-256) certificates: the CA and the client
+ * certificate are checked to be PEM X.509 at load. The key is only carried.
+ */
+#define CA_PEM                                                                                     \
+    "-----BEGIN CERTIFICATE-----\n"                                                                \
+    "MIIBjTCCATOgAwIBAgIUZ/z2sKOs8P0//F9e1+jLwwUChxgwCgYIKoZIzj0EAwIw\n"                           \
+    "GzEZMBcGA1UEAwwQcGxpbXNvbGwtdGVzdC1jYTAgFw0yNjEyMDcwNjM1MDhaGA8y\n"                           \
+    "MTI2MTExMzA2MzUwOFowGzEZMBcGA1UEAwwQcGxpbXNvbGwtdGVzdC1jYTBZMBMG\n"                           \
+    "ByqGSM49AgEGCCqGSM49AwEHA0IABEAmadNgyTW83E1ORVudSO9o33tlgYXU2n0j\n"                           \
+    "1f60x6aioSgDlkCoMCplMV2bDyYL+8JtW6Whm5HDCsploEIKgb2jUzBRMB0GA1Ud\n"                           \
+    "DgQWBBTRMoxRy5vTKX/xS3jqzylvU9KnmTAfBgNVHSMEGDAWgBTRMoxRy5vTKX/x\n"                           \
+    "S3jqzylvU9KnmTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCT\n"                           \
+    "iHiUEaKSymmuc2ENfHePKOQRO2gCvzE/VQh0drPT5wIgUs4jl5I8fnJeB+L9jW6d\n"                           \
+    "2UBHEgm7dMeQ5Rlgq731CvY=\n"                                                                   \
+    "-----END CERTIFICATE-----\n"
+#define CA_B64                                                                                     \
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJqVENDQVRPZ0F3SUJBZ0lVWi96MnNLT3M4UDAvL0Y5ZTErak"   \
+    "x3d1VDaHhnd0NnWUlLb1pJemowRUF3SXcKR3pFWk1CY0dBMVVFQXd3UWNHeHBiWE52Ykd3dGRHVnpkQzFqWVRBZ0Z3"   \
+    "MHlOakV5TURjd05qTTFNRGhhR0E4eQpNVEkyTVRFeE16QTJNelV3T0Zvd0d6RVpNQmNHQTFVRUF3d1FjR3hwYlhOdm"   \
+    "JHd3RkR1Z6ZEMxallUQlpNQk1HCkJ5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSEEwSUFCRUFtYWROZ3lUVzgzRTFPUlZ1"   \
+    "ZFNPOW8zM3RsZ1lYVTJuMGoKMWY2MHg2YWlvU2dEbGtDb01DcGxNVjJiRHlZTCs4SnRXNldobTVIRENzcGxvRUlLZ2"   \
+    "IyalV6QlJNQjBHQTFVZApEZ1FXQkJUUk1veFJ5NXZUS1gveFMzanF6eWx2VTlLbm1UQWZCZ05WSFNNRUdEQVdnQlRS"   \
+    "TW94Unk1dlRLWC94ClMzanF6eWx2VTlLbm1UQVBCZ05WSFJNQkFmOEVCVEFEQVFIL01Bb0dDQ3FHU000OUJBTUNBMG"   \
+    "dBTUVVQ0lRQ1QKaUhpVUVhS1N5bW11YzJFTmZIZVBLT1FSTzJnQ3Z6RS9WUWgwZHJQVDV3SWdVczRqbDVJOGZuSmVC"   \
+    "K0w5alc2ZAoyVUJIRWdtN2RNZVE1UmxncTczMUN2WT0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+#define CERT_PEM                                                                                   \
+    "-----BEGIN CERTIFICATE-----\n"                                                                \
+    "MIIBkTCCATegAwIBAgIUJlO94gdWEPdRnMWSjkLYvuyTRQQwCgYIKoZIzj0EAwIw\n"                           \
+    "HTEbMBkGA1UEAwwScGxpbXNvbGwtdGVzdC1jZXJ0MCAXDTI2MTIwNzA2MzUwOFoY\n"                           \
+    "DzIxMjYxMTEzMDYzNTA4WjAdMRswGQYDVQQDDBJwbGltc29sbC10ZXN0LWNlcnQw\n"                           \
+    "WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARNDetCk5jes5GtbifKgWaeqzGTevUM\n"                           \
+    "84IKyuZsIPJZXmJTY3zgX6PImsDEl9oWa9b+dzISHdbldAQtwE8dZXoHo1MwUTAd\n"                           \
+    "BgNVHQ4EFgQUrSivL+XkEMl0AJmjtVrXqP7mE7QwHwYDVR0jBBgwFoAUrSivL+Xk\n"                           \
+    "EMl0AJmjtVrXqP7mE7QwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF\n"                           \
+    "AiAA863XI8U/9K16OeElAs4wet060CvF7TYxcOm3CYYNmQIhAKTuaqf5NemE+Bxk\n"                           \
+    "rsuZZMknGbUEMBxDiU+Ro+vzDKCo\n"                                                               \
+    "-----END CERTIFICATE-----\n"
 #define CERT_B64                                                                                   \
-    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClEwVlNWQW89Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lVSmxPOTRnZFdFUGRSbk1XU2prTF"   \
+    "l2dXlUUlFRd0NnWUlLb1pJemowRUF3SXcKSFRFYk1Ca0dBMVVFQXd3U2NHeHBiWE52Ykd3dGRHVnpkQzFqWlhKME1D"   \
+    "QVhEVEkyTVRJd056QTJNelV3T0ZvWQpEekl4TWpZeE1URXpNRFl6TlRBNFdqQWRNUnN3R1FZRFZRUUREQkp3YkdsdG"   \
+    "MyOXNiQzEwWlhOMExXTmxjblF3CldUQVRCZ2NxaGtqT1BRSUJCZ2dxaGtqT1BRTUJCd05DQUFSTkRldENrNWplczVH"   \
+    "dGJpZktnV2FlcXpHVGV2VU0KODRJS3l1WnNJUEpaWG1KVFkzemdYNlBJbXNERWw5b1dhOWIrZHpJU0hkYmxkQVF0d0"   \
+    "U4ZFpYb0hvMU13VVRBZApCZ05WSFE0RUZnUVVyU2l2TCtYa0VNbDBBSm1qdFZyWHFQN21FN1F3SHdZRFZSMGpCQmd3"   \
+    "Rm9BVXJTaXZMK1hrCkVNbDBBSm1qdFZyWHFQN21FN1F3RHdZRFZSMFRBUUgvQkFVd0F3RUIvekFLQmdncWhrak9QUV"   \
+    "FEQWdOSUFEQkYKQWlBQTg2M1hJOFUvOUsxNk9lRWxBczR3ZXQwNjBDdkY3VFl4Y09tM0NZWU5tUUloQUtUdWFxZjVO"   \
+    "ZW1FK0J4awpyc3VaWk1rbkdiVUVNQnhEaVUrUm8rdnpES0NvCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
 #define KEY_PEM "-----BEGIN PRIVATE KEY-----\nS0VZCg==\n-----END PRIVATE KEY-----\n"
 #define KEY_B64                                                                                    \
     "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tClMwVlpDZz09Ci0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K"
@@ -360,6 +402,17 @@ static void test_load_errors(void **state)
     assert_int_equal(pl_kubeconfig_load(path, &c, &err), -EIO);
     assert_non_null(strstr(err.message, "larger than"));
     assert_null(c.server);
+
+    /* A CA file that is not PEM fails at load, not at the first connection. */
+    write_file(t->dir, "config",
+               "current-context: x\n"
+               "contexts: [{name: x, context: {cluster: c}}]\n"
+               "clusters: [{name: c, cluster: {server: 'https://h', "
+               "certificate-authority: notpem}}]\n");
+    write_file(t->dir, "notpem", "-----BEGIN CERTIFICATE-----\nQ0EK\n-----END CERTIFICATE-----\n");
+    assert_int_equal(pl_kubeconfig_load(path, &c, &err), -EIO);
+    assert_non_null(strstr(err.message, "no PEM-encoded X.509 certificate"));
+    assert_null(c.server);
 }
 
 static void test_refusals(void **state)
@@ -385,6 +438,22 @@ static void test_refusals(void **state)
     parse_bad(ONE("{server: 'https://'}", "{}"), "clusters[0].cluster.server", "https://");
     parse_bad(ONE("{server: 'https://h/?x=1'}", "{}"), "clusters[0].cluster.server", "query");
     parse_bad(ONE("{server: 'https://h x'}", "{}"), "clusters[0].cluster.server", "blanks");
+    /* user:password@ would be printed with every watch log line: refused, and not echoed. */
+    parse_bad(ONE("{server: 'https://admin:s3cret@h:6443'}", "{}"), "clusters[0].cluster.server",
+              "user information");
+    parse_bad(ONE("{server: 'https://tok@h'}", "{}"), "clusters[0].cluster.server",
+              "user information");
+    /* Not PEM, or PEM armour around something that is not a certificate: refused at load. */
+    parse_bad(ONE("{server: 'https://h', certificate-authority-data: aGVsbG8K}", "{}"),
+              "clusters[0].cluster.certificate-authority-data", "not PEM-encoded X.509");
+    parse_bad(
+        ONE("{server: 'https://h', certificate-authority-data: "
+            "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClEwRUsKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=}",
+            "{}"),
+        "clusters[0].cluster.certificate-authority-data", "not PEM-encoded X.509");
+    parse_bad(ONE("{server: 'https://h'}", "{client-certificate-data: aGVsbG8K, "
+                                           "client-key-data: " KEY_B64 "}"),
+              "users[0].user.client-certificate-data", "not PEM-encoded X.509");
     parse_bad(ONE("{server: 8443}", "{}"), "clusters[0].cluster.server", "must be a string");
     parse_bad(
         ONE("{server: 'https://h', certificate-authority: a, certificate-authority-data: " CA_B64
