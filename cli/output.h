@@ -4,15 +4,25 @@
  * (the --output json form); every other format is rendered from it, so the
  * formats cannot disagree.
  *
- * results: {"summary": {...}, "results": [{"file", "document", "kind",
- * "namespace", "name", "allowed", "violations": [{"policy", "mode", "path",
- * "message", "runbook", "suppression"?}], "suppressed": [...], "warnings": [...]}]}
+ * results: {"summary": {"objects", "rejected", "warned", "invalid", "skipped"},
+ * "results": [{"file", "document", "line", "column", "kind", "namespace",
+ * "name", "status", "allowed", "evaluated", "message"?, "violations":
+ * [{"policy", "mode", "path", "message", "runbook", "suppression"?, "line",
+ * "column"}], "suppressed": [...], "warnings": [...], "notes": [...],
+ * "reason"? , "problems"?}]}
+ *
+ * "status" is "admitted", "rejected", "invalid" (the API server would refuse
+ * the object; "problems" lists [{"path", "message", "line", "column"}]) or
+ * "skipped" (nothing plimsoll judges; "reason" says why). "line" and
+ * "column" (1-based; columns in UTF-16 code units) are where the object, or
+ * the violation's field (else its innermost ancestor in the file), is.
  *
  * "violations" holds what counts: enforce rejects, warn warns; one that
  * would reject but only warns says why in "suppression" ("grandfathered",
  * "controller"). "suppressed" holds what the object is exempted from
  * (plimsoll.dev/exempt), each with the mode it would have had and
- * "suppression": "exempt".
+ * "suppression": "exempt". "notes" are the warnings about plimsoll's own
+ * annotations (a bad mode, a refused exemption); they are among "warnings" too.
  */
 #ifndef PL_CLI_OUTPUT_H
 #define PL_CLI_OUTPUT_H
@@ -21,17 +31,25 @@
 
 #include <jansson.h>
 
-/** Human-readable: the admission message and warnings of each object. */
+#include "engine/config.h"
+
+/** Compiler-like: "file:line:column: error: [policy] path: message" per finding. */
 void pl_output_text(const json_t *results, FILE *out);
 
 /** The results document itself, indented. */
 void pl_output_json(const json_t *results, FILE *out);
 
-/** SARIF 2.1.0 with one rule per policy; runbook_base makes each rule's helpUri. */
-void pl_output_sarif(const json_t *results, FILE *out, const char *runbook_base,
-                     const char *version);
+struct pl_sarif_options {
+    const struct pl_config *cfg; /* rules: runbook base, configured modes */
+    const char *version;         /* the tool's version */
+    const json_t *uris;          /* file name -> {"uri", "uriBaseId"?} (artifactLocation) */
+    const char *srcroot;         /* "file:///abs/base/": what %SRCROOT% stands for */
+};
 
-/** JUnit XML: one test case per object, a failure per rejected object. */
+/** SARIF 2.1.0 as GitHub code scanning reads it: rules per policy, a region per result. */
+void pl_output_sarif(const json_t *results, FILE *out, const struct pl_sarif_options *opts);
+
+/** JUnit XML: one test case per object and policy that applied, failures with file and line. */
 void pl_output_junit(const json_t *results, FILE *out);
 
 #endif

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the path of `plimsoll check` (cli/cmd_check.c), from a
- * manifest file to verdicts. The bytes are a YAML or JSON stream; its
- * documents are expanded as the command does (List items, recursively;
- * Namespace objects lend their annotations to the objects in them), and
- * each object is evaluated under the built-in defaults as a CREATE, or,
- * for an AdmissionReview document, as its request. Objects without a
- * namespace are in "default". cli/ is an executable, not a library, so
- * these few lines of it are repeated here.
+ * manifest file to verdicts, through the same engine/manifest.c the command
+ * uses: documents and List items (typed lists too) to requests, Namespace
+ * annotations, the default namespace, the schema checks of engine/schema.c,
+ * and the line of every finding. Each object is evaluated under the built-in
+ * defaults.
  *
  * The target aborts when an evaluation breaks the promises of SPEC §9
  * (allowed exactly when there is no message; message and warnings within
- * their bounds) or fails without a reason.
+ * their bounds), fails without a reason, or a finding is located outside its
+ * file.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,13 +18,12 @@
 
 #include <jansson.h>
 
-#include "core/json.h"
 #include "core/pool.h"
 #include "core/report.h"
-#include "core/yaml.h"
-#include "engine/admission.h"
 #include "engine/config.h"
 #include "engine/evaluate.h"
+#include "engine/manifest.h"
+#include "engine/schema.h"
 
 /* Inputs past this are not interesting, only slow. */
 #define INPUT_MAX (1u * 1024u * 1024u)
@@ -35,38 +33,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct pl_config *cfg;
-
-struct check {
-    json_t *objects;        /* borrowed documents, in input order */
-    json_t *ns_annotations; /* namespace -> annotations (borrowed values) */
-};
-
-/* Adds doc, or the items of a List, to c (as cmd_check.c's add_doc). */
-static void add_doc(struct check *c, json_t *doc)
-{
-    if (json_array_size(c->objects) >= MAX_OBJECTS) {
-        return;
-    }
-    const char *kind = pl_json_string(doc, "kind");
-    if (kind && strcmp(kind, "List") == 0) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(json_object_get(doc, "items"), i, item)
-        {
-            add_doc(c, item);
-        }
-        return;
-    }
-    if (kind && strcmp(kind, "Namespace") == 0) {
-        const json_t *meta = pl_json_object(doc, "metadata");
-        const char *name = pl_json_string(meta, "name");
-        const json_t *annotations = pl_json_object(meta, "annotations");
-        if (name && annotations) {
-            json_object_set(c->ns_annotations, name, (json_t *)annotations);
-        }
-    }
-    json_array_append(c->objects, doc);
-}
 
 static void check_decision(const struct pl_decision *d)
 {
@@ -89,39 +55,52 @@ static void check_decision(const struct pl_decision *d)
     }
 }
 
-/* Evaluates one document as cmd_check.c's evaluate_doc does. */
-static void evaluate(const struct check *c, const json_t *doc, struct pl_pool *pool)
+/* Every location is a line and column of at least 1, and inside the file when it has that
+ * many lines (a UTF-16 stream, which libyaml converts, is counted differently). */
+static void check_location(const struct pl_manifest *m, size_t i, const char *path)
 {
-    struct pl_request req = {.operation = PL_OP_CREATE, .object = doc};
-    struct pl_admission adm;
+    int line, column;
+    pl_manifest_locate(m, i, path, &line, &column);
+    const struct pl_manifest_file *f = &m->files[m->objects[i].file];
+    if (line < 1 || column < 1 || ((size_t)line > f->n_lines && column != 1)) {
+        abort();
+    }
+}
+
+/* Evaluates object i as cmd_check.c's evaluate_object does. */
+static void evaluate(const struct pl_manifest *m, size_t i, struct pl_pool *pool)
+{
+    struct pl_request req;
+    json_t *annotations = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    const char *kind = pl_json_string(doc, "kind");
-    if (kind && strcmp(kind, "AdmissionReview") == 0) {
-        if (pl_admission_decode(doc, &adm, &err) < 0) {
-            if (!err.message[0]) {
-                abort();
-            }
-            return;
+    check_location(m, i, NULL);
+    if (pl_manifest_request(m, i, PL_MANIFEST_DEFAULT_NAMESPACE, NULL, &req, &annotations, &err) <
+        0) {
+        if (!err.message[0]) {
+            abort();
         }
-        req = adm.request;
+        return;
     }
-    const char *ns = req.namespace_;
-    if (!ns || !*ns) {
-        ns = pl_json_string(pl_json_object(req.object, "metadata"), "namespace");
+    json_t *problems = pl_schema_check(req.object);
+    size_t k;
+    const json_t *p;
+    json_array_foreach(problems, k, p)
+    {
+        check_location(m, i, json_string_value(json_object_get(p, "path")));
     }
-    if (!ns || !*ns) {
-        ns = "default";
-    }
-    req.namespace_ = ns;
-    req.ns_annotations = json_object_get(c->ns_annotations, ns);
+    json_decref(problems);
     struct pl_decision d;
     if (pl_evaluate(cfg, &req, pool, &d, &err) == 0) {
         check_decision(&d);
+        for (size_t v = 0; v < d.report.len; v++) {
+            check_location(m, i, d.report.items[v].path);
+        }
     } else if (!err.message[0]) {
         abort();
     }
     pl_pool_clear(pool);
+    json_decref(annotations);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -132,28 +111,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!cfg) {
         cfg = pl_config_new_default(NULL);
     }
-    json_t *docs = NULL;
+    struct pl_manifest m;
+    pl_manifest_init(&m, MAX_OBJECTS);
     struct pl_error err;
     pl_error_init(&err);
-    if (pl_yaml_load((const char *)data, size, &docs, NULL, &err) < 0) {
+    if (pl_manifest_add(&m, "fuzz", (const char *)data, size, NULL, &err) < 0) {
+        if (!err.message[0]) {
+            abort();
+        }
+        pl_manifest_finish(&m);
         return 0;
-    }
-    struct check c = {.objects = json_array(), .ns_annotations = json_object()};
-    size_t i;
-    json_t *doc;
-    json_array_foreach(docs, i, doc)
-    {
-        add_doc(&c, doc);
     }
     struct pl_pool pool;
     pl_pool_init(&pool);
-    json_array_foreach(c.objects, i, doc)
-    {
-        evaluate(&c, doc, &pool);
+    for (size_t i = 0; i < m.n_objects; i++) {
+        evaluate(&m, i, &pool);
     }
     pl_pool_finish(&pool);
-    json_decref(c.objects);
-    json_decref(c.ns_annotations);
-    json_decref(docs);
+    pl_manifest_finish(&m);
     return 0;
 }
