@@ -74,9 +74,15 @@ void pl_pointer_push(struct pl_pointer *ptr, const char *key)
 
 void pl_pointer_push_index(struct pl_pointer *ptr, size_t index)
 {
-    char digits[32];
-    snprintf(digits, sizeof(digits), "%zu", index);
-    pl_pointer_push(ptr, digits);
+    /* Digit by digit: snprintf was a tenth of a mutation's instructions. */
+    char digits[24];
+    size_t o = sizeof(digits) - 1;
+    digits[o] = '\0';
+    do {
+        digits[--o] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index > 0);
+    pl_pointer_push(ptr, digits + o);
 }
 
 const char *pl_pointer_str(const struct pl_pointer *ptr)
@@ -217,19 +223,58 @@ json_t *pl_patch_get(const struct pl_patch *p, const struct pl_pointer *ptr)
     return cur;
 }
 
-/* Records {"op": op, "path": path[0..path_len), "value": deep copy of value}. */
-static void record(struct pl_patch *p, const char *op, const char *path, size_t path_len,
-                   const json_t *value)
+/*
+ * A new reference to a copy of v as it is now: scalars are shared (nothing
+ * changes a value once made; only containers grow), containers are copied
+ * level by level. json_deep_copy() would do, but in jansson 2.14 it formats
+ * every object's address with snprintf to detect loops, which cost a fifth
+ * of a /mutate; the values here are the patch's own, a few levels deep.
+ */
+static json_t *snapshot(json_t *v)
 {
-    json_t *copy = json_deep_copy(value);
+    json_t *copy;
+    if (json_is_object(v)) {
+        copy = json_object();
+        const char *key;
+        json_t *member;
+        json_object_foreach(v, key, member)
+        {
+            if (!copy || json_object_set_new_nocheck(copy, key, snapshot(member)) < 0) {
+                pl_oom();
+            }
+        }
+    } else if (json_is_array(v)) {
+        copy = json_array();
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            if (!copy || json_array_append_new(copy, snapshot(item)) < 0) {
+                pl_oom();
+            }
+        }
+    } else {
+        copy = json_incref(v);
+    }
+    if (!copy) {
+        pl_oom();
+    }
+    return copy;
+}
+
+/* Records {"op": op, "path": path[0..path_len), "value": a snapshot of value}. */
+static void record(struct pl_patch *p, const char *op, const char *path, size_t path_len,
+                   json_t *value)
+{
+    json_t *copy = snapshot(value);
     json_t *o = json_object();
     json_t *path_json = json_stringn(path, path_len);
     if (!copy || !o || !path_json) {
         pl_oom();
     }
-    json_object_set_new(o, "op", json_string(op));
-    json_object_set_new(o, "path", path_json);
-    json_object_set_new(o, "value", copy);
+    json_object_set_new_nocheck(o, "op", json_string_nocheck(op));
+    json_object_set_new_nocheck(o, "path", path_json);
+    json_object_set_new_nocheck(o, "value", copy);
     json_array_append_new(p->ops, o);
 }
 

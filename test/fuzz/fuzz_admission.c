@@ -11,7 +11,7 @@
  * when a promise of SPEC §3/§9 is broken: allowed exactly when there is no
  * rejection message, the message within PL_MESSAGE_MAX, the warnings within
  * PL_WARNINGS_MAX and PL_WARNING_MAX each, the uid echoed, the response
- * serialisable, a patch only from /mutate, and pl_mutate_in_place (what
+ * serialisable, a patch only from /mutate, and pl_mutate_review (what
  * the server runs) agreeing with pl_mutate (on a copy) in status and patch.
  *
  * Harness-only convenience: a top-level "namespaceAnnotations" object in
@@ -19,6 +19,7 @@
  * namespace's annotations, so that the fuzzer reaches the mode precedence
  * of SPEC §6 (plimsoll.dev/mode, plimsoll.dev/<id>, mutation on/off).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,8 +141,9 @@ static void validate(const struct pl_config *cfg, const struct pl_admission *adm
 }
 
 /*
- * pl_mutate_in_place on a copy of the object (the server's way) must give
- * exactly what pl_mutate gives: the same status and, on success, the same patch.
+ * pl_mutate_review on a copy of the object (the server's way) must give
+ * exactly what pl_mutate gives: the same status and, on success, the same
+ * patch; past the operation bound, no patch and a warning instead of -E2BIG.
  */
 static void check_in_place(const struct pl_config *cfg, const struct pl_admission *adm,
                            struct pl_pool *pool, int r, const json_t *patch)
@@ -150,11 +152,19 @@ static void check_in_place(const struct pl_config *cfg, const struct pl_admissio
     struct pl_request req = adm->request;
     req.object = object;
     json_t *patch2 = NULL;
+    struct pl_decision d;
     struct pl_error err;
     pl_error_init(&err);
-    int r2 = pl_mutate_in_place(cfg, &req, pool, &patch2, &err);
-    if (r2 != r || (r == 0 && !json_equal(patch, patch2))) {
+    int r2 = pl_mutate_review(cfg, &req, object, pool, &d, &patch2, &err);
+    if (r == -E2BIG) {
+        if (r2 != 0 || patch2 || json_array_size(d.warnings) == 0) {
+            abort(); /* a patch too large is admitted unchanged, with a warning */
+        }
+    } else if (r2 != r || (r == 0 && !json_equal(patch, patch2))) {
         abort(); /* in place and on a copy disagree */
+    }
+    if (!d.allowed) {
+        abort();
     }
     json_decref(patch2);
     json_decref(object);

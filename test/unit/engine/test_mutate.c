@@ -4,8 +4,9 @@
  * engine/config.c: scoping (operations, excluded namespaces, namespace
  * on/off annotations, mutate-templates, terminating objects, Pod UPDATE),
  * the mutations' defaults, configuration errors that name key and line,
- * reinvocation of all mutations together (and pl_mutate_in_place giving the
- * same patch, its object ending as the patch makes it), and the operation bound.
+ * reinvocation of all mutations together (and pl_mutate_review, the server's
+ * way, giving the same patch, its object ending as the patch makes it), and the
+ * operation bound.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -269,7 +270,12 @@ static void test_reinvocation(void **state)
         json_t *patch2 = NULL;
         struct pl_error err;
         pl_error_init(&err);
-        assert_int_equal(pl_mutate_in_place(cfg, &req, &pool, &patch2, &err), 0);
+        struct pl_decision decision;
+        assert_int_equal(pl_mutate_review(cfg, &req, in_place, &pool, &decision, &patch2, &err), 0);
+        assert_true(decision.allowed);
+        assert_null(decision.warnings);
+        assert_string_equal(decision.obj.kind_name,
+                            json_string_value(json_object_get(object, "kind")));
         pl_pool_finish(&pool);
         assert_true(json_equal(patch2, patch));
         assert_true(json_equal(in_place, result));
