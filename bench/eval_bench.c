@@ -41,6 +41,7 @@
 #include "engine/config.h"
 #include "engine/evaluate.h"
 #include "engine/mutate.h"
+#include "policies/patch.h"
 
 #define MAX_BODY (8u * 1024u * 1024u)
 
@@ -146,7 +147,7 @@ static int stage_pipeline(struct bench *b, const struct body *body, const json_t
         r = pl_evaluate(b->cfg, &adm.request, &b->pool, &decision, &err);
     }
     if (r == 0) {
-        json_t *response = pl_admission_encode(&adm, &decision, NULL);
+        json_t *response = pl_admission_encode(&adm, &decision, NULL, 0);
         char *text = pl_json_dump(response, JSON_COMPACT, NULL);
         r = text ? 0 : -ENOMEM;
         free(text);
@@ -174,23 +175,25 @@ static int stage_mutate_pipeline(struct bench *b, const struct body *body, const
     struct pl_decision decision;
     struct pl_error err;
     pl_error_init(&err);
-    json_t *patch = NULL;
+    struct pl_buf patch;
+    pl_buf_init(&patch, PL_PATCH_MAX_TEXT + 2);
+    size_t ops = 0;
     int r = pl_admission_decode(review, &adm, &err);
     if (r == 0) {
         json_t *object = json_object_get(json_object_get(review, "request"), "object");
-        r = pl_mutate_review(b->cfg, &adm.request, object, &b->pool, &decision, &patch, &err);
+        r = pl_mutate_review(b->cfg, &adm.request, object, &b->pool, &decision, &patch, &ops, &err);
     }
-    if (r == 0 && json_array_size(patch) == 0) {
+    if (r == 0 && ops == 0) {
         r = -EPERM; /* the benchmark bodies are meant to be mutated */
     }
     if (r == 0) {
-        json_t *response = pl_admission_encode(&adm, &decision, patch);
+        json_t *response = pl_admission_encode(&adm, &decision, patch.data, patch.len);
         char *text = pl_json_dump(response, JSON_COMPACT, NULL);
         r = text ? 0 : -ENOMEM;
         free(text);
         json_decref(response);
     }
-    json_decref(patch);
+    pl_buf_finish(&patch);
     json_decref(review);
     pl_jalloc_use(NULL);
     pl_pool_clear(&b->pool);

@@ -268,7 +268,7 @@ echo "$JITTER" >>"$RAW"
 log "policy evaluation and the jansson floor"
 declare -A EVAL FLOOR
 for n in "${NAMES[@]}"; do
-  EVAL[$n]="eval file=$n.json $(least_each "$EVAL_REP" "parse_us evaluate_us mutate_us pipeline_us" \
+  EVAL[$n]="eval file=$n.json $(least_each "$EVAL_REP" "parse_us evaluate_us mutate_us pipeline_us mutate_pipeline_us" \
              taskset -c "$SERVER_CPU" "$BUILD/bench/eval_bench" --config bench/config.yaml \
              --seconds "$EVAL_S" "$BODIES/$n.json")"
   FLOOR[$n]=$(best_of "$EVAL_REP" us_per_review taskset -c "$SERVER_CPU" "$BUILD/bench/floor" \
@@ -435,6 +435,10 @@ for _ in $(seq 1 "$TAILW"); do
 done
 TAIL=$(median_of p999_us "${TAIL_P[@]}")
 N_R1=$(median_of p999_us "${TAIL_N[@]}")
+# The tail target is relative: p99 and p99.9 each within 1.25 x nginx's, each
+# figure the median over its windows (p99 and p99.9 medians taken separately).
+TAIL99=$(kv "$(median_of p99_us "${TAIL_P[@]}")" p99_us)
+N_TAIL99=$(kv "$(median_of p99_us "${TAIL_N[@]}")" p99_us)
 M_R1=$(median_of p999_us "${TAIL_M[@]}")
 TAIL_ERRS=0
 for r in "${TAIL_P[@]}" "${TAIL_N[@]}"; do TAIL_ERRS=$(calc0 "$TAIL_ERRS + $(errs "$r")"); done
@@ -530,11 +534,11 @@ done
 echo
 echo "plimsoll's own work, in-process, µs per review (bench/eval_bench):"
 echo
-echo "| body | parse | evaluate (whole catalog) | mutate | parse + evaluate + respond | jansson floor |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| body | parse | evaluate (whole catalog) | mutate (on a copy) | parse + evaluate + respond | /mutate: parse + mutate in place + respond | jansson floor |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for i in 0 1 2; do
   n=${NAMES[$i]}; e=${EVAL[$n]}
-  echo "| ${LABELS[$i]} | $(kv "$e" parse_us) | $(kv "$e" evaluate_us) | $(kv "$e" mutate_us) | $(kv "$e" pipeline_us) | $(kv "${FLOOR[$n]}" us_per_review) |"
+  echo "| ${LABELS[$i]} | $(kv "$e" parse_us) | $(kv "$e" evaluate_us) | $(kv "$e" mutate_us) | $(kv "$e" pipeline_us) | $(kv "$e" mutate_pipeline_us) | $(kv "${FLOOR[$n]}" us_per_review) |"
 done
 echo
 echo "Memory and start-up: idle RSS $(calc "$IDLE_RSS / 1024") MiB; peak RSS over the runs above" \
@@ -559,13 +563,18 @@ echo "| target (Deployment unless said) | measured | met |"
 echo "|---|---|---|"
 echo "| server CPU per review ≤ 1.15 × (nginx + jansson floor) | $dratio × | $(pass "$dratio <= 1.15") |"
 echo "| whole-catalog evaluation < 20 µs | $(kv "${EVAL[$d]}" evaluate_us) µs | $(pass "$(kv "${EVAL[$d]}" evaluate_us) < 20") |"
-tail_met=$(pass "$(kv "$TAIL" p99_us) < 1000 && $(kv "$TAIL" p999_us) < 2000")
-# A p99.9 miss while the machine alone was at or above 2 ms gets that said beside it.
-if [ "$tail_met" != yes ] && awk "BEGIN { exit !($(kv "$TAIL" p99_us) < 1000 &&
-                                               $(kv "$M_R1" p999_us) >= 2000) }"; then
-  tail_met="**no**; the machine alone measured $(ms "$(kv "$M_R1" p999_us)") ms at p99.9 in this run"
-fi
-echo "| p99 < 1 ms and p99.9 < 2 ms at 1,000 reviews/s (median window) | $(ms "$(kv "$TAIL" p99_us)") / $(ms "$(kv "$TAIL" p999_us)") ms (nginx: $(ms "$(kv "$N_R1" p99_us)") / $(ms "$(kv "$N_R1" p999_us)"); the machine alone: $(ms "$(kv "$M_R1" p99_us)") / $(ms "$(kv "$M_R1" p999_us)")) | $tail_met |"
+r99=$(calc "$TAIL99 / $N_TAIL99")
+r999=$(calc "$(kv "$TAIL" p999_us) / $(kv "$N_R1" p999_us)")
+echo "| p99 and p99.9 at 1,000 reviews/s each ≤ 1.25 × nginx's in the same run (median windows) | p99 $(ms "$TAIL99") ms = $r99 × nginx's $(ms "$N_TAIL99"); p99.9 $(ms "$(kv "$TAIL" p999_us)") ms = $r999 × nginx's $(ms "$(kv "$N_R1" p999_us)") (the machine alone: $(ms "$(kv "$M_R1" p99_us)") / $(ms "$(kv "$M_R1" p999_us)")) | $(pass "$r99 <= 1.25 && $r999 <= 1.25") |"
+mut_ratios=""
+mut_worst=0
+for i in 0 1 2; do
+  n=${NAMES[$i]}
+  r=$(calc "$(kv "${SAT_M[$n]}" cpu_us_per_req) / $(kv "${SAT_V[$n]}" cpu_us_per_req)")
+  mut_ratios+="${mut_ratios:+, }${LABELS[$i]} $r"
+  mut_worst=$(awk "BEGIN { print ($r > $mut_worst) ? $r : $mut_worst }")
+done
+echo "| /mutate server CPU per review ≤ 1.3 × /validate's, every body | $mut_ratios | $(pass "$mut_worst <= 1.3") |"
 echo "| no errors at saturation (every body, /validate and /mutate) | $all_errs | $(pass "$all_errs == 0") |"
 echo "| idle RSS < 30 MB | $(calc "$IDLE_RSS / 1024") MiB | $(pass "$IDLE_RSS < 30000") |"
 echo "| RSS bounded with 3 MiB bodies in flight (peak on $CONNS → $BIG_CONNS connections) | $(calc "$BIG_RSS / 1024") → $(calc "$BIG4_RSS / 1024") MiB | $(pass "$BIG4_RSS < 1.25 * $BIG_RSS && $BIG4_RSS < 100 * 1024") |"

@@ -289,6 +289,19 @@ static const unsigned char byte_class[256] = {
     2,
 };
 
+/* pl_buf_append() without the call when the bytes fit in what is allocated:
+ * a patch or a response is written in hundreds of short pieces. */
+static inline int put(struct pl_buf *out, const void *p, size_t n)
+{
+    if (out->data && n < out->cap - out->len && n <= out->max - out->len) {
+        memcpy(out->data + out->len, p, n);
+        out->len += n;
+        out->data[out->len] = '\0';
+        return 0;
+    }
+    return pl_buf_append(out, p, n);
+}
+
 /* The escape of an ASCII byte of class 1, written to seq; returns its length. */
 static size_t escape(unsigned char c, char seq[8])
 {
@@ -368,7 +381,7 @@ int pl_json_write_string(const char *s, size_t len, struct pl_buf *out)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + len;
-    if (pl_buf_append(out, "\"", 1) < 0) {
+    if (put(out, "\"", 1) < 0) {
         return -E2BIG;
     }
     while (p < end) {
@@ -382,7 +395,7 @@ int pl_json_write_string(const char *s, size_t len, struct pl_buf *out)
             }
             p = plain_run(p + n, end);
         }
-        if (p > run && pl_buf_append(out, run, (size_t)(p - run)) < 0) {
+        if (p > run && put(out, run, (size_t)(p - run)) < 0) {
             return -E2BIG;
         }
         if (p == end) {
@@ -393,13 +406,13 @@ int pl_json_write_string(const char *s, size_t len, struct pl_buf *out)
         }
         if (byte_class[*p] == 1) {
             char seq[8];
-            if (pl_buf_append(out, seq, escape(*p, seq)) < 0) {
+            if (put(out, seq, escape(*p, seq)) < 0) {
                 return -E2BIG;
             }
             p++;
         }
     }
-    return pl_buf_append(out, "\"", 1) < 0 ? -E2BIG : 0;
+    return put(out, "\"", 1) < 0 ? -E2BIG : 0;
 }
 
 static int write_value(const json_t *v, struct pl_buf *out, unsigned depth);
@@ -407,11 +420,11 @@ static int write_value(const json_t *v, struct pl_buf *out, unsigned depth);
 static int write_array(const json_t *v, struct pl_buf *out, unsigned depth)
 {
     size_t n = json_array_size(v);
-    if (pl_buf_append(out, "[", 1) < 0) {
+    if (put(out, "[", 1) < 0) {
         return -E2BIG;
     }
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && pl_buf_append(out, ",", 1) < 0) {
+        if (i > 0 && put(out, ",", 1) < 0) {
             return -E2BIG;
         }
         int r = write_value(json_array_get(v, i), out, depth + 1);
@@ -419,24 +432,24 @@ static int write_array(const json_t *v, struct pl_buf *out, unsigned depth)
             return r;
         }
     }
-    return pl_buf_append(out, "]", 1) < 0 ? -E2BIG : 0;
+    return put(out, "]", 1) < 0 ? -E2BIG : 0;
 }
 
 static int write_object(const json_t *v, struct pl_buf *out, unsigned depth)
 {
-    if (pl_buf_append(out, "{", 1) < 0) {
+    if (put(out, "{", 1) < 0) {
         return -E2BIG;
     }
     /* jansson's iterator takes a non-const object but only reads it. */
     bool first = true;
     for (void *it = json_object_iter((json_t *)v); it;
          it = json_object_iter_next((json_t *)v, it)) {
-        if (!first && pl_buf_append(out, ",", 1) < 0) {
+        if (!first && put(out, ",", 1) < 0) {
             return -E2BIG;
         }
         first = false;
         int r = pl_json_write_string(json_object_iter_key(it), json_object_iter_key_len(it), out);
-        if (r == 0 && pl_buf_append(out, ":", 1) < 0) {
+        if (r == 0 && put(out, ":", 1) < 0) {
             r = -E2BIG;
         }
         if (r == 0) {
@@ -446,7 +459,7 @@ static int write_object(const json_t *v, struct pl_buf *out, unsigned depth)
             return r;
         }
     }
-    return pl_buf_append(out, "}", 1) < 0 ? -E2BIG : 0;
+    return put(out, "}", 1) < 0 ? -E2BIG : 0;
 }
 
 /* A real as jansson writes it ("%.17g", with ".0" added to an integral value):
@@ -480,19 +493,19 @@ static int write_value(const json_t *v, struct pl_buf *out, unsigned depth)
     case JSON_INTEGER: {
         char num[32];
         int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        r = pl_buf_append(out, num, (size_t)n);
+        r = put(out, num, (size_t)n);
         break;
     }
     case JSON_REAL:
         return write_real(v, out);
     case JSON_TRUE:
-        r = pl_buf_append(out, "true", 4);
+        r = put(out, "true", 4);
         break;
     case JSON_FALSE:
-        r = pl_buf_append(out, "false", 5);
+        r = put(out, "false", 5);
         break;
     case JSON_NULL:
-        r = pl_buf_append(out, "null", 4);
+        r = put(out, "null", 4);
         break;
     default:
         return -EINVAL;

@@ -89,15 +89,14 @@ static int run_mutations(const struct pl_config *cfg, const struct pl_request *r
 
 /*
  * The loop over patch, whose working document obj describes: scoping, the
- * old object, the mutations, the operations. Returns as pl_mutate().
+ * old object, the mutations; the operations are left in patch. Returns as
+ * pl_mutate().
  */
 static int mutate(const struct pl_config *cfg, const struct pl_request *req, struct pl_object *obj,
-                  struct pl_patch *patch, struct pl_pool *pool, json_t *notes, json_t **ret_patch,
-                  struct pl_error *err)
+                  struct pl_patch *patch, struct pl_pool *pool, json_t *notes, struct pl_error *err)
 {
     const char *ns = pl_request_namespace(req, obj);
     if (!applies(cfg, obj, ns)) {
-        *ret_patch = json_array();
         return 0;
     }
     struct pl_object old;
@@ -111,7 +110,6 @@ static int mutate(const struct pl_config *cfg, const struct pl_request *req, str
     if (r < 0) {
         return pl_error_set(err, "", 0, "internal error while computing the patch");
     }
-    *ret_patch = pl_patch_take_ops(patch);
     return 0;
 }
 
@@ -136,7 +134,10 @@ int pl_mutate(const struct pl_config *cfg, const struct pl_request *req, struct 
     struct pl_object obj;
     int r = pl_object_init(&obj, patch.doc, err);
     if (r == 0) {
-        r = mutate(cfg, req, &obj, &patch, pool, NULL, ret_patch, err);
+        r = mutate(cfg, req, &obj, &patch, pool, NULL, err);
+    }
+    if (r == 0) {
+        *ret_patch = pl_patch_take_ops(&patch);
     }
     pl_patch_finish(&patch);
     return r;
@@ -148,14 +149,14 @@ static void decref_cleanup(void *arg)
 }
 
 int pl_mutate_review(const struct pl_config *cfg, const struct pl_request *req, json_t *object,
-                     struct pl_pool *pool, struct pl_decision *out, json_t **ret_patch,
-                     struct pl_error *err)
+                     struct pl_pool *pool, struct pl_decision *out, struct pl_buf *ret_patch,
+                     size_t *ret_ops, struct pl_error *err)
 {
     assert(object == req->object); /* the same document, handed over mutable */
     memset(out, 0, sizeof(*out));
     out->allowed = true; /* a mutating webhook admits; validation is /validate's */
     pl_object_clear(&out->obj);
-    *ret_patch = NULL;
+    *ret_ops = 0;
     if (!object) {
         return 0;
     }
@@ -163,27 +164,31 @@ int pl_mutate_review(const struct pl_config *cfg, const struct pl_request *req, 
     json_t *notes = json_array();
     pl_pool_on_clear(pool, decref_cleanup, notes);
     int r = pl_object_init(&out->obj, object, err);
-    if (r < 0) {
+    if (r < 0 || !has_object(req)) {
         return r;
-    }
-    if (!has_object(req)) {
-        *ret_patch = json_array();
-        return 0;
     }
     /* The one description of the object serves the log, the scoping and every
      * mutation; the operations go into the object itself, no copy. */
     struct pl_patch patch;
     pl_patch_init_owned(&patch, json_incref(object), PL_PATCH_MAX_OPS);
-    r = mutate(cfg, req, &out->obj, &patch, pool, notes, ret_patch, err);
+    r = mutate(cfg, req, &out->obj, &patch, pool, notes, err);
+    size_t ops = pl_patch_len(&patch);
+    if (r == 0 && ops > 0) {
+        r = pl_patch_take_text(&patch, ret_patch);
+    }
     pl_patch_finish(&patch);
     if (r == -E2BIG) {
         /* Admitted unchanged: a mutating webhook must not block a workload for being large. */
         json_array_append_new(notes, json_string("plimsoll: mutations skipped: the patch would "
                                                  "exceed the operation limit for one object"));
         r = 0;
+        ops = 0;
     }
     if (json_array_size(notes) > 0) {
         out->warnings = notes;
+    }
+    if (r == 0) {
+        *ret_ops = ops;
     }
     return r;
 }

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/compiler.h"
 #include "core/error.h"
 #include "core/pool.h"
@@ -42,11 +43,12 @@ PL_MUST_CHECK int pl_mutate(const struct pl_config *cfg, const struct pl_request
  * The /mutate decision for a review the caller owns: out is filled as
  * pl_evaluate() fills it (always allowed; out->obj describes the object;
  * out->warnings holds what the mutations want the requester told, such as
- * a match budget cut short, each under 120 characters, or NULL), and
- * *ret_patch is as pl_mutate() gives it, or NULL when the review has no
- * object. A patch over PL_PATCH_MAX_OPS is no error here: the object is
- * admitted unchanged with a warning, as a mutating webhook must not block a
- * workload for being large.
+ * a match budget cut short, each under 120 characters, or NULL). When there
+ * are operations, the JSON text of the patch array is appended to ret_patch
+ * and *ret_ops says how many; else nothing is appended and *ret_ops is 0. A
+ * patch over PL_PATCH_MAX_OPS is no error here: the object is admitted
+ * unchanged with a warning, as a mutating webhook must not block a workload
+ * for being large (so is one past ret_patch's ceiling).
  *
  * object is req->object itself, handed over mutable (the server's parsed
  * review): the operations are applied to it as they are computed, so it
@@ -58,7 +60,7 @@ PL_MUST_CHECK int pl_mutate(const struct pl_config *cfg, const struct pl_request
  */
 PL_MUST_CHECK int pl_mutate_review(const struct pl_config *cfg, const struct pl_request *req,
                                    json_t *object, struct pl_pool *pool, struct pl_decision *out,
-                                   json_t **ret_patch, struct pl_error *err);
+                                   struct pl_buf *ret_patch, size_t *ret_ops, struct pl_error *err);
 
 /**
  * Whether mutation pl_mutations[index] is on for a namespace with these

@@ -20,6 +20,7 @@
 #include "engine/admission.h"
 #include "engine/evaluate.h"
 #include "engine/mutate.h"
+#include "policies/patch.h"
 #include "policies/registry.h"
 #include "server/metrics.h"
 #include "server/nsview.h"
@@ -224,7 +225,10 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;
-    json_t *patch = NULL;
+    /* The patch's JSON text, as pl_mutate_review writes it (empty for /validate). */
+    struct pl_buf patch;
+    pl_buf_init(&patch, PL_PATCH_MAX_TEXT + 2);
+    size_t patch_ops = 0;
     int r;
     if (ep == PL_ENDPOINT_VALIDATE) {
         r = pl_evaluate(cfg, &adm.request, pool, &decision, &err);
@@ -233,19 +237,18 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
          * mutated in place, reached through the non-const document. */
         json_t *object = json_object_get(json_object_get(review, "request"), "object");
         r = pl_mutate_review(cfg, &adm.request, json_is_object(object) ? object : NULL, pool,
-                             &decision, &patch, &err);
+                             &decision, &patch, &patch_ops, &err);
     }
     pl_config_unref(cfg);
     if (r < 0) {
         snprintf(why, sizeof(why), "cannot evaluate the object: %s", err.message);
         pl_http_error(res, 400, why);
         log_invalid(ep, why, started);
-        json_decref(patch);
+        pl_buf_finish(&patch);
         return;
     }
-    size_t patch_ops = json_array_size(patch);
-    respond_json(res, pl_admission_encode(&adm, &decision, patch));
-    json_decref(patch);
+    respond_json(res, pl_admission_encode(&adm, &decision, patch.data, patch.len));
+    pl_buf_finish(&patch);
     double seconds = now_seconds() - started;
     enum pl_outcome outcome = outcome_of(&decision, patch_ops);
     enum pl_operation op = adm.request.operation;
