@@ -98,7 +98,7 @@ def pod_template(bodies_dir):
 class Server:
     """plimsoll serve on loopback with the kit's webhook certificate."""
 
-    def __init__(self, binary, pki, config, workdir, name):
+    def __init__(self, binary, pki, config, workdir, name, extra=()):
         self.port = free_port()
         self.health = free_port()
         self.log_path = os.path.join(workdir, f"{name}.log")
@@ -106,7 +106,7 @@ class Server:
                 "--health-listen", f"127.0.0.1:{self.health}",
                 "--tls-cert", os.path.join(pki, "webhook.crt"),
                 "--tls-key", os.path.join(pki, "webhook.key"),
-                "--config", config, "--drain-seconds", "0"]
+                "--config", config, "--drain-seconds", "0", *extra]
         self.proc = subprocess.Popen(args, stdout=open(self.log_path, "w"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -130,11 +130,21 @@ class Server:
                 counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
         return counts
 
-    def connections(self):
-        """Established TCP connections to the webhook port (the API server's)."""
+    def peers(self):
+        """The client ports of the established TCP connections to the webhook port
+        (the API server's connections)."""
         out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{self.port} )"],
                              capture_output=True, text=True).stdout
-        return len([l for l in out.splitlines() if l.strip()])
+        ports = set()
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) >= 4:
+                ports.add(fields[-1].rsplit(":", 1)[-1])
+        return ports
+
+    def connections(self):
+        """How many established TCP connections the webhook port has."""
+        return len(self.peers())
 
     def stop(self):
         if self.proc.poll() is None:
@@ -187,43 +197,95 @@ VWC = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 
 
-def set_mode(api, mode, servers, ca, pod):
-    """Registers the webhooks of mode, removes the others, and waits until a
-    dry-run create reaches exactly the expected endpoints."""
-    off, bench = servers
+def set_hooks(api, hooks, watched, ca, pod, what):
+    """Registers hooks (a list of (kind, server, path)), removes every other
+    webhook configuration of the benchmark, and waits until two server-side
+    dry-run creates in a row reach exactly those endpoints of the watched
+    servers and no other (the API server learns of configurations through a
+    watch)."""
     api.call("DELETE", f"{VWC}/plimsoll-bench-validate")
     api.call("DELETE", f"{MWC}/plimsoll-bench-mutate")
-    want = {"off": set(), "bench": set()}
-    if mode == "off":
-        api.call("POST", VWC, webhook("ValidatingWebhookConfiguration",
-                                      "plimsoll-bench-validate", off.port, "/validate", ca))
-        want["off"] = {"validate"}
-    elif mode in ("validate", "mutate"):
-        api.call("POST", VWC, webhook("ValidatingWebhookConfiguration",
-                                      "plimsoll-bench-validate", bench.port, "/validate", ca))
-        want["bench"] = {"validate"}
-        if mode == "mutate":
-            api.call("POST", MWC, webhook("MutatingWebhookConfiguration",
-                                          "plimsoll-bench-mutate", bench.port, "/mutate", ca))
-            want["bench"] = {"validate", "mutate"}
-    # The API server learns of configurations through a watch: retry until
-    # two dry runs in a row reach exactly what the mode registers.
+    want = {id(s): set() for s in watched}
+    for kind, server, path in hooks:
+        coll, name = (VWC, "plimsoll-bench-validate") if kind == "Validating" else (
+            MWC, "plimsoll-bench-mutate")
+        api.call("POST", coll, webhook(f"{kind}WebhookConfiguration", name, server.port, path, ca))
+        want[id(server)].add(path.strip("/"))
     body = dict(pod, metadata=dict(pod["metadata"], name="dry-run-probe"))
     good = 0
     deadline = time.time() + 30
     while time.time() < deadline:
-        before = (off.metrics(), bench.metrics())
+        before = [s.metrics() for s in watched]
         api.call("POST", f"/api/v1/namespaces/{NS}/pods?dryRun=All", body)
-        after = (off.metrics(), bench.metrics())
-        got = {
-            name: {ep for ep in ("validate", "mutate") if a[ep] > b[ep]}
-            for name, b, a in (("off", before[0], after[0]), ("bench", before[1], after[1]))
-        }
+        after = [s.metrics() for s in watched]
+        got = {id(s): {ep for ep in ("validate", "mutate") if a[ep] > b[ep]}
+               for s, b, a in zip(watched, before, after)}
         good = good + 1 if got == want else 0
         if good == 2:
             return
         time.sleep(0.2)
-    raise RuntimeError(f"mode {mode}: the API server did not take the webhook configuration")
+    raise RuntimeError(f"{what}: the API server did not take the webhook configuration")
+
+
+def set_mode(api, mode, servers, ca, pod):
+    """Registers the webhooks of mode (see MODES) and waits until they are in force."""
+    off, bench = servers
+    hooks = {
+        "none": [],
+        "off": [("Validating", off, "/validate")],
+        "validate": [("Validating", bench, "/validate")],
+        "mutate": [("Validating", bench, "/validate"), ("Mutating", bench, "/mutate")],
+    }[mode]
+    set_hooks(api, hooks, servers, ca, pod, f"mode {mode}")
+
+
+def timed_create(conn, pod, name):
+    """One create on conn; its latency in seconds (raises unless 201)."""
+    body = json.dumps(dict(pod, metadata=dict(pod["metadata"], name=name))).encode()
+    t0 = time.perf_counter()
+    conn.request("POST", f"/api/v1/namespaces/{NS}/pods", body=body,
+                 headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    text = resp.read()
+    t1 = time.perf_counter()
+    if resp.status != 201:
+        raise RuntimeError(f"create {name}: {resp.status} {text[:200]!r}")
+    return t1 - t0
+
+
+def idle_phase(api, pod, ca, idle_servers, gap, trials):
+    """After gap seconds without reviews, does the API server still have its
+    connection to plimsoll, or does the next create pay for a new one? For
+    each trial and each server (they differ in --connection-timeout), in
+    turn: register a validating webhook to it, create a Pod (the connection is
+    made), wait, create another on a warmed client connection, then a third
+    at once (the warm figure). Returns {label: [(new_connection, after_gap_s,
+    warm_s)]}."""
+    out = {label: [] for label, _ in idle_servers}
+    watched = [srv for _, srv in idle_servers]
+    for t in range(trials):
+        for label, srv in idle_servers:
+            set_hooks(api, [("Validating", srv, "/validate")], watched, ca, pod, f"idle {label}")
+            slug = label.replace(" ", "")
+            conn = api.connect()
+            try:
+                timed_create(conn, pod, f"idle-{t}-{slug}-a")
+                before = srv.peers()
+                time.sleep(gap)
+                conn.close()
+                conn = api.connect()
+                conn.request("GET", f"/api/v1/namespaces/{NS}")  # the client side warmed
+                conn.getresponse().read()
+                after_gap = timed_create(conn, pod, f"idle-{t}-{slug}-b")
+                new = bool(srv.peers() - before)
+                warm = timed_create(conn, pod, f"idle-{t}-{slug}-c")
+            finally:
+                conn.close()
+            out[label].append((new, after_gap, warm))
+            log(f"idle trial={t} server={label} gap_s={gap:g} new_connection={int(new)} "
+                f"after_gap_ms={after_gap * 1e3:.3f} warm_ms={warm * 1e3:.3f}")
+            api.call("DELETE", f"/api/v1/namespaces/{NS}/pods")
+    return out
 
 
 def window(api, pod, clients, seconds, max_objects, tag):
@@ -299,6 +361,9 @@ def main():
     ap.add_argument("--max-objects", type=int, default=2000, help="Pods per window at most")
     ap.add_argument("--clients", default="1,10")
     ap.add_argument("--raw", help="append one line per window to this file")
+    ap.add_argument("--idle-gap", type=float, default=0,
+                    help="also measure a create after this many idle seconds (0: not)")
+    ap.add_argument("--idle-trials", type=int, default=3)
     a = ap.parse_args()
     if a.rounds < 1 or a.seconds <= 0 or a.max_objects < 1:
         ap.error("rounds, seconds and max-objects must be positive")
@@ -319,6 +384,14 @@ def main():
             f.write("mutations:\n" + "".join(f"  {m}: {{enabled: false}}\n" for m in muts))
     servers = (Server(a.plimsoll, pki, off_cfg, work, "off"),
                Server(a.plimsoll, pki, a.config, work, "bench"))
+    idle_servers = []
+    if a.idle_gap > 0:
+        # The same server but for how long it keeps an idle connection: 30 s (the
+        # default until issue 19) and 120 s (longer than the API server's 90 s).
+        idle_servers = [(f"{t} s", Server(a.plimsoll, pki, a.config, work, f"idle{t}",
+                                          ["--connection-timeout", str(t)]))
+                        for t in (30, 120)]
+    idle = {}
     results = {}  # (mode, clients) -> list of (p50, p99, n, errors)
     failed = 0
     try:
@@ -345,6 +418,8 @@ def main():
                     if a.raw:
                         with open(a.raw, "a") as f:
                             f.write(line + "\n")
+        if idle_servers:
+            idle = idle_phase(api, pod, ca, idle_servers, a.idle_gap, a.idle_trials)
     finally:
         try:
             api.call("DELETE", f"{VWC}/plimsoll-bench-validate")
@@ -352,9 +427,11 @@ def main():
             api.call("DELETE", f"/api/v1/namespaces/{NS}/pods")
             api.call("DELETE", f"/api/v1/namespaces/{NS}")
         finally:
-            for s in servers:
+            for s in list(servers) + [srv for _, srv in idle_servers]:
                 s.stop()
     report(results, clients, a, failed)
+    if idle:
+        report_idle(idle, a.idle_gap)
     return 1 if failed else 0
 
 
@@ -386,6 +463,22 @@ def report(results, clients, a, failed):
     print(f"Creates that failed: {failed}. Connections the API server held open to plimsoll "
           f"after a window (most seen): "
           + ", ".join(f"{conns[c]} at {c} client{'s' if c > 1 else ''}" for c in clients) + ".")
+
+
+def report_idle(idle, gap):
+    print()
+    print(f"A create after {gap:g} s without reviews, through the validating webhook, by how "
+          f"long plimsoll keeps an idle connection (`--connection-timeout`): how often the "
+          f"API server had to open a new connection (TCP and TLS) for it, and its latency "
+          f"against a create right after it (median of the trials, ms):")
+    print()
+    print("| idle timeout | new connection after the gap | create after the gap | create right after |")
+    print("|---|---|---|---|")
+    for label, trials in idle.items():
+        news = sum(1 for t in trials if t[0])
+        print(f"| {label} | {news} of {len(trials)} | "
+              f"{statistics.median(t[1] for t in trials) * 1e3:.2f} | "
+              f"{statistics.median(t[2] for t in trials) * 1e3:.2f} |")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,11 @@
 #   bench/apiserver.sh           3 rounds of 4 s windows (about 2 minutes)
 #   bench/apiserver.sh --quick   2 rounds of 2 s windows (about 1 minute)
 #   bench/apiserver.sh --smoke   1 round of 1 s windows at most 50 Pods each: the
-#                                harness checked end to end (CI's bench-smoke)
+#                                harness checked end to end (CI's suite apibench)
+#   bench/apiserver.sh --idle    also a create after 40 s without reviews, 3 times
+#                                for each idle timeout of plimsoll's (30 s, 120 s):
+#                                does the API server pay a new connection (about
+#                                4 more minutes)
 #
 # Environment: PLIMSOLL_BIN (default build-bench/cli/plimsoll, built when
 # missing), PLIMSOLL_K8S_DIR, PLIMSOLL_APIBENCH_RAW (append raw lines there).
@@ -24,11 +28,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KIT=$(cd "$ROOT/../shared/k8s" 2>/dev/null && pwd) || { echo "apiserver.sh: ../shared/k8s is missing" >&2; exit 2; }
-ROUNDS=3; SECONDS_=4; MAX=2000
+ROUNDS=3; SECONDS_=4; MAX=2000; IDLE=0
 for arg in "$@"; do
   case "$arg" in
     --quick) ROUNDS=2; SECONDS_=2 ;;
     --smoke) ROUNDS=1; SECONDS_=1; MAX=50 ;;
+    --idle) IDLE=40 ;;
     -h|--help) sed -n '4,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "apiserver.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
@@ -63,8 +68,8 @@ eval "$env_lines"
 python3 "$ROOT/bench/gen_bodies.py" "$WORK" >/dev/null
 echo "apiserver.sh: load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # Bounded: rounds x 4 modes x 2 concurrencies windows, each at most SECONDS_ and MAX Pods.
-timeout $(( ROUNDS * 8 * (SECONDS_ + 15) + 60 )) \
+timeout $(( ROUNDS * 8 * (SECONDS_ + 15) + 60 + IDLE * 6 * 2 )) \
   python3 "$ROOT/bench/apiserver.py" --plimsoll "$BIN" --state "$PLIMSOLL_K8S_DIR" \
     --api-url "$PLIMSOLL_K8S_API_URL" --bodies "$WORK" --config "$ROOT/bench/config.yaml" \
-    --seconds "$SECONDS_" --rounds "$ROUNDS" --max-objects "$MAX" \
+    --seconds "$SECONDS_" --rounds "$ROUNDS" --max-objects "$MAX" --idle-gap "$IDLE" \
     ${PLIMSOLL_APIBENCH_RAW:+--raw "$PLIMSOLL_APIBENCH_RAW"}
