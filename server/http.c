@@ -37,6 +37,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "server/handshake.h"
 #include "server/metrics.h"
 
 /* Appended to every priority string: TLS 1.2 is the floor (SPEC §8). */
@@ -68,6 +69,8 @@ struct conn {
     bool cut;         /* shut down by us; no longer counted */
     int64_t since_ms; /* start of the phase: accept, first line, or last answer */
     void *tls_hold;   /* certificate reference, released at close */
+    bool tls_sent;    /* our Certificate message went out */
+    bool tls_done;    /* the client's TLS Finished arrived: the handshake completed */
 };
 
 struct pl_http_daemon {
@@ -541,6 +544,53 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* GnuTLS handshake hook, after each message. The client's Finished is the
+ * last message of every handshake (full or resumed, TLS 1.2 or 1.3), so once
+ * it is in the handshake has completed; whether our Certificate went out
+ * tells a client that dropped the connection on seeing it (no alert read:
+ * a client that closes with our later records unread resets the connection,
+ * and its alert is lost) from one that never got that far. */
+static int on_handshake_message(gnutls_session_t session, unsigned htype, unsigned when,
+                                unsigned incoming, const gnutls_datum_t *msg)
+{
+    (void)msg;
+    (void)when;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    struct conn *c = conn ? conn_of(conn) : NULL;
+    if (!c) {
+        return 0;
+    }
+    /* Only this connection's thread reads or writes these. */
+    if (htype == GNUTLS_HANDSHAKE_FINISHED && incoming) {
+        c->tls_done = true;
+    } else if (htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT && !incoming) {
+        c->tls_sent = true;
+    }
+    return 0;
+}
+
+/* At close: a TLS connection whose handshake never completed, and that we did
+ * not cut ourselves, is a failed handshake; the client's alert, if any, says why. */
+static void check_handshake(struct pl_http_daemon *d, struct MHD_Connection *conn,
+                            const struct conn *c)
+{
+    if (!d->tls || c->tls_done || c->cut || atomic_load(&d->closing)) {
+        return;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    /* GnuTLS keeps the last alert received; 0 (close_notify) is also "none", and
+     * no client ends a failed handshake with close_notify. */
+    int alert = info && info->tls_session ? (int)gnutls_alert_get(info->tls_session) : 0;
+    char peer[INET6_ADDRSTRLEN] = "";
+    if (IN6_IS_ADDR_V4MAPPED(&c->addr)) {
+        inet_ntop(AF_INET, &c->addr.s6_addr[12], peer, sizeof(peer));
+    } else {
+        inet_ntop(AF_INET6, &c->addr, peer, sizeof(peer));
+    }
+    pl_handshake_failed(alert > 0 ? alert : -1, c->tls_sent, peer, (double)now_ms() / 1000.0);
+}
+
 /* Adds a record for a new connection (and lets a TLS one resume an earlier
  * session from a ticket); removes it, and releases its certificate, at close. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -562,6 +612,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             c->next->prev = c->prev;
         }
         pthread_mutex_unlock(&d->lock);
+        check_handshake(d, conn, c);
         if (d->opts.tls_cert_release) {
             d->opts.tls_cert_release(c->tls_hold);
         }
@@ -590,14 +641,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     d->conns = c;
     pthread_mutex_unlock(&d->lock);
     *socket_context = c;
-    if (!d->ticket_key.data) {
+    const union MHD_ConnectionInfo *info =
+        d->tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+    if (!info || !info->tls_session) {
         return;
     }
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (info && info->tls_session) {
-        (void)gnutls_session_ticket_enable_server((gnutls_session_t)info->tls_session,
-                                                  &d->ticket_key);
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_POST,
+                                       on_handshake_message);
+    if (d->ticket_key.data) {
+        (void)gnutls_session_ticket_enable_server(session, &d->ticket_key);
     }
 }
 

@@ -41,6 +41,21 @@ enum pl_shed {
     PL_SHED_COUNT,
 };
 
+/* Why a TLS handshake failed (server/http.c): the alert the client sent, where
+ * it sent one (GnuTLS tells which), else what the server saw. A fixed set, so
+ * the label stays bounded. */
+enum pl_tls_failure {
+    PL_TLS_FAIL_UNKNOWN_CA,      /* client alert unknown_ca: it does not trust our CA */
+    PL_TLS_FAIL_BAD_CERTIFICATE, /* client alert bad_certificate (Go's answer to an unknown CA) */
+    PL_TLS_FAIL_CERTIFICATE_EXPIRED, /* client alert certificate_expired */
+    PL_TLS_FAIL_CERTIFICATE_OTHER,   /* another certificate alert (unknown, revoked, unsupported) */
+    PL_TLS_FAIL_PROTOCOL,          /* protocol_version, handshake_failure, insufficient_security */
+    PL_TLS_FAIL_OTHER_ALERT,       /* any other alert */
+    PL_TLS_FAIL_AFTER_CERTIFICATE, /* no alert read; closed once our certificate was sent */
+    PL_TLS_FAIL_NO_ALERT,          /* closed, reset or garbled before that (e.g. plain HTTP) */
+    PL_TLS_FAIL_COUNT,
+};
+
 /* Values the scrape reads from elsewhere; filled by the server before rendering. */
 struct pl_metrics_gauges {
     bool ready;
@@ -51,11 +66,23 @@ struct pl_metrics_gauges {
     double certificate_not_after; /* unix seconds, 0 when unknown */
     unsigned certificate_pairs;   /* key pairs alive: in force plus retired ones still held */
     const char *config_source;
+    unsigned long long watch_list_errors;  /* namespace watch: lists that failed */
+    unsigned long long watch_watch_errors; /* namespace watch: watches that failed */
 };
 
-/** Records one admission request. kind and op are ignored for PL_OUTCOME_INVALID. */
-void pl_metrics_request(enum pl_endpoint ep, enum pl_kind kind, enum pl_operation op,
+/**
+ * Records one answered admission request (not PL_OUTCOME_INVALID: see
+ * pl_metrics_invalid). Out-of-range endpoints or outcomes are ignored; an
+ * unknown kind counts as Other, an unknown operation as CREATE. Thread-safe.
+ */
+void pl_metrics_request(enum pl_endpoint ep, enum pl_kind kind, enum pl_operation op, bool dry_run,
                         enum pl_outcome outcome, double seconds);
+
+/**
+ * Records a request that was not a valid AdmissionReview (answered 400): its
+ * kind, operation and dryRun are unknown and labelled "unknown". Thread-safe.
+ */
+void pl_metrics_invalid(enum pl_endpoint ep, double seconds);
 
 /** Records a violation found by policy (index into pl_policies) in mode. */
 void pl_metrics_violation(size_t policy_index, enum pl_mode mode);
@@ -71,6 +98,12 @@ void pl_metrics_body_budget_refusal(void);
 
 /** Records a serving certificate reload attempt (files changed). */
 void pl_metrics_certificate_reload(bool ok);
+
+/** Records a failed TLS handshake on the webhook port, by reason. Thread-safe. */
+void pl_metrics_tls_handshake_failure(enum pl_tls_failure why);
+
+/** The label value of why ("unknown-ca", ...); "no-alert" when out of range. */
+const char *pl_metrics_tls_failure_name(enum pl_tls_failure why);
 
 /** Records a connection closed or refused by the HTTP layer's limits. */
 void pl_metrics_connection_shed(enum pl_shed why);

@@ -74,8 +74,7 @@ static void decref_cleanup(void *arg)
 
 static void log_invalid(enum pl_endpoint ep, const char *why, double started)
 {
-    pl_metrics_request(ep, PL_KIND_OTHER, PL_OP_CREATE, PL_OUTCOME_INVALID,
-                       now_seconds() - started);
+    pl_metrics_invalid(ep, now_seconds() - started);
     pl_log(PL_LOG_WARN, "invalid admission review",
            json_pack("{s:s, s:s}", "endpoint", ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate",
                      "error", why));
@@ -284,7 +283,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     /* A DELETE carries no object: the request's kind is what was reviewed. */
     enum pl_kind kind =
         decision.obj.kind != PL_KIND_OTHER ? decision.obj.kind : pl_kind_from_name(adm.kind);
-    pl_metrics_request(ep, kind, op, outcome, seconds);
+    pl_metrics_request(ep, kind, op, adm.dry_run, outcome, seconds);
     log_decision(ep, &adm, &decision, outcome, seconds, pl_http_header(req, "traceparent"),
                  patch_ops);
 }
