@@ -679,9 +679,13 @@ def config_reload_keeps_old_on_error(s2):
         time.sleep(2.5)
         assert srv.review(bad)["response"]["allowed"] is False
         logs = srv.log_lines()
-        assert any("reload rejected" in l.get("msg", "") for l in logs), logs[-3:]
-        assert any("mode must be enforce, warn or off" in l.get("error", "") and
-                   "line 2" in l.get("error", "") for l in logs), logs[-4:]
+        # One line per rejected reload, with the reason in its error field.
+        rejected = [l for l in logs if "reload rejected" in l.get("msg", "")]
+        assert len(rejected) == 1, logs[-3:]
+        assert "mode must be enforce, warn or off" in rejected[0].get("error", "") and \
+            "line 2" in rejected[0]["error"], rejected
+        assert rejected[0].get("trigger") and rejected[0].get("path") == srv.config_path
+        assert not any(l.get("msg") == "invalid configuration" for l in logs), logs[-3:]
         # a valid file, swapped in like a ConfigMap update (rename): takes effect
         tmp = srv.config_path + ".new"
         with open(tmp, "w") as f:
