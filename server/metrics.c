@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "policies/registry.h"
 #include "server/process.h"
@@ -40,6 +41,20 @@ static atomic_ullong tls_failures[PL_TLS_FAIL_COUNT];
 /* Whether the last reload attempt (config, certificate) succeeded: 1 until one fails. */
 static atomic_int config_last_ok = 1;
 static atomic_int cert_last_ok = 1;
+
+/* Namespace slots: claimed once (EMPTY -> WRITING -> READY), never freed. */
+enum { SLOT_EMPTY, SLOT_WRITING, SLOT_READY };
+static struct {
+    atomic_int state;
+    char name[64];
+    atomic_ullong violations;
+} ns_slots[PL_METRICS_MAX_NAMESPACES];
+static atomic_ullong ns_other;
+
+static unsigned long long load(atomic_ullong *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
 
 static const char *const endpoint_names[] = {"validate", "mutate"};
 static const char *const outcome_names[] = {"allowed", "warned", "rejected", "mutated", "invalid"};
@@ -103,6 +118,65 @@ void pl_metrics_violation(size_t policy_index, enum pl_mode mode)
     }
 }
 
+/* Whether ns is a namespace name (a DNS label), safe to write as a label value. */
+static bool dns_label(const char *ns)
+{
+    size_t n = 0;
+    for (; ns[n]; n++) {
+        char c = ns[n];
+        if (n >= 63 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
+void pl_metrics_namespace_violations(const char *ns, unsigned n)
+{
+    if (n == 0 || !ns || !*ns) {
+        return;
+    }
+    for (size_t i = 0; dns_label(ns) && i < PL_METRICS_MAX_NAMESPACES; i++) {
+        if (atomic_load(&ns_slots[i].state) == SLOT_EMPTY) {
+            int expected = SLOT_EMPTY;
+            if (atomic_compare_exchange_strong(&ns_slots[i].state, &expected, SLOT_WRITING)) {
+                memcpy(ns_slots[i].name, ns, strlen(ns) + 1);
+                atomic_fetch_add_explicit(&ns_slots[i].violations, n, memory_order_relaxed);
+                atomic_store(&ns_slots[i].state, SLOT_READY);
+                return;
+            }
+        }
+        /* Claimed: another thread may still be copying its name (at most 64 bytes). */
+        while (atomic_load(&ns_slots[i].state) != SLOT_READY) {
+        }
+        if (strcmp(ns_slots[i].name, ns) == 0) {
+            atomic_fetch_add_explicit(&ns_slots[i].violations, n, memory_order_relaxed);
+            return;
+        }
+    }
+    atomic_fetch_add_explicit(&ns_other, n, memory_order_relaxed);
+}
+
+static int render_namespace_violations(struct pl_buf *out)
+{
+    int r = pl_buf_printf(
+        out,
+        "# HELP plimsoll_namespace_violations_total Violations found (enforce and warn), by "
+        "the namespace of the object: the first %d namespaces seen by name, the rest as "
+        "\"_other\".\n"
+        "# TYPE plimsoll_namespace_violations_total counter\n"
+        "plimsoll_namespace_violations_total{namespace=\"_other\"} %llu\n",
+        PL_METRICS_MAX_NAMESPACES, load(&ns_other));
+    for (size_t i = 0; r == 0 && i < PL_METRICS_MAX_NAMESPACES; i++) {
+        if (atomic_load(&ns_slots[i].state) != SLOT_READY) {
+            continue;
+        }
+        r = pl_buf_printf(out, "plimsoll_namespace_violations_total{namespace=\"%s\"} %llu\n",
+                          ns_slots[i].name, load(&ns_slots[i].violations));
+    }
+    return r;
+}
+
 void pl_metrics_suppressed(size_t policy_index, enum pl_suppression why)
 {
     if (policy_index < MAX_POLICIES && why != PL_SUPPRESS_NONE && (unsigned)why < N_SUPPRESSIONS) {
@@ -119,11 +193,6 @@ void pl_metrics_config_reload(bool ok)
 void pl_metrics_body_budget_refusal(void)
 {
     atomic_fetch_add_explicit(&budget_refusals, 1, memory_order_relaxed);
-}
-
-static unsigned long long load(atomic_ullong *v)
-{
-    return atomic_load_explicit(v, memory_order_relaxed);
 }
 
 static int render_requests(struct pl_buf *out)
@@ -307,6 +376,9 @@ int pl_metrics_render(struct pl_buf *out, const struct pl_metrics_gauges *g, con
     }
     if (r == 0) {
         r = render_violations(out);
+    }
+    if (r == 0) {
+        r = render_namespace_violations(out);
     }
     if (r == 0) {
         r = pl_buf_printf(

@@ -87,6 +87,17 @@ void pl_metrics_invalid(enum pl_endpoint ep, double seconds);
 /** Records a violation found by policy (index into pl_policies) in mode. */
 void pl_metrics_violation(size_t policy_index, enum pl_mode mode);
 
+/* Namespaces counted by name in plimsoll_namespace_violations_total; the
+ * rest (and any name that is not a DNS label) count as namespace="_other". */
+#define PL_METRICS_MAX_NAMESPACES 64
+
+/**
+ * Records n violations (that counted: enforce or warn) in one review of an
+ * object in namespace ns. The first PL_METRICS_MAX_NAMESPACES namespaces seen
+ * get a series each, so the label stays bounded. Lock-free; thread-safe.
+ */
+void pl_metrics_namespace_violations(const char *ns, unsigned n);
+
 /** Records a violation of policy that did not count in its mode, and why (SPEC §6). */
 void pl_metrics_suppressed(size_t policy_index, enum pl_suppression why);
 

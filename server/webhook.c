@@ -152,6 +152,11 @@ static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
     pl_log_bool(&line, "dry_run", adm->dry_run);
     json_t *suppressed;
     json_t *violations = violated_ids(d, &suppressed); /* counts them in the metrics, too */
+    unsigned counted = 0;
+    for (size_t i = 0; i < d->report.len; i++) {
+        counted += d->report.items[i].mode != PL_MODE_OFF;
+    }
+    pl_metrics_namespace_violations(adm->namespace_, counted);
     pl_log_json(&line, "violations", violations);
     json_decref(violations);
     if (suppressed) {

@@ -121,8 +121,8 @@ static void test_fresh_exposition(void **state)
     assert_null(strstr(text, "plimsoll_namespace_view"));
     assert_null(strstr(text, "plimsoll_certificate_expiry"));
     /* One HELP and one TYPE per family, and every line ends in a newline. */
-    assert_int_equal(occurrences(text, "# TYPE "), 21);
-    assert_int_equal(occurrences(text, "# HELP "), 21);
+    assert_int_equal(occurrences(text, "# TYPE "), 22);
+    assert_int_equal(occurrences(text, "# HELP "), 22);
     assert_int_equal(occurrences(text, "# TYPE plimsoll_admission_duration_seconds histogram\n"),
                      1);
     assert_int_equal(text[strlen(text) - 1], '\n');
@@ -322,7 +322,7 @@ static void test_gauges(void **state)
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_synced 0\n"));
     assert_non_null(strstr(text, "\nplimsoll_namespace_view_staleness_seconds 12.346\n"));
     assert_non_null(strstr(text, "\nplimsoll_certificate_expiry_timestamp_seconds 1893456000\n"));
-    assert_int_equal(occurrences(text, "# TYPE "), 25);
+    assert_int_equal(occurrences(text, "# TYPE "), 26);
     assert_int_equal(value(text, "plimsoll_namespace_watch_errors_total{request=\"list\"}"), 0);
     free(text);
     g.watch_list_errors = 3;
@@ -402,6 +402,38 @@ static void test_tls_handshake_failures(void **state)
     free(b);
 }
 
+static void test_namespace_violations(void **state)
+{
+    (void)state;
+    const char *other = "plimsoll_namespace_violations_total{namespace=\"_other\"}";
+    double other0 = value_now(other);
+    pl_metrics_namespace_violations("shop", 2);
+    pl_metrics_namespace_violations("shop", 1);
+    pl_metrics_namespace_violations("shop", 0); /* nothing */
+    pl_metrics_namespace_violations("", 5);     /* cluster-scoped: not a namespace */
+    assert_int_equal(value_now("plimsoll_namespace_violations_total{namespace=\"shop\"}"), 3);
+    /* A name that is not a DNS label never becomes a label value. */
+    pl_metrics_namespace_violations("a\"b\nc", 1);
+    pl_metrics_namespace_violations("UPPER", 1);
+    assert_true(value_now(other) == other0 + 2);
+    /* Past the cap, new namespaces are counted as _other; known ones keep their series. */
+    char ns[32];
+    for (int i = 0; i < PL_METRICS_MAX_NAMESPACES + 10; i++) {
+        snprintf(ns, sizeof(ns), "ns-%d", i);
+        pl_metrics_namespace_violations(ns, 1);
+    }
+    pl_metrics_namespace_violations("shop", 1);
+    char *text = render(&no_gauges);
+    assert_int_equal(occurrences(text, "\nplimsoll_namespace_violations_total{"),
+                     PL_METRICS_MAX_NAMESPACES + 1);
+    assert_int_equal(value(text, "plimsoll_namespace_violations_total{namespace=\"shop\"}"), 4);
+    /* shop took one slot: ns-0 .. ns-62 have theirs, the 11 others went to _other. */
+    assert_int_equal(value(text, "plimsoll_namespace_violations_total{namespace=\"ns-62\"}"), 1);
+    assert_int_equal(value(text, "plimsoll_namespace_violations_total{namespace=\"ns-63\"}"), -1);
+    assert_true(value(text, other) == other0 + 2 + 11);
+    free(text);
+}
+
 static void test_process_metrics(void **state)
 {
     (void)state;
@@ -434,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_certificate_reloads_and_shed_connections),
         cmocka_unit_test(test_last_reload_gauges),
         cmocka_unit_test(test_tls_handshake_failures),
+        cmocka_unit_test(test_namespace_violations),
         cmocka_unit_test(test_process_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
