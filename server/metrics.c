@@ -162,16 +162,17 @@ static int render_namespace_violations(struct pl_buf *out)
     int r = pl_buf_printf(
         out,
         "# HELP plimsoll_namespace_violations_total Violations found (enforce and warn), by "
-        "the namespace of the object: the first %d namespaces seen by name, the rest as "
-        "\"_other\".\n"
+        "the namespace of the object (object_namespace): the first %d namespaces seen by "
+        "name, the rest as \"_other\".\n"
         "# TYPE plimsoll_namespace_violations_total counter\n"
-        "plimsoll_namespace_violations_total{namespace=\"_other\"} %llu\n",
+        "plimsoll_namespace_violations_total{object_namespace=\"_other\"} %llu\n",
         PL_METRICS_MAX_NAMESPACES, load(&ns_other));
     for (size_t i = 0; r == 0 && i < PL_METRICS_MAX_NAMESPACES; i++) {
         if (atomic_load(&ns_slots[i].state) != SLOT_READY) {
             continue;
         }
-        r = pl_buf_printf(out, "plimsoll_namespace_violations_total{namespace=\"%s\"} %llu\n",
+        r = pl_buf_printf(out,
+                          "plimsoll_namespace_violations_total{object_namespace=\"%s\"} %llu\n",
                           ns_slots[i].name, load(&ns_slots[i].violations));
     }
     return r;

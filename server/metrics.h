@@ -88,7 +88,9 @@ void pl_metrics_invalid(enum pl_endpoint ep, double seconds);
 void pl_metrics_violation(size_t policy_index, enum pl_mode mode);
 
 /* Namespaces counted by name in plimsoll_namespace_violations_total; the
- * rest (and any name that is not a DNS label) count as namespace="_other". */
+ * rest (and any name that is not a DNS label) count as "_other". The label is
+ * object_namespace: "namespace" is the scrape target's own label in
+ * Kubernetes, and Prometheus would rename ours to exported_namespace. */
 #define PL_METRICS_MAX_NAMESPACES 64
 
 /**

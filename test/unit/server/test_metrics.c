@@ -405,13 +405,14 @@ static void test_tls_handshake_failures(void **state)
 static void test_namespace_violations(void **state)
 {
     (void)state;
-    const char *other = "plimsoll_namespace_violations_total{namespace=\"_other\"}";
+    const char *other = "plimsoll_namespace_violations_total{object_namespace=\"_other\"}";
     double other0 = value_now(other);
     pl_metrics_namespace_violations("shop", 2);
     pl_metrics_namespace_violations("shop", 1);
     pl_metrics_namespace_violations("shop", 0); /* nothing */
     pl_metrics_namespace_violations("", 5);     /* cluster-scoped: not a namespace */
-    assert_int_equal(value_now("plimsoll_namespace_violations_total{namespace=\"shop\"}"), 3);
+    assert_int_equal(value_now("plimsoll_namespace_violations_total{object_namespace=\"shop\"}"),
+                     3);
     /* A name that is not a DNS label never becomes a label value. */
     pl_metrics_namespace_violations("a\"b\nc", 1);
     pl_metrics_namespace_violations("UPPER", 1);
@@ -426,10 +427,13 @@ static void test_namespace_violations(void **state)
     char *text = render(&no_gauges);
     assert_int_equal(occurrences(text, "\nplimsoll_namespace_violations_total{"),
                      PL_METRICS_MAX_NAMESPACES + 1);
-    assert_int_equal(value(text, "plimsoll_namespace_violations_total{namespace=\"shop\"}"), 4);
+    assert_int_equal(value(text, "plimsoll_namespace_violations_total{object_namespace=\"shop\"}"),
+                     4);
     /* shop took one slot: ns-0 .. ns-62 have theirs, the 11 others went to _other. */
-    assert_int_equal(value(text, "plimsoll_namespace_violations_total{namespace=\"ns-62\"}"), 1);
-    assert_int_equal(value(text, "plimsoll_namespace_violations_total{namespace=\"ns-63\"}"), -1);
+    assert_int_equal(value(text, "plimsoll_namespace_violations_total{object_namespace=\"ns-62\"}"),
+                     1);
+    assert_int_equal(value(text, "plimsoll_namespace_violations_total{object_namespace=\"ns-63\"}"),
+                     -1);
     assert_true(value(text, other) == other0 + 2 + 11);
     free(text);
 }
