@@ -163,6 +163,11 @@ render variants --set namespaceWatch.enabled=false --set preStop.action=sleep \
     --set tls.mode=cert-manager --set webhook.mutating.failurePolicy=Fail
 render mutating-forced-on --set config.mutations.inject-commit.enabled=false --set webhook.mutating.enabled=true
 render config-changed --set config.policies.replicas.min=5 --set config.policies.image-tag.mode=warn
+# shellcheck disable=SC2046
+render webhook-url --set webhook.url=https://plimsoll.example.com:8443/hooks/ $(mode_args secret) \
+    --set webhook.mutating.enabled=true
+render dashboard-on --set grafanaDashboard.enabled=true \
+    --set grafanaDashboard.annotations.grafana_folder=Kubernetes
 
 if log="$("${python}" "${here}/values_table.py" "${chart}/values.yaml" "${chart}/README.md" 2>&1)"; then
     ok "README.md documents every value (values table up to date)"
@@ -236,6 +241,18 @@ must_fail "tls.mode=secret without tls.secret.name" "name" --set tls.mode=secret
 must_fail "tls.mode=secret without caBundle (helm template cannot read the Secret)" "caBundle" \
     --set tls.mode=secret --set tls.secret.name=plimsoll-serving
 must_fail "values file with a typo" "resource" -f <(printf 'resource:\n  requests:\n    cpu: 1\n')
+must_fail "replicaCount=1 with the PDB on (every drain would block)" "replicaCount 1 with podDisruptionBudget" \
+    --set replicaCount=1
+# ...while one replica without a PDB (a test cluster) still renders, with no PDB.
+if log="$("${helm}" template "${release}" "${chart}" --namespace "${namespace}" --set replicaCount=1 \
+    --set podDisruptionBudget.enabled=false 2>&1)" && ! grep -q '^kind: PodDisruptionBudget' <<<"${log}"; then
+    ok "replicaCount=1 renders with podDisruptionBudget.enabled=false, without a PDB"
+else
+    not_ok "replicaCount=1 renders with podDisruptionBudget.enabled=false, without a PDB" "${log}"
+fi
+must_fail "webhook.url over http" "must be https://" --set webhook.url=http://plimsoll.example.com
+must_fail "webhook.url with a query" "must be https://" --set 'webhook.url=https://h.example.com/x?a=b'
+must_fail "webhook.url with user info" "must be https://" --set webhook.url=https://u:p@h.example.com
 
 # ---------------------------------------------------------------- optional: a real cluster
 # With PLIMSOLL_HELM_KUBECONFIG (a disposable cluster, e.g. shared/k8s/start.sh's),
