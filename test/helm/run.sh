@@ -292,6 +292,37 @@ cluster_test() {
         else
             not_ok "cluster: caBundle and certificate unchanged by the upgrade (lookup)"
         fi
+        # The upgrade that renews the certificate trusts the new CA and the old one (pods
+        # serve the old certificate until the kubelet updates their volume); the next
+        # upgrade trusts the new CA alone.
+        if log="$("${helm}" upgrade "${rel}" "${chart}" "${args[@]}" --set tls.generate.renewBeforeDays=36500 2>&1)"; then
+            local ca3 crt3 sca3 ca4 sca4 verdict
+            ca3="$("${kubectl}" get validatingwebhookconfiguration "${rel}" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')"
+            sca3="$("${kubectl}" -n "${ns}" get secret "${rel}-tls" -o jsonpath='{.data.ca\.crt}')"
+            crt3="$("${kubectl}" -n "${ns}" get secret "${rel}-tls" -o jsonpath='{.data.tls\.crt}')"
+            verdict="$(printf '%s\n%s\n%s\n%s\n' "${ca1}" "${ca3}" "${sca3}" "${crt3}" | "${python}" -c '
+import base64, sys
+old, bundle, new, crt = [base64.b64decode(x).decode() for x in sys.stdin.read().split()]
+certs = ["-----BEGIN" + c for c in bundle.split("-----BEGIN")[1:]]
+ok = len(certs) == 2 and certs[0].strip() == new.strip() and certs[1].strip() == old.strip() and new != old
+print("ok" if ok else "bundle has %d certificates; new first: %s; old second: %s" % (
+    len(certs), certs and certs[0].strip() == new.strip(), len(certs) > 1 and certs[1].strip() == old.strip()))')"
+            if [[ "${verdict}" == ok && "${crt3}" != "${crt1}" ]]; then
+                ok "cluster: the renewing upgrade trusts the new CA and the old one (new certificate)"
+            else
+                not_ok "cluster: the renewing upgrade trusts the new CA and the old one (new certificate)" "${verdict}"
+            fi
+            "${helm}" upgrade "${rel}" "${chart}" "${args[@]}" >/dev/null 2>&1
+            ca4="$("${kubectl}" get validatingwebhookconfiguration "${rel}" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')"
+            sca4="$("${kubectl}" -n "${ns}" get secret "${rel}-tls" -o jsonpath='{.data.ca\.crt}')"
+            if [[ -n "${ca4}" && "${ca4}" == "${sca4}" && "${sca4}" == "${sca3}" ]]; then
+                ok "cluster: the next upgrade trusts the new CA alone"
+            else
+                not_ok "cluster: the next upgrade trusts the new CA alone"
+            fi
+        else
+            not_ok "cluster: helm upgrade renewing the certificate" "${log}"
+        fi
         pdb="$("${kubectl}" -n "${ns}" get pdb "${rel}" -o jsonpath='{.metadata.managedFields[0].apiVersion}' 2>&1)"
         want=policy/v1beta1
         "${kubectl}" api-versions 2>/dev/null | grep -qx policy/v1 && want=policy/v1
