@@ -19,8 +19,9 @@
 #   prometheus the chart's alerts through promtool (check rules, unit tests firing and
 #              silent), and Debian's prometheus scraping the real server: documented
 #              series and types, alert expressions and every dashboard query (~20 s)
-#   e2e        the namespace watch and a real kube-apiserver calling plimsoll
-#              (skipped with PLIMSOLL_SKIP_E2E=1)
+#   e2e        the namespace watch and a real kube-apiserver calling plimsoll, with a
+#              CA rotation and back counted request by request (test/e2e/rotation.py,
+#              about 1.5 min of the suite) (skipped with PLIMSOLL_SKIP_E2E=1)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
 #   scripts/test.sh [SUITE...]     run only the named suites
