@@ -17,18 +17,20 @@
 
 #define PL_HANDSHAKE_LOG_INTERVAL_S 10
 
-/**
- * The reason of a handshake that failed after the client sent alert (a GnuTLS
- * gnutls_alert_description_t), or, with alert < 0, without one read;
- * cert_sent says whether our Certificate message had gone out.
- */
-enum pl_tls_failure pl_handshake_classify(int alert, bool cert_sent);
+/* What GnuTLS's handshake hooks saw of one connection. */
+struct pl_handshake_seen {
+    bool client_hello; /* the client's ClientHello was read */
+    bool certificate;  /* our Certificate message was sent */
+};
+
+/** The reason label of a handshake that failed after seen. */
+enum pl_tls_failure pl_handshake_classify(struct pl_handshake_seen seen);
 
 /**
  * Records a failed handshake from peer (an address as text; may be NULL):
  * counts it, and logs it unless a line was logged less than the interval
  * before now (monotonic seconds). Thread-safe.
  */
-void pl_handshake_failed(int alert, bool cert_sent, const char *peer, double now);
+void pl_handshake_failed(struct pl_handshake_seen seen, const char *peer, double now);
 
 #endif

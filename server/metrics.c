@@ -68,9 +68,8 @@ static const char *const kind_names[] = {"Other",
                                          "Job",
                                          "CronJob"};
 static const char *const op_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-static const char *const tls_failure_names[] = {
-    "unknown-ca", "bad-certificate", "certificate-expired",      "certificate-other",
-    "protocol",   "other-alert",     "closed-after-certificate", "no-alert"};
+static const char *const tls_failure_names[] = {"closed-after-certificate",
+                                                "closed-before-certificate", "no-client-hello"};
 
 static void observe(enum pl_endpoint ep, double seconds)
 {
@@ -303,17 +302,17 @@ void pl_metrics_tls_handshake_failure(enum pl_tls_failure why)
 
 const char *pl_metrics_tls_failure_name(enum pl_tls_failure why)
 {
-    return (unsigned)why < PL_TLS_FAIL_COUNT ? tls_failure_names[why] : "no-alert";
+    return (unsigned)why < PL_TLS_FAIL_COUNT ? tls_failure_names[why] : "no-client-hello";
 }
 
 static int render_tls_failures(struct pl_buf *out)
 {
     int r = pl_buf_puts(
         out, "# HELP plimsoll_tls_handshake_failures_total TLS handshakes on the webhook port "
-             "that did not complete, by reason: the alert the client sent (unknown-ca, "
-             "bad-certificate: it does not trust the serving certificate's CA), "
-             "closed-after-certificate (no alert read: the client dropped the connection once "
-             "it had the certificate), or no-alert (closed before that).\n"
+             "that did not complete, by how far they got: closed-after-certificate (the client "
+             "had the serving certificate and did not accept it: a caBundle without its CA, "
+             "expiry, a wrong name), closed-before-certificate (no common TLS version or cipher "
+             "suite), no-client-hello (not TLS, or a port probe).\n"
              "# TYPE plimsoll_tls_handshake_failures_total counter\n");
     for (size_t i = 0; r == 0 && i < PL_TLS_FAIL_COUNT; i++) {
         r = pl_buf_printf(out, "plimsoll_tls_handshake_failures_total{reason=\"%s\"} %llu\n",

@@ -41,18 +41,15 @@ enum pl_shed {
     PL_SHED_COUNT,
 };
 
-/* Why a TLS handshake failed (server/http.c): the alert the client sent, where
- * it sent one (GnuTLS tells which), else what the server saw. A fixed set, so
- * the label stays bounded. */
+/* How far a failed TLS handshake got (server/handshake.c), as GnuTLS's
+ * handshake hooks tell it. The client's alert would say more, but
+ * libmicrohttpd frees the GnuTLS session before it reports the close, and
+ * GnuTLS hands alerts to a callback only in QUIC mode. A fixed set, so the
+ * label stays bounded. */
 enum pl_tls_failure {
-    PL_TLS_FAIL_UNKNOWN_CA,      /* client alert unknown_ca: it does not trust our CA */
-    PL_TLS_FAIL_BAD_CERTIFICATE, /* client alert bad_certificate (Go's answer to an unknown CA) */
-    PL_TLS_FAIL_CERTIFICATE_EXPIRED, /* client alert certificate_expired */
-    PL_TLS_FAIL_CERTIFICATE_OTHER,   /* another certificate alert (unknown, revoked, unsupported) */
-    PL_TLS_FAIL_PROTOCOL,          /* protocol_version, handshake_failure, insufficient_security */
-    PL_TLS_FAIL_OTHER_ALERT,       /* any other alert */
-    PL_TLS_FAIL_AFTER_CERTIFICATE, /* no alert read; closed once our certificate was sent */
-    PL_TLS_FAIL_NO_ALERT,          /* closed, reset or garbled before that (e.g. plain HTTP) */
+    PL_TLS_FAIL_AFTER_CERTIFICATE,  /* had our certificate, did not finish: it did not accept it */
+    PL_TLS_FAIL_BEFORE_CERTIFICATE, /* sent a ClientHello, ended before our certificate went out */
+    PL_TLS_FAIL_NO_CLIENT_HELLO,    /* no ClientHello: not TLS, or connected and closed */
     PL_TLS_FAIL_COUNT,
 };
 
@@ -115,7 +112,8 @@ void pl_metrics_certificate_reload(bool ok);
 /** Records a failed TLS handshake on the webhook port, by reason. Thread-safe. */
 void pl_metrics_tls_handshake_failure(enum pl_tls_failure why);
 
-/** The label value of why ("unknown-ca", ...); "no-alert" when out of range. */
+/** The label value of why ("closed-after-certificate", ...); "no-client-hello" when out of range.
+ */
 const char *pl_metrics_tls_failure_name(enum pl_tls_failure why);
 
 /** Records a connection closed or refused by the HTTP layer's limits. */

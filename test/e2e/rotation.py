@@ -137,14 +137,11 @@ def rotation_scenario(cl, binary, work):
         answered = _metric(pl, "plimsoll_admission_requests_total", reviews) - answered0
         assert answered == sent, (answered, sent)
         assert _metric(pl, "plimsoll_tls_handshake_failures_total",
-                       'reason="unknown-ca"') == 0 and \
-            _metric(pl, "plimsoll_tls_handshake_failures_total", 'reason="bad-certificate"') == 0 \
-            and _metric(pl, "plimsoll_tls_handshake_failures_total",
-                        'reason="closed-after-certificate"') == 0, pl.get("/metrics")[1][-3000:]
+                       'reason="closed-after-certificate"') == 0, pl.get("/metrics")[1][-3000:]
 
     def wrong_ca_bundle_fails_loudly():
-        failures0 = sum(_metric(pl, "plimsoll_tls_handshake_failures_total", f'reason="{r}"')
-                        for r in ("unknown-ca", "bad-certificate", "closed-after-certificate"))
+        failures0 = _metric(pl, "plimsoll_tls_handshake_failures_total",
+                            'reason="closed-after-certificate"')
         bundle("b")   # while plimsoll serves a certificate of CA a
 
         def refused():
@@ -155,8 +152,8 @@ def rotation_scenario(cl, binary, work):
         step("caBundle b, serving a: the mistake", expect_ok=False)
         for _, _, _, e in log[-PER_STEP:]:
             assert 'failed calling webhook "validate.plimsoll.dev"' in e and "x509" in e, e
-        failures = sum(_metric(pl, "plimsoll_tls_handshake_failures_total", f'reason="{r}"')
-                       for r in ("unknown-ca", "bad-certificate", "closed-after-certificate"))
+        failures = _metric(pl, "plimsoll_tls_handshake_failures_total",
+                           'reason="closed-after-certificate"')
         assert failures - failures0 >= PER_STEP + 1, (failures, failures0)
         lines = [json.loads(x) for x in pl.read_log().splitlines() if '"TLS handshake failed"' in x]
         assert lines and "caBundle" in lines[0]["error"], lines

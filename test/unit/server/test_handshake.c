@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of server/handshake.c: each client alert maps to its bounded
- * reason label, every failure is counted, and the log says so at most once
- * per interval, the next line carrying how many went unlogged in between.
+ * Unit tests of server/handshake.c: how far a handshake got maps to its
+ * bounded reason label, every failure is counted, and the log says so at most
+ * once per interval, the next line carrying how many went unlogged in between.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <gnutls/gnutls.h>
 #include <jansson.h>
 
 #include "server/handshake.h"
@@ -56,58 +55,60 @@ static double count(const char *reason)
     return v;
 }
 
+static const struct pl_handshake_seen nothing = {.client_hello = false, .certificate = false};
+static const struct pl_handshake_seen hello = {.client_hello = true, .certificate = false};
+static const struct pl_handshake_seen certificate = {.client_hello = true, .certificate = true};
+
 static void test_classify(void **state)
 {
     (void)state;
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_UNKNOWN_CA, true), PL_TLS_FAIL_UNKNOWN_CA);
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_BAD_CERTIFICATE, true),
-                     PL_TLS_FAIL_BAD_CERTIFICATE);
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_CERTIFICATE_EXPIRED, true),
-                     PL_TLS_FAIL_CERTIFICATE_EXPIRED);
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_CERTIFICATE_UNKNOWN, true),
-                     PL_TLS_FAIL_CERTIFICATE_OTHER);
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_PROTOCOL_VERSION, true), PL_TLS_FAIL_PROTOCOL);
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_HANDSHAKE_FAILURE, true), PL_TLS_FAIL_PROTOCOL);
-    assert_int_equal(pl_handshake_classify(GNUTLS_A_DECODE_ERROR, true), PL_TLS_FAIL_OTHER_ALERT);
-    /* No alert read: whether the client had our certificate tells the two apart. */
-    assert_int_equal(pl_handshake_classify(-1, true), PL_TLS_FAIL_AFTER_CERTIFICATE);
-    assert_int_equal(pl_handshake_classify(-1, false), PL_TLS_FAIL_NO_ALERT);
+    assert_int_equal(pl_handshake_classify(certificate), PL_TLS_FAIL_AFTER_CERTIFICATE);
+    assert_int_equal(pl_handshake_classify(hello), PL_TLS_FAIL_BEFORE_CERTIFICATE);
+    assert_int_equal(pl_handshake_classify(nothing), PL_TLS_FAIL_NO_CLIENT_HELLO);
+    assert_string_equal(pl_metrics_tls_failure_name(PL_TLS_FAIL_AFTER_CERTIFICATE),
+                        "closed-after-certificate");
+    assert_string_equal(pl_metrics_tls_failure_name(PL_TLS_FAIL_BEFORE_CERTIFICATE),
+                        "closed-before-certificate");
+    assert_string_equal(pl_metrics_tls_failure_name(PL_TLS_FAIL_NO_CLIENT_HELLO),
+                        "no-client-hello");
 }
 
 static void test_counted_and_rate_limited(void **state)
 {
     (void)state;
-    double unknown0 = count("unknown-ca"), none0 = count("no-alert");
-    /* The first failure is logged at once, with the alert and the hint. */
-    pl_handshake_failed(GNUTLS_A_UNKNOWN_CA, true, "10.0.0.7", 1000.0);
+    double after0 = count("closed-after-certificate"), none0 = count("no-client-hello"),
+           before0 = count("closed-before-certificate");
+    /* The first failure is logged at once, with the reason and the hint. */
+    pl_handshake_failed(certificate, "10.0.0.7", 1000.0);
     json_t *line = read_line();
     assert_non_null(line);
     assert_string_equal(json_string_value(json_object_get(line, "msg")), "TLS handshake failed");
     assert_string_equal(json_string_value(json_object_get(line, "level")), "warn");
-    assert_string_equal(json_string_value(json_object_get(line, "reason")), "unknown-ca");
-    assert_string_equal(json_string_value(json_object_get(line, "alert")),
-                        gnutls_alert_get_name(GNUTLS_A_UNKNOWN_CA));
+    assert_string_equal(json_string_value(json_object_get(line, "reason")),
+                        "closed-after-certificate");
     assert_string_equal(json_string_value(json_object_get(line, "client")), "10.0.0.7");
     assert_non_null(strstr(json_string_value(json_object_get(line, "error")), "caBundle"));
     assert_int_equal(json_integer_value(json_object_get(line, "unlogged_since_last")), 0);
     json_decref(line);
     /* Within the interval: counted, not logged. */
     for (int i = 0; i < 5; i++) {
-        pl_handshake_failed(GNUTLS_A_UNKNOWN_CA, true, "10.0.0.7", 1001.0 + i);
+        pl_handshake_failed(certificate, "10.0.0.7", 1001.0 + i);
     }
-    pl_handshake_failed(-1, false, NULL, 1009.9);
+    pl_handshake_failed(hello, "10.0.0.8", 1009.0);
+    pl_handshake_failed(nothing, NULL, 1009.9);
     assert_null(read_line());
-    assert_true(count("unknown-ca") == unknown0 + 6);
-    assert_true(count("no-alert") == none0 + 1);
+    assert_true(count("closed-after-certificate") == after0 + 6);
+    assert_true(count("closed-before-certificate") == before0 + 1);
+    assert_true(count("no-client-hello") == none0 + 1);
     /* The interval over: one line, saying how many went unlogged. */
-    pl_handshake_failed(-1, false, "::1", 1000.0 + PL_HANDSHAKE_LOG_INTERVAL_S);
+    pl_handshake_failed(nothing, "::1", 1000.0 + PL_HANDSHAKE_LOG_INTERVAL_S);
     line = read_line();
     assert_non_null(line);
-    assert_string_equal(json_string_value(json_object_get(line, "reason")), "no-alert");
-    assert_null(json_object_get(line, "alert"));
-    assert_int_equal(json_integer_value(json_object_get(line, "unlogged_since_last")), 6);
+    assert_string_equal(json_string_value(json_object_get(line, "reason")), "no-client-hello");
+    assert_non_null(strstr(json_string_value(json_object_get(line, "error")), "ClientHello"));
+    assert_int_equal(json_integer_value(json_object_get(line, "unlogged_since_last")), 7);
     json_decref(line);
-    assert_true(count("no-alert") == none0 + 2);
+    assert_true(count("no-client-hello") == none0 + 2);
 }
 
 int main(void)
