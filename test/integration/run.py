@@ -805,7 +805,14 @@ def startup_errors_are_clear(s):
     p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
                         f"127.0.0.1:{s.port}", "--health-listen", f"127.0.0.1:{free_port()}"],
                        capture_output=True, text=True, timeout=20)
-    assert p.returncode == 2 and "cannot serve on" in p.stdout + p.stderr, (p.stdout, p.stderr)
+    want = f"cannot serve on 127.0.0.1:{s.port}: the address is already in use"
+    assert p.returncode == 2 and want in p.stdout + p.stderr, (p.stdout, p.stderr)
+    # the health port too, named as the operator wrote it
+    p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
+                        f"127.0.0.1:{free_port()}", "--health-listen", f"127.0.0.1:{s.port}"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "cannot start the health server" in p.stdout + p.stderr
+    assert want in p.stdout + p.stderr, (p.stdout, p.stderr)
 
 
 @test()
