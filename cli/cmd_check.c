@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "core/object.h"
 #include "core/pool.h"
 #include "engine/config.h"
@@ -93,12 +94,12 @@ static int add_cli_annotation(struct check *c, const char *arg)
                 arg);
         return -EINVAL;
     }
-    size_t prefix = strlen(PL_ANNOTATION_PREFIX);
-    if ((size_t)(eq - arg) <= prefix || strncmp(arg, PL_ANNOTATION_PREFIX, prefix) != 0) {
+    size_t prefix = strlen(PL_KEY_PREFIX);
+    if ((size_t)(eq - arg) <= prefix || strncmp(arg, PL_KEY_PREFIX, prefix) != 0) {
         fprintf(stderr,
                 "plimsoll check: --namespace-annotation %.*s: plimsoll reads only keys under "
                 "%s (for example %smode=warn)\n",
-                (int)(eq - arg), arg, PL_ANNOTATION_PREFIX, PL_ANNOTATION_PREFIX);
+                (int)(eq - arg), arg, PL_KEY_PREFIX, PL_KEY_PREFIX);
         return -EINVAL;
     }
     char *key = pl_xstrndup(arg, (size_t)(eq - arg));
@@ -337,10 +338,10 @@ static json_t *applied_policies(const struct pl_config *cfg, const json_t *annot
 {
     json_t *out = json_array();
     enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", &ns_mode);
+    bool has_ns_mode = annotation_mode(annotations, PL_KEY_MODE, &ns_mode);
     for (size_t i = 0; pl_policies[i]; i++) {
         char key[128];
-        snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[i]->id);
+        snprintf(key, sizeof(key), PL_KEY_PREFIX "%s", pl_policies[i]->id);
         enum pl_mode mode = cfg->policies[i].mode;
         if (!annotation_mode(annotations, key, &mode) && has_ns_mode && mode != PL_MODE_OFF) {
             mode = ns_mode;

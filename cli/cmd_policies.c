@@ -17,11 +17,13 @@
 #include "policies/registry.h"
 
 /* The parameter lines under an entry whose id column is width wide. */
-static void print_params_text(const struct pl_param *params, int width)
+static void print_params_text(const struct pl_param_set *set, int width)
 {
-    for (const struct pl_param *q = params; q && q->name; q++) {
-        printf("%-*s %-8s   %s (%s, default %s): %s\n", width, "", "", q->name, q->type,
-               q->default_doc, q->summary);
+    for (const struct pl_param *q = set ? set->table : NULL; q && q->name; q++) {
+        char type[128], def[512];
+        printf("%-*s %-8s   %s (%s, default %s): %s\n", width, "", "", q->name,
+               pl_param_type_text(q, type, sizeof(type)),
+               pl_param_default_text(q, def, sizeof(def)), q->summary);
     }
 }
 
@@ -40,13 +42,15 @@ static void print_text(void)
     }
 }
 
-static json_t *params_json(const struct pl_param *params)
+static json_t *params_json(const struct pl_param_set *set)
 {
     json_t *arr = json_array();
-    for (const struct pl_param *q = params; q && q->name; q++) {
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:s}", "name", q->name, "type", q->type,
-                                        "default", q->default_doc, "summary", q->summary));
+    for (const struct pl_param *q = set ? set->table : NULL; q && q->name; q++) {
+        char type[128], def[512];
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name", q->name, "type",
+                                             pl_param_type_text(q, type, sizeof(type)), "default",
+                                             pl_param_default_text(q, def, sizeof(def)), "summary",
+                                             q->summary));
     }
     return arr;
 }

@@ -60,7 +60,4 @@ const char *pl_request_namespace(const struct pl_request *req, const struct pl_o
 PL_MUST_CHECK int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req,
                               struct pl_pool *pool, struct pl_decision *out, struct pl_error *err);
 
-/* Namespace annotation prefix (SPEC §6): plimsoll.dev/<policy-id>, plimsoll.dev/mode. */
-#define PL_ANNOTATION_PREFIX "plimsoll.dev/"
-
 #endif

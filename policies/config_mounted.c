@@ -117,10 +117,10 @@ static void check_mounts(const json_t *spec, const struct pl_container *c, struc
     }
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     if (!ev->obj->long_running) {
-        return 0;
+        return;
     }
     struct pl_container_iter it;
     struct pl_container c;
@@ -129,7 +129,6 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
         check_env(&c, out);
         check_mounts(spec, &c, out);
     }
-    return 0;
 }
 
 const struct pl_policy pl_policy_config_mounted = {

@@ -223,10 +223,10 @@ static bool probes_identical(const json_t *container, const json_t *a, const jso
     return objects_equal(container, a, b, probe_fields);
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     if (!ev->obj->long_running) {
-        return 0;
+        return;
     }
     struct pl_container_iter it;
     struct pl_container c;
@@ -240,7 +240,6 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
                 "same as readinessProbe; check only the process or raise failureThreshold");
         }
     }
-    return 0;
 }
 
 const struct pl_policy pl_policy_distinct_probes = {

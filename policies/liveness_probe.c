@@ -10,11 +10,10 @@
 
 #include "policies/probe.h"
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     pl_probe_require(ev, spec, out, "livenessProbe",
                      "no livenessProbe; a hung process is never restarted");
-    return 0;
 }
 
 const struct pl_policy pl_policy_liveness_probe = {

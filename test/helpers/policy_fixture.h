@@ -11,8 +11,11 @@
 
 #include "policies/policy.h"
 
-/** Runs parse_params on yaml (NULL: the defaults). err is initialised here. */
-int pl_test_parse_params(pl_parse_params_fn parse_params, const char *yaml, void **ret,
+/**
+ * Runs pl_params_parse() with set on yaml (NULL: the defaults; a policy's
+ * "mode" is let through). err is initialised here. Free with pl_params_free().
+ */
+int pl_test_parse_params(const struct pl_param_set *set, const char *yaml, void **ret,
                          struct pl_error *err);
 
 /**
