@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plimsoll policies: every policy with its id, default mode, summary and
- * parameters, then every mutation with its default (on or off), as text or
- * JSON (--output json; each entry has "kind": "policy" or "mutation").
+ * parameters, then every mutation with its default (on or off), in the order
+ * they run, as text or JSON (--output json; each entry has "kind": "policy"
+ * or "mutation"; a policy also says whether it may be exempted, whether it
+ * is enforced on every Pod and which kinds it looks at; a mutation, which
+ * mutations it runs after). All of it is read from the descriptors, the one
+ * place these facts are written; the cli suite checks the docs against it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/object.h"
 #include "policies/registry.h"
 
 /* The parameter lines under an entry whose id column is width wide. */
@@ -34,7 +39,7 @@ static void print_text(void)
         printf("%-22s %-8s %s\n", p->id, pl_mode_name(p->default_mode), p->summary);
         print_params_text(p->params, 22);
     }
-    printf("\nmutations (POST /mutate):\n");
+    printf("\nmutations (POST /mutate), in the order they run:\n");
     for (size_t i = 0; pl_mutations[i]; i++) {
         const struct pl_mutation *m = pl_mutations[i];
         printf("%-24s %-8s %s\n", m->id, m->default_enabled ? "on" : "off", m->summary);
@@ -55,24 +60,46 @@ static json_t *params_json(const struct pl_param_set *set)
     return arr;
 }
 
+/* The kinds a policy looks at, by name ("Deployment"); every kind when it names none. */
+static json_t *kinds_json(unsigned kinds)
+{
+    json_t *arr = json_array();
+    for (int k = PL_KIND_POD; k <= PL_KIND_CRONJOB; k++) {
+        if (!kinds || (kinds & PL_KINDS(k))) {
+            json_array_append_new(arr, json_string(pl_kind_name((enum pl_kind)k)));
+        }
+    }
+    return arr;
+}
+
+/* A NULL-ended list of strings as a JSON array (new reference). */
+static json_t *strings_json(const char *const *list)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; list && list[i]; i++) {
+        json_array_append_new(arr, json_string(list[i]));
+    }
+    return arr;
+}
+
 static json_t *policies_json(void)
 {
     json_t *arr = json_array();
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
-        json_t *params = params_json(p->params);
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "kind", "policy",
-                                        "default_mode", pl_mode_name(p->default_mode), "summary",
-                                        p->summary, "parameters", params));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "id",
+                                             p->id, "kind", "policy", "default_mode",
+                                             pl_mode_name(p->default_mode), "summary", p->summary,
+                                             "parameters", params_json(p->params), "exemptible",
+                                             !p->never_exempt, "enforce_on_pods", p->every_pod,
+                                             "kinds", kinds_json(p->kinds)));
     }
     for (size_t i = 0; pl_mutations[i]; i++) {
         const struct pl_mutation *m = pl_mutations[i];
-        json_t *params = params_json(m->params);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", m->id, "kind",
-                                             "mutation", "default_mode",
-                                             m->default_enabled ? "on" : "off", "summary",
-                                             m->summary, "parameters", params));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", m->id, "kind", "mutation",
+                           "default_mode", m->default_enabled ? "on" : "off", "summary", m->summary,
+                           "parameters", params_json(m->params), "after", strings_json(m->after)));
     }
     return arr;
 }
