@@ -23,19 +23,6 @@
 #include "policies/inject_commit.h"
 #include "policies/registry.h"
 
-static const char *const operation_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-
-int pl_operation_parse(const char *name, enum pl_operation *ret_op)
-{
-    for (size_t i = 0; name && i < PL_ARRAY_SIZE(operation_names); i++) {
-        if (strcmp(name, operation_names[i]) == 0) {
-            *ret_op = (enum pl_operation)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
 static void decref_cleanup(void *arg)
 {
     json_decref(arg);
@@ -248,6 +235,7 @@ static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
         size_t first = report->len;
         size_t dropped_before = report->dropped_by_mode[PL_MODE_ENFORCE];
         report->policy = pl_policies[i]->id;
+        report->policy_index = i;
         report->mode = exempt[i] ? PL_MODE_OFF : mode;
         report->suppression = exempt[i] ? PL_SUPPRESS_EXEMPT : PL_SUPPRESS_NONE;
         pl_report_identify(report, NULL, NULL);
@@ -266,10 +254,9 @@ static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
     json_decref(scratch);
 }
 
-static bool policy_every_pod(const struct pl_config *cfg, const char *id)
+static bool policy_every_pod(const struct pl_config *cfg, const struct pl_violation *v)
 {
-    int index = pl_policy_index(id);
-    return index >= 0 && cfg->policies[index].every_pod;
+    return cfg->policies[v->policy_index].every_pod;
 }
 
 /* Whether inject-commit will stamp the commit label on obj's Pods (commit-labels then has
@@ -330,7 +317,7 @@ static void relax_for_controller(const struct pl_config *cfg, size_t dropped_eve
         if (v->mode != PL_MODE_ENFORCE) {
             continue;
         }
-        if (is_pod && policy_every_pod(cfg, v->policy)) {
+        if (is_pod && policy_every_pod(cfg, v)) {
             v->every_pod = true;
             continue;
         }
@@ -383,7 +370,7 @@ static void grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
             v->mode = PL_MODE_WARN;
             v->suppression = PL_SUPPRESS_GRANDFATHERED;
             /* Allowed on the workload, but its Pods are judged by this policy again. */
-            v->every_pod = report->obj->kind != PL_KIND_POD && policy_every_pod(cfg, v->policy);
+            v->every_pod = report->obj->kind != PL_KIND_POD && policy_every_pod(cfg, v);
         } else {
             all_old = false;
         }

@@ -19,15 +19,14 @@
 #include "core/report.h"
 #include "engine/config.h"
 
+/* What the request does to the object (AdmissionReview request.operation, read in
+ * engine/admission.c; `plimsoll check` judges every object as a CREATE). */
 enum pl_operation {
     PL_OP_CREATE,
     PL_OP_UPDATE,
     PL_OP_DELETE,
     PL_OP_CONNECT,
 };
-
-/** Parses "CREATE", "UPDATE", "DELETE", "CONNECT". Returns 0 or -EINVAL. */
-PL_MUST_CHECK int pl_operation_parse(const char *name, enum pl_operation *ret_op);
 
 struct pl_request {
     enum pl_operation operation;
