@@ -340,34 +340,15 @@ static const char *skip_reason(const struct check *c, const struct pl_request *r
     return buf;
 }
 
-/* A namespace annotation's mode, when it has a valid one. */
-static bool annotation_mode(const json_t *annotations, const char *key, enum pl_mode *ret)
-{
-    return pl_mode_parse(pl_json_string(annotations, key), ret) == 0;
-}
-
-/*
- * The policies that applied to an evaluated object, with their modes, for the
- * reports (JUnit has one test case per policy). The same precedence as
- * engine/evaluate.c's (SPEC §6): the namespace annotation for the policy, then
- * plimsoll.dev/mode for every policy the configuration has on, then the
- * configuration; evaluate.h does not hand out the modes it resolved.
- */
-static json_t *applied_policies(const struct pl_config *cfg, const json_t *annotations)
+/* The policies that applied to an evaluated object, with the modes the evaluator resolved,
+ * for the reports (JUnit has one test case per policy). */
+static json_t *applied_policies(const struct pl_decision *d)
 {
     json_t *out = json_array();
-    enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode = annotation_mode(annotations, PL_KEY_MODE, &ns_mode);
-    for (size_t i = 0; pl_policies[i]; i++) {
-        char key[128];
-        snprintf(key, sizeof(key), PL_KEY_PREFIX "%s", pl_policies[i]->id);
-        enum pl_mode mode = cfg->policies[i].mode;
-        if (!annotation_mode(annotations, key, &mode) && has_ns_mode && mode != PL_MODE_OFF) {
-            mode = ns_mode;
-        }
-        if (mode != PL_MODE_OFF) {
+    for (size_t i = 0; d->modes && pl_policies[i]; i++) {
+        if (d->modes[i] != PL_MODE_OFF) {
             json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id, "mode",
-                                                 pl_mode_name(mode)));
+                                                 pl_mode_name(d->modes[i])));
         }
     }
     return out;
@@ -390,7 +371,7 @@ static json_t *verdict_json(struct check *c, size_t i, const struct pl_request *
                   d->allowed, "evaluated", d->evaluated, "message", d->message, "violations",
                   counted, "suppressed", suppressed, "warnings", d->warnings, "notes", d->notes);
     if (d->evaluated) {
-        json_object_set_new(out, "policies", applied_policies(c->cfg, req->ns_annotations));
+        json_object_set_new(out, "policies", applied_policies(d));
     } else {
         char reason[256];
         json_object_set_new(out, "reason",

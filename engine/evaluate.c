@@ -389,8 +389,14 @@ static void grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
 
 const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj)
 {
-    /* The API server may leave the object's namespace to the request. */
-    return *obj->namespace_ ? obj->namespace_ : req->namespace_ ? req->namespace_ : "";
+    /* The object's own; the API server may leave it to the request (a CREATE names it in
+     * the URL, and request.namespace carries it). */
+    const char *own = obj ? obj->namespace_
+                          : pl_json_string(pl_json_object(req->object, "metadata"), "namespace");
+    if (own && *own) {
+        return own;
+    }
+    return req->namespace_ ? req->namespace_ : "";
 }
 
 int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
@@ -417,6 +423,7 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
         out->evaluated = true;
         note_unknown_annotations(req->ns_annotations, notes);
         const enum pl_mode *modes = resolve_modes(cfg, req->ns_annotations, pool, notes);
+        out->modes = modes;
         bool injected = commit_injected(cfg, modes, req, &out->obj, pool);
         size_t dropped_every_pod = 0;
         run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes,

@@ -46,9 +46,16 @@ struct pl_decision {
     json_t *warnings;        /* array of strings; freed with the pool */
     json_t *notes;           /* the scoping problems among the warnings (bad namespace
                                 annotations, refused exemptions): array; freed with the pool */
+    const enum pl_mode *modes; /* every policy's mode here (SPEC §6 precedence), indexed like
+                                  pl_policies[]; pool memory; NULL when not evaluated */
 };
 
-/** The namespace of obj, described from req->object: its own, else the request's, else "". */
+/**
+ * The namespace a request is judged in, the one rule for the webhook, the
+ * evaluator, the mutations and `plimsoll check`: the object's own
+ * metadata.namespace, else the request's, else "". obj describes
+ * req->object, or is NULL to read req->object directly.
+ */
 const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj);
 
 /**

@@ -250,8 +250,9 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         log_invalid(ep, why, started);
         return;
     }
-    if (s->nswatch && *adm.namespace_) {
-        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, adm.namespace_, pool);
+    const char *ns = pl_request_namespace(&adm.request, NULL);
+    if (s->nswatch && *ns) {
+        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, ns, pool);
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;
