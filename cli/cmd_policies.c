@@ -47,15 +47,65 @@ static void print_text(void)
     }
 }
 
+/* The JSON Schema of one parameter's values (new reference): what the chart's
+ * values.schema.json says of it (scripts/chart-schema.py copies it there). */
+static json_t *param_schema(const struct pl_param *q)
+{
+    json_t *schema = json_object();
+    switch (q->type) {
+    case PL_PARAM_BOOL:
+        json_object_set_new(schema, "type", json_string("boolean"));
+        break;
+    case PL_PARAM_INT:
+        json_object_set_new(schema, "type", json_string("integer"));
+        json_object_set_new(schema, "minimum", json_integer(q->min));
+        json_object_set_new(schema, "maximum", json_integer(q->max));
+        break;
+    case PL_PARAM_STRING:
+        json_object_set_new(schema, "type", json_string("string"));
+        if (q->len_max) {
+            json_object_set_new(schema, "maxLength", json_integer((json_int_t)q->len_max));
+        }
+        break;
+    case PL_PARAM_ENUM: {
+        json_t *choices = json_array();
+        for (size_t i = 0; q->choices[i]; i++) {
+            json_array_append_new(choices, json_string(q->choices[i]));
+        }
+        json_object_set_new(schema, "enum", choices);
+        break;
+    }
+    case PL_PARAM_STRLIST:
+    case PL_PARAM_STRMAP: {
+        bool list = q->type == PL_PARAM_STRLIST;
+        json_t *item = json_pack("{s:s}", "type", "string");
+        if (list) {
+            json_object_set_new(item, "minLength", json_integer(1));
+        } else if (q->len_max) {
+            json_object_set_new(item, "maxLength", json_integer((json_int_t)q->len_max));
+        }
+        json_object_set_new(schema, "type", json_string(list ? "array" : "object"));
+        json_object_set_new(schema, list ? "items" : "additionalProperties", item);
+        if (q->max > 0) {
+            json_object_set_new(schema, list ? "maxItems" : "maxProperties", json_integer(q->max));
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return schema;
+}
+
 static json_t *params_json(const struct pl_param_set *set)
 {
     json_t *arr = json_array();
     for (const struct pl_param *q = set ? set->table : NULL; q && q->name; q++) {
         char type[128], def[512];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name", q->name, "type",
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", q->name, "type",
                                              pl_param_type_text(q, type, sizeof(type)), "default",
                                              pl_param_default_text(q, def, sizeof(def)), "summary",
-                                             q->summary));
+                                             q->summary, "schema", param_schema(q)));
     }
     return arr;
 }
