@@ -221,9 +221,8 @@ static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
     const bool *exempt = exemptions(cfg, obj, pool, notes ? notes : scratch);
     for (size_t i = 0; pl_policies[i]; i++) {
         enum pl_mode mode = modes[i];
-        unsigned kinds = pl_policies[i]->kinds;
         if (mode == PL_MODE_OFF || (exempt[i] && !notes) ||
-            (kinds && !(kinds & PL_KINDS(obj->kind)))) {
+            !pl_policy_applies(pl_policies[i], obj)) {
             continue;
         }
         struct pl_eval ev = {

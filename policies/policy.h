@@ -54,9 +54,18 @@ struct pl_policy {
     bool never_exempt;                 /* left out of exemptions.allow's default (SPEC §6) */
     bool every_pod;                    /* in controllers.enforce-on-pods' default (SPEC §6) */
     unsigned kinds;                    /* PL_KINDS() it looks at; 0: every kind with a pod */
+    bool long_running_only;            /* skips what runs to completion (SPEC §4: Jobs,
+                                          CronJobs, Pods with restartPolicy other than Always) */
     const struct pl_param_set *params; /* its parameters; NULL when it takes none */
     pl_check_fn check;                 /* run only on kinds, with params parsed (never NULL
                                           when the policy has a parameter set) */
 };
+
+/**
+ * Whether p looks at obj at all: obj's kind is among p->kinds, and obj is
+ * long-running when p is long_running_only. The evaluator runs check only
+ * when this holds (and so do the tests that drive a policy directly).
+ */
+bool pl_policy_applies(const struct pl_policy *p, const struct pl_object *obj);
 
 #endif

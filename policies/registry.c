@@ -24,6 +24,14 @@ PL_MUTATION_ROWS(DECLARE_MUTATION)
 const struct pl_policy *const pl_policies[] = {PL_POLICY_ROWS(POLICY_ROW) NULL};
 const struct pl_mutation *const pl_mutations[] = {PL_MUTATION_ROWS(MUTATION_ROW) NULL};
 
+bool pl_policy_applies(const struct pl_policy *p, const struct pl_object *obj)
+{
+    if (p->kinds && !(p->kinds & PL_KINDS(obj->kind))) {
+        return false;
+    }
+    return !p->long_running_only || obj->long_running;
+}
+
 size_t pl_policy_count(void)
 {
     return sizeof(pl_policies) / sizeof(pl_policies[0]) - 1;

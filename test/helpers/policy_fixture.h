@@ -19,11 +19,12 @@ int pl_test_parse_params(const struct pl_param_set *set, const char *yaml, void 
                          struct pl_error *err);
 
 /**
- * Runs check with params on the object in object_yaml. buf receives the
+ * Runs policy's check with params on the object in object_yaml, when the
+ * policy applies to it (pl_policy_applies, as in the evaluator). buf receives the
  * violations as "path: message", joined by "|". Returns how many there were.
  */
-size_t pl_test_run_check(pl_check_fn check, const void *params, const char *object_yaml, char *buf,
-                         size_t size);
+size_t pl_test_run_check(const struct pl_policy *policy, const void *params,
+                         const char *object_yaml, char *buf, size_t size);
 
 /**
  * pl_test_run_check() with the policy's own parameters parsed from

@@ -53,7 +53,7 @@ static void test_params(void **state)
 static size_t run_check(const char *object, long long min, char *buf, size_t size)
 {
     struct params params = {.min_grace = min};
-    return pl_test_run_check(check, &params, object, buf, size);
+    return pl_test_run_check(&pl_policy_graceful_shutdown, &params, object, buf, size);
 }
 
 static void test_grace(void **state)
