@@ -137,12 +137,12 @@ static json_t *policies_json(void)
     json_t *arr = json_array();
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "id",
-                                             p->id, "kind", "policy", "default_mode",
-                                             pl_mode_name(p->default_mode), "summary", p->summary,
-                                             "parameters", params_json(p->params), "exemptible",
-                                             !p->never_exempt, "enforce_on_pods", p->every_pod,
-                                             "kinds", kinds_json(p->kinds)));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:b}", "id", p->id, "kind",
+                           "policy", "default_mode", pl_mode_name(p->default_mode), "summary",
+                           p->summary, "parameters", params_json(p->params), "exemptible",
+                           !p->never_exempt, "enforce_on_pods", p->every_pod, "kinds",
+                           kinds_json(p->kinds), "long_running_only", p->long_running_only));
     }
     for (size_t i = 0; pl_mutations[i]; i++) {
         const struct pl_mutation *m = pl_mutations[i];
