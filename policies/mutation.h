@@ -2,7 +2,7 @@
 /*
  * The mutation contract (SPEC §7, STYLE rules 2-4), the twin of policy.h. A
  * mutation is one file exporting one `const struct pl_mutation
- * pl_mutation_<id>` descriptor, listed in pl_mutations[] in registry.c.
+ * pl_mutation_<id>` descriptor, listed by one row in policies/meson.build.
  *
  * - its parameters are a table (policies/params.h), parsed with
  *   pl_params_parse() once per configuration load (never per request),
@@ -15,7 +15,7 @@
  *   set, and add nothing when run again on its own output (the API server
  *   reinvokes webhooks). Deterministic, no I/O, no globals, no logging;
  *   temporaries come from ctx->pool. Safe on any thread at once.
- * - the order mutations run in is the order of the table (registry.c);
+ * - the order mutations run in is the order of their rows (mutation_rows);
  *   a mutation that reads what another one wrote names it in `after`, and
  *   test_registry checks that the table keeps that order.
  *

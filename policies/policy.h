@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The policy contract (STYLE rules 2-4). A policy is one file exporting one
- * `const struct pl_policy pl_policy_<id>` descriptor, listed in registry.c.
+ * `const struct pl_policy pl_policy_<id>` descriptor, listed by one row in
+ * policies/meson.build (docs/design/adding-a-policy.md).
  *
  * - its parameters are a table (policies/params.h) that pl_params_parse()
  *   turns into an immutable params struct once per configuration load
