@@ -514,11 +514,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_error(d, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "too many large requests in flight; retry", NULL);
     }
-    static char no_body[1];
     struct pl_http_request req = {
         .method = method,
         .path = url,
-        .body = st->body.data ? st->body.data : no_body,
+        .body = st->body.data ? st->body.data : "",
         .body_len = st->body.len,
         .conn = conn,
     };
