@@ -18,11 +18,16 @@ extern const struct pl_policy pl_policy_image_tag;
 extern const struct pl_policy pl_policy_liveness_probe;
 extern const struct pl_policy pl_policy_plain_secrets;
 extern const struct pl_policy pl_policy_pod_security;
+extern const struct pl_policy pl_policy_priority_class;
+extern const struct pl_policy pl_policy_probe_ports;
+extern const struct pl_policy pl_policy_read_only_root_filesystem;
 extern const struct pl_policy pl_policy_readiness_probe;
 extern const struct pl_policy pl_policy_replicas;
 extern const struct pl_policy pl_policy_required_annotations;
 extern const struct pl_policy pl_policy_required_labels;
 extern const struct pl_policy pl_policy_resources;
+extern const struct pl_policy pl_policy_service_account;
+extern const struct pl_policy pl_policy_spread;
 
 const struct pl_policy *const pl_policies[] = {
     &pl_policy_automount_token,
@@ -35,11 +40,16 @@ const struct pl_policy *const pl_policies[] = {
     &pl_policy_liveness_probe,
     &pl_policy_plain_secrets,
     &pl_policy_pod_security,
+    &pl_policy_priority_class,
+    &pl_policy_probe_ports,
+    &pl_policy_read_only_root_filesystem,
     &pl_policy_readiness_probe,
     &pl_policy_replicas,
     &pl_policy_required_annotations,
     &pl_policy_required_labels,
     &pl_policy_resources,
+    &pl_policy_service_account,
+    &pl_policy_spread,
     NULL,
 };
 
