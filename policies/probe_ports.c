@@ -86,7 +86,13 @@ static void check_handler(struct pl_report *out, const struct pl_container *c,
     }
     if (port) {
         const char *proto = pl_report_quote(out, pl_json_string(port, "protocol"));
-        pl_report_container(out, c, sub, "port is declared %s; probes connect over TCP", proto);
+        const char *what =
+            json_is_integer(target)
+                ? pl_pool_printf(out->pool, "%lld", (long long)json_integer_value(target))
+                : pl_pool_printf(out->pool, "\"%s\"",
+                                 pl_report_quote(out, json_string_value(target)));
+        pl_report_container(out, c, sub, "%s is declared as a %s port; probes connect over TCP",
+                            what, proto);
     } else if (json_is_integer(target)) {
         pl_report_container(out, c, sub,
                             "%lld is not among the container's ports; declare it "
