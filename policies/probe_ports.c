@@ -16,7 +16,7 @@
  * ports[].containerPort, and that entry's protocol must be TCP (the default)
  * since every probe connects over TCP. A probe with a `host` of its own
  * probes another address and is skipped, as are ports that are neither a
- * number nor a string (the API server refuses them). Every kind is checked: a
+ * number nor a non-empty string (the API server refuses them). Every kind is checked: a
  * Job's container with a broken liveness probe fails the same way.
  * Warn by default.
  * Runbook: docs/policies/probe-ports.md
@@ -77,8 +77,8 @@ static void check_handler(struct pl_report *out, const struct pl_container *c,
         return; /* another address: its ports are not this container's */
     }
     const json_t *target = json_object_get(handler, "port");
-    if (!json_is_integer(target) && !json_is_string(target)) {
-        return;
+    if (!json_is_integer(target) && (!json_is_string(target) || !*json_string_value(target))) {
+        return; /* absent, empty or of another type: the API server refuses it */
     }
     const json_t *port = find_port(c->json, target);
     if (port && port_is_tcp(port)) {
