@@ -36,8 +36,8 @@ static void print_text(void)
 {
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
-        printf("%-22s %-8s %s\n", p->id, pl_mode_name(p->default_mode), p->summary);
-        print_params_text(p->params, 22);
+        printf("%-25s %-8s %s\n", p->id, pl_mode_name(p->default_mode), p->summary);
+        print_params_text(p->params, 25);
     }
     printf("\nmutations (POST /mutate), in the order they run:\n");
     for (size_t i = 0; pl_mutations[i]; i++) {

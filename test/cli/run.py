@@ -274,7 +274,11 @@ spec:
         image: registry.example.com/app:1.0.0
         readinessProbe: {exec: {command: [cat, /tmp/ready]}}
         resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
-        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]},
+                          readOnlyRootFilesystem: true}
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
+         labelSelector: {matchLabels: {app.kubernetes.io/name: worker}}}
 """
 
 
@@ -519,6 +523,7 @@ def sarif_and_junit_for_every_example(b):
         ("image-tag", "error", 16, 9), ("liveness-probe", "error", 15, 9),
         ("pod-security", "error", 15, 9), ("pod-security", "error", 15, 9),
         ("pod-security", "error", 15, 9), ("pod-security", "error", 15, 9),
+        ("read-only-root-filesystem", "warning", 15, 9),
         ("readiness-probe", "error", 15, 9), ("replicas", "warning", 7, 3),
         ("resources", "error", 15, 9)]), got
 

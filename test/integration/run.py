@@ -208,7 +208,8 @@ policies:
 """.format("\n".join(f"  {p}: {{mode: off}}" for p in [
     "automount-token", "commit-labels", "config-mounted", "distinct-probes",
     "graceful-shutdown", "image-registry", "image-tag", "plain-secrets", "pod-security",
-    "replicas", "required-annotations", "required-labels"]))
+    "priority-class", "probe-ports", "read-only-root-filesystem", "replicas",
+    "required-annotations", "required-labels", "service-account", "spread"]))
 
 # ---------------------------------------------------------------- tests
 
@@ -991,8 +992,9 @@ def mutate_patch_and_oversized_patch(s2):
 def thousand_violation_objects_decide_right(s2):
     cfg = ("policies:\n" + "".join(f"  {p}: {{mode: off}}\n" for p in [
         "automount-token", "commit-labels", "distinct-probes", "graceful-shutdown",
-        "image-registry", "liveness-probe", "pod-security", "readiness-probe", "replicas",
-        "required-annotations", "required-labels", "resources"]) +
+        "image-registry", "liveness-probe", "pod-security", "priority-class", "probe-ports",
+        "read-only-root-filesystem", "readiness-probe", "replicas", "required-annotations",
+        "required-labels", "resources", "service-account", "spread"]) +
         "  config-mounted: {mode: warn}\n  image-tag: {mode: enforce}\n"
         "  plain-secrets: {mode: enforce}\n")
     srv = Server(s2.binary, s2.dir, config=cfg)
