@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "core/object.h"
 #include "core/pool.h"
 #include "engine/config.h"
@@ -39,14 +40,26 @@
 /* Largest manifest file read. */
 #define MAX_INPUT (64u * 1024u * 1024u)
 
+struct check;
+
+/* One --output format: its name and how the results document is written (cli/output.h). */
+struct format {
+    const char *name;
+    void (*render)(const struct check *c, const json_t *doc);
+};
+
+#define N_FORMATS 4
+static const struct format formats[N_FORMATS]; /* defined with the renderers below */
+
 struct check {
     struct pl_config *cfg;
     struct pl_manifest manifest;
-    json_t *cli_annotations; /* from --namespace-annotation */
-    const char *output;
-    const char *default_ns; /* --namespace */
-    const char *stdin_name; /* --stdin-name */
-    const char *base_dir;   /* --base-dir, else the working directory */
+    json_t *cli_annotations;     /* from --namespace-annotation */
+    const char *output;          /* --output */
+    const struct format *format; /* the row of formats[] named by output */
+    const char *default_ns;      /* --namespace */
+    const char *stdin_name;      /* --stdin-name */
+    const char *base_dir;        /* --base-dir, else the working directory */
     bool allow_empty;
     json_t *results;
     size_t rejected, warned, invalid, skipped;
@@ -93,12 +106,12 @@ static int add_cli_annotation(struct check *c, const char *arg)
                 arg);
         return -EINVAL;
     }
-    size_t prefix = strlen(PL_ANNOTATION_PREFIX);
-    if ((size_t)(eq - arg) <= prefix || strncmp(arg, PL_ANNOTATION_PREFIX, prefix) != 0) {
+    size_t prefix = strlen(PL_KEY_PREFIX);
+    if ((size_t)(eq - arg) <= prefix || strncmp(arg, PL_KEY_PREFIX, prefix) != 0) {
         fprintf(stderr,
                 "plimsoll check: --namespace-annotation %.*s: plimsoll reads only keys under "
                 "%s (for example %smode=warn)\n",
-                (int)(eq - arg), arg, PL_ANNOTATION_PREFIX, PL_ANNOTATION_PREFIX);
+                (int)(eq - arg), arg, PL_KEY_PREFIX, PL_KEY_PREFIX);
         return -EINVAL;
     }
     char *key = pl_xstrndup(arg, (size_t)(eq - arg));
@@ -132,12 +145,19 @@ static int load_config(struct check *c, const char *config)
     return 0;
 }
 
-static int check_options(const struct check *c)
+static int check_options(struct check *c)
 {
-    const char *o = c->output;
-    if (strcmp(o, "text") != 0 && strcmp(o, "json") != 0 && strcmp(o, "sarif") != 0 &&
-        strcmp(o, "junit") != 0) {
-        fprintf(stderr, "plimsoll check: --output must be text, json, sarif or junit\n");
+    for (size_t i = 0; !c->format && i < N_FORMATS; i++) {
+        if (strcmp(c->output, formats[i].name) == 0) {
+            c->format = &formats[i];
+        }
+    }
+    if (!c->format) {
+        fprintf(stderr, "plimsoll check: --output must be one of");
+        for (size_t i = 0; i < N_FORMATS; i++) {
+            fprintf(stderr, " %s", formats[i].name);
+        }
+        fputc('\n', stderr);
         return -EINVAL;
     }
     if (!valid_namespace(c->default_ns)) {
@@ -320,34 +340,15 @@ static const char *skip_reason(const struct check *c, const struct pl_request *r
     return buf;
 }
 
-/* A namespace annotation's mode, when it has a valid one. */
-static bool annotation_mode(const json_t *annotations, const char *key, enum pl_mode *ret)
-{
-    return pl_mode_parse(pl_json_string(annotations, key), ret) == 0;
-}
-
-/*
- * The policies that applied to an evaluated object, with their modes, for the
- * reports (JUnit has one test case per policy). The same precedence as
- * engine/evaluate.c's (SPEC §6): the namespace annotation for the policy, then
- * plimsoll.dev/mode for every policy the configuration has on, then the
- * configuration; evaluate.h does not hand out the modes it resolved.
- */
-static json_t *applied_policies(const struct pl_config *cfg, const json_t *annotations)
+/* The policies that applied to an evaluated object, with the modes the evaluator resolved,
+ * for the reports (JUnit has one test case per policy). */
+static json_t *applied_policies(const struct pl_decision *d)
 {
     json_t *out = json_array();
-    enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", &ns_mode);
-    for (size_t i = 0; pl_policies[i]; i++) {
-        char key[128];
-        snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[i]->id);
-        enum pl_mode mode = cfg->policies[i].mode;
-        if (!annotation_mode(annotations, key, &mode) && has_ns_mode && mode != PL_MODE_OFF) {
-            mode = ns_mode;
-        }
-        if (mode != PL_MODE_OFF) {
+    for (size_t i = 0; d->modes && pl_policies[i]; i++) {
+        if (d->modes[i] != PL_MODE_OFF) {
             json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id, "mode",
-                                                 pl_mode_name(mode)));
+                                                 pl_mode_name(d->modes[i])));
         }
     }
     return out;
@@ -370,7 +371,7 @@ static json_t *verdict_json(struct check *c, size_t i, const struct pl_request *
                   d->allowed, "evaluated", d->evaluated, "message", d->message, "violations",
                   counted, "suppressed", suppressed, "warnings", d->warnings, "notes", d->notes);
     if (d->evaluated) {
-        json_object_set_new(out, "policies", applied_policies(c->cfg, req->ns_annotations));
+        json_object_set_new(out, "policies", applied_policies(d));
     } else {
         char reason[256];
         json_object_set_new(out, "reason",
@@ -480,23 +481,46 @@ static json_t *artifact_uris(const struct check *c, char **ret_srcroot)
     return uris;
 }
 
+static void render_text(const struct check *c, const json_t *doc)
+{
+    (void)c;
+    pl_output_text(doc, stdout);
+}
+
+static void render_json(const struct check *c, const json_t *doc)
+{
+    (void)c;
+    pl_output_json(doc, stdout);
+}
+
+static void render_sarif(const struct check *c, const json_t *doc)
+{
+    char *srcroot = NULL;
+    json_t *uris = artifact_uris(c, &srcroot);
+    struct pl_sarif_options opts = {
+        .cfg = c->cfg, .version = pl_version, .uris = uris, .srcroot = srcroot};
+    pl_output_sarif(doc, stdout, &opts);
+    json_decref(uris);
+    free(srcroot);
+}
+
+static void render_junit(const struct check *c, const json_t *doc)
+{
+    (void)c;
+    pl_output_junit(doc, stdout);
+}
+
+/* The --output formats: the one list the option is checked against and rendered by. */
+static const struct format formats[N_FORMATS] = {
+    {"text", render_text},
+    {"json", render_json},
+    {"sarif", render_sarif},
+    {"junit", render_junit},
+};
+
 static void render(const struct check *c, const json_t *doc)
 {
-    if (strcmp(c->output, "json") == 0) {
-        pl_output_json(doc, stdout);
-    } else if (strcmp(c->output, "sarif") == 0) {
-        char *srcroot = NULL;
-        json_t *uris = artifact_uris(c, &srcroot);
-        struct pl_sarif_options opts = {
-            .cfg = c->cfg, .version = pl_version, .uris = uris, .srcroot = srcroot};
-        pl_output_sarif(doc, stdout, &opts);
-        json_decref(uris);
-        free(srcroot);
-    } else if (strcmp(c->output, "junit") == 0) {
-        pl_output_junit(doc, stdout);
-    } else {
-        pl_output_text(doc, stdout);
-    }
+    c->format->render(c, doc);
 }
 
 static int run(struct check *c, int argc, char **argv)

@@ -74,6 +74,7 @@ struct pl_kube_listwatch {
     atomic_bool synced;
     atomic_bool stop;
     atomic_uint_fast64_t requests;
+    atomic_ullong errors[2]; /* failed lists [0] and watches [1]; 410 Gone is no error */
     pthread_t thread;
     bool started;
 
@@ -634,6 +635,9 @@ static void failed(struct pl_kube_listwatch *lw, const char *what, enum outcome 
 {
     double now = now_mono();
     set_not_current(lw);
+    if (o != OUT_GONE) {
+        atomic_fetch_add(&lw->errors[strcmp(what, "list") == 0 ? 0 : 1], 1);
+    }
     lw->attempt++;
     lw->unanswered = o == OUT_FAILED;
     unsigned delay = backoff_ms(lw, lw->attempt);
@@ -813,6 +817,11 @@ int pl_kube_listwatch_start(struct pl_kube_listwatch *lw)
 bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw)
 {
     return lw && atomic_load(&lw->synced);
+}
+
+unsigned long long pl_kube_listwatch_errors(struct pl_kube_listwatch *lw, bool watch)
+{
+    return lw ? atomic_load(&lw->errors[watch ? 1 : 0]) : 0;
 }
 
 double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw)

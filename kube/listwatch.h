@@ -93,6 +93,12 @@ PL_MUST_CHECK int pl_kube_listwatch_start(struct pl_kube_listwatch *lw);
 bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw);
 
 /**
+ * Requests that failed so far: lists (watch false) or watches (watch true).
+ * A 410 Gone (resourceVersion expired, relist) is not counted. Thread-safe.
+ */
+unsigned long long pl_kube_listwatch_errors(struct pl_kube_listwatch *lw, bool watch);
+
+/**
  * 0 while a watch is established and has been open a second or more;
  * otherwise the seconds since the view was last known current (or since
  * start when it never was). Thread-safe.

@@ -16,8 +16,12 @@
 #   image      the Containerfile built daemonless (buildah, a debootstrap base) and checked
 #   helm       helm lint/template of the chart, and plimsoll check over it
 #   mutate     mutation cases: patches applied with python3-jsonpatch, reinvocation
-#   e2e        the namespace watch and a real kube-apiserver calling plimsoll
-#              (skipped with PLIMSOLL_SKIP_E2E=1)
+#   prometheus the chart's alerts through promtool (check rules, unit tests firing and
+#              silent), and Debian's prometheus scraping the real server: documented
+#              series and types, alert expressions and every dashboard query (~20 s)
+#   e2e        the namespace watch and a real kube-apiserver calling plimsoll, with a
+#              CA rotation and back counted request by request (test/e2e/rotation.py,
+#              about 1.5 min of the suite) (skipped with PLIMSOLL_SKIP_E2E=1)
 #   apibench   bench/apiserver.sh --smoke: the end-to-end benchmark's harness through the
 #              real kube-apiserver, every mode reached, no create failing (about 30 s;
 #              skipped with PLIMSOLL_SKIP_E2E=1; the benchmark itself is not run by CI)
@@ -173,6 +177,9 @@ if want image; then
 fi
 if want helm && [ -x test/helm/run.sh ]; then
   run_counted helm env PLIMSOLL_BIN="$gcc_bin" test/helm/run.sh
+fi
+if want prometheus && [ -n "${built[gcc]:-}" ]; then
+  run_counted prometheus python3 test/prometheus/run.py "$gcc_bin"
 fi
 if want e2e && [ "${PLIMSOLL_SKIP_E2E:-0}" != 1 ]; then
   # Both need the real kube-apiserver of ../shared/k8s (built once, ~5 minutes, cached).

@@ -37,6 +37,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "server/handshake.h"
 #include "server/metrics.h"
 
 /* Appended to every priority string: TLS 1.2 is the floor (SPEC §8). */
@@ -64,10 +65,12 @@ struct conn {
     int fd;
     struct in6_addr addr; /* IPv4 as v4-mapped IPv6 */
     enum phase phase;
-    bool served;      /* completed at least one request */
-    bool cut;         /* shut down by us; no longer counted */
-    int64_t since_ms; /* start of the phase: accept, first line, or last answer */
-    void *tls_hold;   /* certificate reference, released at close */
+    bool served;                       /* completed at least one request */
+    bool cut;                          /* shut down by us; no longer counted */
+    int64_t since_ms;                  /* start of the phase: accept, first line, or last answer */
+    void *tls_hold;                    /* certificate reference, released at close */
+    struct pl_handshake_seen tls_seen; /* how far the TLS handshake got */
+    bool tls_done; /* the client's TLS Finished arrived: the handshake completed */
 };
 
 struct pl_http_daemon {
@@ -514,11 +517,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_error(d, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "too many large requests in flight; retry", NULL);
     }
-    static char no_body[1];
     struct pl_http_request req = {
         .method = method,
         .path = url,
-        .body = st->body.data ? st->body.data : no_body,
+        .body = st->body.data ? st->body.data : "",
         .body_len = st->body.len,
         .conn = conn,
     };
@@ -539,6 +541,53 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(st);
         *con_cls = NULL;
     }
+}
+
+/* GnuTLS handshake hook, before and after each message. The client's Finished is the
+ * last message of every handshake (full or resumed, TLS 1.2 or 1.3), so once
+ * it is in the handshake has completed; the ClientHello and our Certificate
+ * tell how far a failed one got. (The alert a client sends cannot be had:
+ * MHD frees the session before its CLOSED notification, and GnuTLS gives
+ * alerts to a callback only in QUIC mode.) */
+static int on_handshake_message(gnutls_session_t session, unsigned htype, unsigned when,
+                                unsigned incoming, const gnutls_datum_t *msg)
+{
+    (void)msg;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    struct conn *c = conn ? conn_of(conn) : NULL;
+    if (!c) {
+        return 0;
+    }
+    /* Only this connection's thread reads or writes these. A ClientHello counts
+     * from before it is processed (the one GnuTLS then refuses included); the
+     * others once done. */
+    if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && incoming) {
+        c->tls_seen.client_hello = true;
+    } else if (when != GNUTLS_HOOK_POST) {
+        return 0;
+    } else if (htype == GNUTLS_HANDSHAKE_FINISHED && incoming) {
+        c->tls_done = true;
+    } else if (htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT && !incoming) {
+        c->tls_seen.certificate = true;
+    }
+    return 0;
+}
+
+/* At close: a TLS connection whose handshake never completed, and that we did
+ * not cut ourselves, is a failed handshake. Only the record is read: MHD has
+ * freed the GnuTLS session by now. */
+static void check_handshake(struct pl_http_daemon *d, const struct conn *c)
+{
+    if (!d->tls || c->tls_done || c->cut || atomic_load(&d->closing)) {
+        return;
+    }
+    char peer[INET6_ADDRSTRLEN] = "";
+    if (IN6_IS_ADDR_V4MAPPED(&c->addr)) {
+        inet_ntop(AF_INET, &c->addr.s6_addr[12], peer, sizeof(peer));
+    } else {
+        inet_ntop(AF_INET6, &c->addr, peer, sizeof(peer));
+    }
+    pl_handshake_failed(c->tls_seen, peer, (double)now_ms() / 1000.0);
 }
 
 /* Adds a record for a new connection (and lets a TLS one resume an earlier
@@ -562,6 +611,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             c->next->prev = c->prev;
         }
         pthread_mutex_unlock(&d->lock);
+        check_handshake(d, c);
         if (d->opts.tls_cert_release) {
             d->opts.tls_cert_release(c->tls_hold);
         }
@@ -590,14 +640,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     d->conns = c;
     pthread_mutex_unlock(&d->lock);
     *socket_context = c;
-    if (!d->ticket_key.data) {
+    const union MHD_ConnectionInfo *info =
+        d->tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+    if (!info || !info->tls_session) {
         return;
     }
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (info && info->tls_session) {
-        (void)gnutls_session_ticket_enable_server((gnutls_session_t)info->tls_session,
-                                                  &d->ticket_key);
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
+                                       on_handshake_message);
+    if (d->ticket_key.data) {
+        (void)gnutls_session_ticket_enable_server(session, &d->ticket_key);
     }
 }
 
@@ -707,7 +759,39 @@ static void daemon_free(struct pl_http_daemon *d)
     free(d);
 }
 
-static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct sockaddr_storage *addr)
+/* Binds and listens before libmicrohttpd takes the socket, so that a busy
+ * port is reported with the address and the reason, not guessed at. */
+static int listen_socket(const char *where, const struct sockaddr_storage *addr,
+                         struct pl_error *err)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return pl_error_set(err, "", 0, "cannot serve on %s: %s", where, strerror(errno));
+    }
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (addr->ss_family == AF_INET6) {
+        /* "[::]:8443" means IPv6 only, as libmicrohttpd would bind it. */
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    }
+    socklen_t len =
+        addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE) {
+            return pl_error_set(err, "", 0,
+                                "cannot serve on %s: the address is already in use (another "
+                                "process listens there; stop it or choose another address)",
+                                where);
+        }
+        return pl_error_set(err, "", 0, "cannot serve on %s: %s", where, strerror(e));
+    }
+    return fd;
+}
+
+static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct sockaddr_storage *addr,
+                                    int fd)
 {
     const struct pl_http_options *opts = &d->opts;
     unsigned flags =
@@ -747,13 +831,13 @@ static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct socka
      * libmicrohttpd's own limit sits above it (evicted sockets take a moment
      * to close, and it splits its limit between the pool's threads). */
     unsigned mhd_limit = opts->connection_limit + opts->connection_limit / 4 + 16 + opts->threads;
-    return MHD_start_daemon(
-        flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)addr, MHD_OPTION_ARRAY, pool_opts,
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        mhd_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, d, MHD_OPTION_URI_LOG_CALLBACK, on_first_line, d, MHD_OPTION_ARRAY,
-        d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, d, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, pool_opts,
+                            MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
+                            MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_first_line, d, MHD_OPTION_ARRAY,
+                            d->tls ? tls_opts : no_opts, MHD_OPTION_END);
 }
 
 int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **ret,
@@ -784,13 +868,18 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     if (d->tls && gnutls_session_ticket_key_generate(&d->ticket_key) < 0) {
         d->ticket_key.data = NULL;
     }
-    d->mhd = start_mhd(d, &addr);
-    if (!d->mhd) {
+    int fd = listen_socket(opts->listen, &addr, err);
+    if (fd < 0) {
         daemon_free(d);
-        pl_error_set(
-            err, "", 0,
-            "cannot serve on %s (address in use, no permission, or a certificate/key that does not load)",
-            opts->listen);
+        return -EIO;
+    }
+    d->mhd = start_mhd(d, &addr, fd);
+    if (!d->mhd) {
+        close(fd);
+        daemon_free(d);
+        pl_error_set(err, "", 0,
+                     "cannot serve on %s: the HTTP server did not start (see the debug log)",
+                     opts->listen);
         return -EIO;
     }
     if (pthread_create(&d->reaper, NULL, reaper_main, d) != 0) {

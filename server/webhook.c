@@ -75,8 +75,7 @@ static void decref_cleanup(void *arg)
 
 static void log_invalid(enum pl_endpoint ep, const char *why, double started)
 {
-    pl_metrics_request(ep, PL_KIND_OTHER, PL_OP_CREATE, PL_OUTCOME_INVALID,
-                       now_seconds() - started);
+    pl_metrics_invalid(ep, now_seconds() - started);
     pl_log(PL_LOG_WARN, "invalid admission review",
            json_pack("{s:s, s:s}", "endpoint", ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate",
                      "error", why));
@@ -107,12 +106,9 @@ static json_t *violated_ids(const struct pl_decision *d, json_t **ret_suppressed
     json_t *suppressed = NULL;
     for (size_t i = 0; i < d->report.len; i++) {
         const struct pl_violation *v = &d->report.items[i];
-        int index = pl_policy_index(v->policy);
         if (v->mode != PL_MODE_OFF) {
             add_once(ids, v->policy);
-            if (index >= 0) {
-                pl_metrics_violation((size_t)index, v->mode);
-            }
+            pl_metrics_violation(v->policy_index, v->mode);
         }
         if (v->suppression != PL_SUPPRESS_NONE) {
             const char *why = pl_suppression_name(v->suppression);
@@ -125,9 +121,7 @@ static json_t *violated_ids(const struct pl_decision *d, json_t **ret_suppressed
                 json_object_set_new(suppressed, why, list);
             }
             add_once(list, v->policy);
-            if (index >= 0) {
-                pl_metrics_suppressed((size_t)index, v->suppression);
-            }
+            pl_metrics_suppressed(v->policy_index, v->suppression);
         }
     }
     *ret_suppressed = suppressed;
@@ -154,6 +148,11 @@ static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
     pl_log_bool(&line, "dry_run", adm->dry_run);
     json_t *suppressed;
     json_t *violations = violated_ids(d, &suppressed); /* counts them in the metrics, too */
+    unsigned counted = 0;
+    for (size_t i = 0; i < d->report.len; i++) {
+        counted += d->report.items[i].mode != PL_MODE_OFF;
+    }
+    pl_metrics_namespace_violations(adm->namespace_, counted);
     pl_log_json(&line, "violations", violations);
     json_decref(violations);
     if (suppressed) {
@@ -220,8 +219,9 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         log_invalid(ep, why, started);
         return;
     }
-    if (s->nswatch && *adm.namespace_) {
-        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, adm.namespace_, pool);
+    const char *ns = pl_request_namespace(&adm.request, NULL);
+    if (s->nswatch && *ns) {
+        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, ns, pool);
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;
@@ -255,7 +255,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     /* A DELETE carries no object: the request's kind is what was reviewed. */
     enum pl_kind kind =
         decision.obj.kind != PL_KIND_OTHER ? decision.obj.kind : pl_kind_from_name(adm.kind);
-    pl_metrics_request(ep, kind, op, outcome, seconds);
+    pl_metrics_request(ep, kind, op, adm.dry_run, outcome, seconds);
     log_decision(ep, &adm, &decision, outcome, seconds, pl_http_header(req, "traceparent"),
                  patch_ops);
 }

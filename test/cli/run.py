@@ -6,6 +6,7 @@ Usage: run.py PLIMSOLL. Prints ok/not ok lines, ends with "N passed, N failed".
 """
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -89,6 +90,83 @@ def policies_list(b):
     assert all(x["default_mode"] in ("enforce", "warn", "off", "on") for x in data)
     text = run(b, "policies").stdout
     assert "liveness-probe" in text and "enforce" in text
+
+
+def _md_cells(line):
+    """The cells of a Markdown table row: backticks, escaped pipes and links undone."""
+    cells = [c.strip() for c in line.strip().strip("|").replace("\\|", "\0").split("|")]
+    return [re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", c.replace("\0", "|").replace("`", ""))
+            for c in cells]
+
+
+def _md_section(md, heading):
+    """The lines of the section under heading (up to the next heading of its level)."""
+    out, inside = [], False
+    for line in md.splitlines():
+        if line.startswith("## "):
+            inside = line.strip() == heading
+            continue
+        if inside:
+            out.append(line)
+    return out
+
+
+def _md_table(lines):
+    """The body rows of the first Markdown table in lines, as cell lists."""
+    rows = [_md_cells(x) for x in lines if x.startswith("|")]
+    return rows[2:]  # header and separator
+
+
+def _default_items(default):
+    """The items of a list default as `plimsoll policies` renders it ("[a, b]")."""
+    if default.startswith("[") and default.endswith("]") and len(default) > 2:
+        return default[1:-1].split(", ")
+    return [default]
+
+
+@test
+def docs_agree_with_the_table(b):
+    """`plimsoll policies` (read from the descriptors, where every fact is written once),
+    the runbooks' headers and parameter tables, the README's lists and
+    docs/design/configuration.md say the same thing, so the docs cannot drift."""
+    entries = json.loads(run(b, "policies", "--output", "json").stdout)
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    readme_rows = {r[0]: r for r in _md_table(_md_section(readme, "## Policies"))}
+    readme_rows.update({r[0]: r for r in _md_table(_md_section(readme, "## Mutations"))})
+    for e in entries:
+        rid, params = e["id"], e["parameters"]
+        md = open(os.path.join(ROOT, "docs", "policies", rid + ".md")).read()
+        head = " ".join(md.splitlines()[:6])
+        if e["kind"] == "policy":
+            assert f"**Default mode:** {e['default_mode']}" in head, (rid, head)
+        else:
+            assert f"**Default:** {e['default_mode']}" in head, (rid, head)
+        assert rid in readme_rows, f"README lists no {rid}"
+        assert readme_rows[rid][-1] == e["default_mode"], (rid, readme_rows[rid])
+        table = _md_table(_md_section(md, "## Parameters"))
+        if not params:
+            assert "**Parameters:** none" in head, (rid, head)
+            assert not table, f"{rid} takes no parameters but its runbook lists {table}"
+            continue
+        for q in params:
+            assert f"`{q['name']}`" in head, (rid, q["name"], head)
+        assert [r[0] for r in table] == [q["name"] for q in params], (rid, table)
+        for row, q in zip(table, params):
+            assert row[1].startswith(q["type"]), (rid, q["name"], row[1], q["type"])
+            if len(q["default"]) <= 60:
+                assert row[2].startswith(q["default"]), (rid, q["name"], row[2], q["default"])
+            else:  # a long default is shown in the runbook's text: every item of it
+                for item in _default_items(q["default"]):
+                    assert item in md or item.replace("|", "\\|") in md, (rid, item)
+    conf = open(os.path.join(ROOT, "docs", "design", "configuration.md")).read()
+    rows = {r[0]: r for r in _md_table(conf.splitlines())}
+    policies = [e for e in entries if e["kind"] == "policy"]
+    never = sorted(e["id"] for e in policies if not e["exemptible"])
+    said = sorted(rows["exemptions.allow"][2].replace("every policy except", "").replace(
+        ",", " ").split())
+    assert said == never, ("exemptions.allow default", said, never)
+    every_pod = "[" + ", ".join(e["id"] for e in policies if e["enforce_on_pods"]) + "]"
+    assert rows["controllers.enforce-on-pods"][2] == every_pod, rows["controllers.enforce-on-pods"]
 
 
 @test
@@ -196,7 +274,11 @@ spec:
         image: registry.example.com/app:1.0.0
         readinessProbe: {exec: {command: [cat, /tmp/ready]}}
         resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
-        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]},
+                          readOnlyRootFilesystem: true}
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
+         labelSelector: {matchLabels: {app.kubernetes.io/name: worker}}}
 """
 
 
@@ -370,6 +452,51 @@ def certs_generate(b):
             assert run(b, "certs", "generate", *bad).returncode == 2, bad
 
 
+@test
+def certs_generate_reusing_a_ca(b):
+    """--write-ca-key keeps the CA's key; --ca-cert/--ca-key renew only the serving
+    certificate, so the caBundle the API server holds (ca.crt) stays the same and
+    still verifies it. A CA that cannot serve is refused with a reason."""
+    with tempfile.TemporaryDirectory() as d:
+        first, renewed = os.path.join(d, "first"), os.path.join(d, "renewed")
+        base = ["certs", "generate", "--service", "plimsoll", "--namespace", "ops"]
+        p = run(b, *base, "--out", first, "--write-ca-key")
+        assert p.returncode == 0, p.stderr
+        assert "ca.key" in p.stdout, p.stdout
+        ca_crt, ca_key = os.path.join(first, "ca.crt"), os.path.join(first, "ca.key")
+        assert stat.S_IMODE(os.stat(ca_key).st_mode) == 0o600
+        p = run(b, *base, "--out", renewed, "--ca-cert", ca_crt, "--ca-key", ca_key,
+                "--days", "30")
+        assert p.returncode == 0, p.stderr
+        assert not os.path.exists(os.path.join(renewed, "ca.key"))
+        with open(ca_crt) as f1, open(os.path.join(renewed, "ca.crt")) as f2:
+            assert f1.read() == f2.read(), "ca.crt must be the reused CA"
+        with open(os.path.join(first, "tls.crt")) as f1, \
+                open(os.path.join(renewed, "tls.crt")) as f2:
+            assert f1.read() != f2.read(), "the serving certificate must be new"
+        v = subprocess.run(["openssl", "verify", "-CAfile", ca_crt,
+                            os.path.join(renewed, "tls.crt")], capture_output=True, text=True)
+        assert v.returncode == 0, v.stdout + v.stderr
+        # Without --write-ca-key no CA key is left behind.
+        p = run(b, *base, "--out", os.path.join(d, "plain"))
+        assert p.returncode == 0 and not os.path.exists(os.path.join(d, "plain", "ca.key"))
+        out = os.path.join(d, "bad")
+        for bad, says in (
+                (["--ca-cert", ca_crt], "--ca-cert and --ca-key go together"),
+                (["--ca-cert", ca_crt, "--ca-key", os.path.join(first, "tls.key")],
+                 "is not the key of the CA"),
+                (["--ca-cert", os.path.join(first, "tls.crt"), "--ca-key", ca_key],
+                 "is not a CA certificate"),
+                (["--ca-cert", ca_crt, "--ca-key", ca_key, "--days", "400"],
+                 "expires before a certificate valid for 400 days"),
+                (["--ca-cert", ca_crt, "--ca-key", ca_key, "--write-ca-key"],
+                 "only a new CA's key is written"),
+                (["--ca-cert", "/etc/hostname", "--ca-key", ca_key], "holds no PEM certificate")):
+            p = run(b, *base, "--out", out, *bad)
+            assert p.returncode == 2 and says in p.stderr, (bad, p.returncode, p.stderr)
+        assert not os.path.exists(os.path.join(out, "tls.crt"))
+
+
 # ---------------------------------------------------------------- issue 16: check in pipelines
 
 def check_json(b, *args, input=None, cwd=None, want=(0, 1)):
@@ -441,6 +568,7 @@ def sarif_and_junit_for_every_example(b):
         ("image-tag", "error", 16, 9), ("liveness-probe", "error", 15, 9),
         ("pod-security", "error", 15, 9), ("pod-security", "error", 15, 9),
         ("pod-security", "error", 15, 9), ("pod-security", "error", 15, 9),
+        ("read-only-root-filesystem", "warning", 15, 9),
         ("readiness-probe", "error", 15, 9), ("replicas", "warning", 7, 3),
         ("resources", "error", 15, 9)]), got
 

@@ -11,6 +11,8 @@ applied, its configuration and webhook configuration drive a plimsoll on loopbac
 and kubectl shows a bad Deployment rejected and a good one admitted. Controller-aware
 admission (controllers.py): Pods that the controllers really create after a scale, a
 rollout, an exemption or a warn -> enforce switch, counted with kubectl.
+Certificate rotation (rotation.py): to a new CA and back with the API server
+reconnecting, every request counted; a wrong caBundle counted as failed handshakes.
 
 Prints "ok - ..." / "not ok - ..." and ends with "N passed, N failed".
 """
@@ -25,6 +27,7 @@ import time
 
 from e2elib import ROOT, RESULTS, Cluster, Plimsoll, check, deployment, until, webhook_config
 import controllers  # noqa: E402 - beside this file
+import rotation  # noqa: E402 - beside this file
 
 # ------------------------------------------------------------- scenarios
 
@@ -35,7 +38,9 @@ def scoping_scenarios(cl, binary, work, certs):
             f"  {p}: {{mode: off}}\n" for p in [
                 "automount-token", "commit-labels", "config-mounted", "distinct-probes",
                 "graceful-shutdown", "image-registry", "image-tag", "plain-secrets",
-                "pod-security", "replicas", "required-annotations", "required-labels"]))
+                "pod-security", "priority-class", "probe-ports", "read-only-root-filesystem",
+                "replicas", "required-annotations", "required-labels", "service-account",
+                "spread"]))
     reader = os.path.join(cl.state, "kubeconfig-namespace-reader")
     pl = Plimsoll(binary, work, certs, config, reader)
     ca = open(os.path.join(certs, "ca.crt")).read()
@@ -250,6 +255,7 @@ def main():
     ap.add_argument("--plimsoll", required=True)
     ap.add_argument("--kit", required=True)
     ap.add_argument("--state", required=True)
+    ap.add_argument("--only", help="run one scenario group: scoping, controllers, chart, rotation")
     a = ap.parse_args()
     cl = Cluster(a.kit, a.state)
     with tempfile.TemporaryDirectory(prefix="plimsoll-e2e-") as work:
@@ -257,9 +263,14 @@ def main():
         subprocess.run([a.plimsoll, "certs", "generate", "--service", "plimsoll", "--namespace",
                         "plimsoll-system", "--out", certs, "--dns", "localhost"], check=True,
                        capture_output=True)
-        scoping_scenarios(cl, a.plimsoll, work, certs)
-        controllers.controller_scenarios(cl, a.plimsoll, work, certs)
-        chart_install(cl, a.plimsoll, work, certs)
+        groups = {"rotation": lambda: rotation.rotation_scenario(cl, a.plimsoll, work),
+                  "scoping": lambda: scoping_scenarios(cl, a.plimsoll, work, certs),
+                  "controllers": lambda: controllers.controller_scenarios(cl, a.plimsoll, work,
+                                                                          certs),
+                  "chart": lambda: chart_install(cl, a.plimsoll, work, certs)}
+        for name, run in groups.items():
+            if not a.only or a.only == name:
+                run()
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 0 if RESULTS["failed"] == 0 and RESULTS["passed"] > 0 else 1
 

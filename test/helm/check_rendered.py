@@ -9,6 +9,7 @@ PyYAML and the openssl command (to check the generated certificates).
 
 import argparse
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -246,7 +247,8 @@ def check_rbac(r, ns, watch):
     if not watch:
         check(p + "namespace watch off: no ClusterRole/Binding", not role and not binding, r.kinds())
         check(p + "namespace watch off: token not mounted", ps.get("automountServiceAccountToken") is False)
-        check(p + "namespace watch off: no automount-token exemption", "plimsoll.dev/exempt" not in ann, ann)
+        check(p + "namespace watch off: no automount-token exemption",
+              "automount-token" not in ann.get("plimsoll.dev/exempt", "").split(","), ann)
         return
     if check(p + "one ClusterRole", role, r.kinds()):
         rules = role.get("rules", [])
@@ -426,6 +428,9 @@ def check_variants(renders, ns, release):
         check("default: commit label defaults to the image tag",
               dep["metadata"]["labels"]["plimsoll.dev/commit"] == c["image"].rsplit(":", 1)[1])
         check("default: no priorityClassName", "priorityClassName" not in dep["spec"])
+        check("default: priority-class exempted with a reason (no class chosen)",
+              "priority-class" in dep["metadata"]["annotations"].get("plimsoll.dev/exempt", "").split(",")
+              and "PriorityClass" in dep["metadata"]["annotations"].get("plimsoll.dev/exempt-reason", ""))
 
     r = get("secret-base64-cabundle")
     other = get("secret-mutations-on")
@@ -449,7 +454,12 @@ def check_variants(renders, ns, release):
             rules = [x for g in pr["spec"]["groups"] for x in g["rules"]]
             alerts = {x.get("alert"): x for x in rules}
             for a, what in (("PlimsollWebhookErrors", "errors"), ("PlimsollWebhookSlow", "latency"),
-                            ("PlimsollCertificateExpiresSoon", "certificate expiry")):
+                            ("PlimsollWebhookLatencyNearTimeout", "latency near the timeout"),
+                            ("PlimsollCertificateExpiresSoon", "certificate expiry"),
+                            ("PlimsollCertificateReloadFailed", "certificate reloads"),
+                            ("PlimsollConfigReloadFailed", "config reloads"),
+                            ("PlimsollNamespaceViewStale", "stale namespace view"),
+                            ("PlimsollTLSHandshakeFailures", "handshake failures")):
                 check("optional-on: alert on %s (%s)" % (what, a), a in alerts and alerts[a].get("expr"))
             check("optional-on: alert expressions carry no unrendered template",
                   not any("{{" in str(x.get("expr")) for x in rules))
@@ -482,6 +492,9 @@ def check_variants(renders, ns, release):
               all({"monitoring", ns, "kube-system"} <= set(wh["namespaceSelector"]["matchExpressions"][0]["values"])
                   for _, _, wh in webhooks(r)))
         check("variants: priorityClassName", ps.get("priorityClassName") == "system-cluster-critical")
+        check("variants: a chosen priorityClassName is not exempted",
+              "priority-class" not in r.one("Deployment")["spec"]["template"]["metadata"]
+              .get("annotations", {}).get("plimsoll.dev/exempt", "").split(","))
         check("variants: image pinned by digest", c.get("image", "").endswith("@sha256:" + "0123456789abcdef" * 4),
               c.get("image"))
         labels = r.one("Deployment")["spec"]["template"]["metadata"]["labels"]
@@ -506,6 +519,33 @@ def check_variants(renders, ns, release):
         check("config-changed: the ConfigMap carries the change",
               cfg["policies"].get("replicas", {}).get("min") == 5
               and cfg["policies"].get("image-tag", {}).get("mode") == "warn", cfg)
+
+    r = get("webhook-url")
+    if check("webhook-url: rendered", r):
+        whs = [(k, wh) for k, _, wh in webhooks(r)]
+        urls = {k: wh["clientConfig"].get("url") for k, wh in whs}
+        check("webhook-url: URL-form clientConfig, /validate and /mutate appended once",
+              urls == {"ValidatingWebhookConfiguration": "https://plimsoll.example.com:8443/hooks/validate",
+                       "MutatingWebhookConfiguration": "https://plimsoll.example.com:8443/hooks/mutate"},
+              urls)
+        check("webhook-url: no service clientConfig beside the URL",
+              not any("service" in wh["clientConfig"] for _, wh in whs))
+        check("webhook-url: caBundle kept", all(wh["clientConfig"].get("caBundle") for _, wh in whs))
+    r = get("dashboard-on")
+    if check("dashboard-on: rendered", r):
+        cms = [c for c in r.all("ConfigMap") if c["metadata"]["name"].endswith("-dashboard")]
+        if check("dashboard-on: a dashboard ConfigMap", len(cms) == 1, r.kinds()):
+            md = cms[0]["metadata"]
+            check("dashboard-on: labelled for the Grafana sidecar (grafana_dashboard: \"1\")",
+                  md["labels"].get("grafana_dashboard") == "1", md["labels"])
+            check("dashboard-on: annotations passed (sidecar folder)",
+                  md.get("annotations", {}).get("grafana_folder") == "Kubernetes", md)
+            d = json.loads(cms[0]["data"]["plimsoll.json"])
+            check("dashboard-on: the dashboard parses, with panels", d.get("panels"), d.keys())
+    base = get("generate-mutations-on")
+    if base:
+        check("default: no dashboard ConfigMap (grafanaDashboard off by default)",
+              not [c for c in base.all("ConfigMap") if c["metadata"]["name"].endswith("-dashboard")])
 
     r = get("mutating-forced-on")
     if check("mutating-forced-on: rendered", r):

@@ -208,7 +208,8 @@ policies:
 """.format("\n".join(f"  {p}: {{mode: off}}" for p in [
     "automount-token", "commit-labels", "config-mounted", "distinct-probes",
     "graceful-shutdown", "image-registry", "image-tag", "plain-secrets", "pod-security",
-    "replicas", "required-annotations", "required-labels"]))
+    "priority-class", "probe-ports", "read-only-root-filesystem", "replicas",
+    "required-annotations", "required-labels", "service-account", "spread"]))
 
 # ---------------------------------------------------------------- tests
 
@@ -549,11 +550,21 @@ def health_ready_metrics(s):
     assert s.get("/healthz")[0] == 200
     assert s.get("/readyz") == (200, "ok\n")
     s.review(review(pod(containers=[good_container()])))
+    s.review(review(pod(containers=[good_container()]), dry_run=True))
+    assert s.post("/validate", b"{not json")[0] == 400
     status, text = s.get("/metrics")
     assert status == 200
     assert 'plimsoll_build_info{version="' in text
-    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",decision="allowed"}' in text, text
-    assert "plimsoll_admission_duration_seconds_bucket" in text
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",dry_run="false",decision="allowed"}' in text, text
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",dry_run="true",decision="allowed"}' in text, text
+    # An invalid body is not a CREATE of anything.
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="unknown",operation="unknown",dry_run="unknown",decision="invalid"}' in text, text
+    samples = [l for l in text.splitlines() if not l.startswith("#")]
+    assert not [l for l in samples if 'decision="invalid"' in l and 'kind="unknown"' not in l], text
+    assert 'plimsoll_admission_duration_seconds_bucket{endpoint="validate",le="30"}' in text
+    for family in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                   "process_max_fds", "process_start_time_seconds", "process_virtual_memory_bytes"):
+        assert f"\n{family} " in text, family
     assert "plimsoll_certificate_expiry_timestamp_seconds" in text
 
 
@@ -679,9 +690,13 @@ def config_reload_keeps_old_on_error(s2):
         time.sleep(2.5)
         assert srv.review(bad)["response"]["allowed"] is False
         logs = srv.log_lines()
-        assert any("reload rejected" in l.get("msg", "") for l in logs), logs[-3:]
-        assert any("mode must be enforce, warn or off" in l.get("error", "") and
-                   "line 2" in l.get("error", "") for l in logs), logs[-4:]
+        # One line per rejected reload, with the reason in its error field.
+        rejected = [l for l in logs if "reload rejected" in l.get("msg", "")]
+        assert len(rejected) == 1, logs[-3:]
+        assert "mode must be enforce, warn or off" in rejected[0].get("error", "") and \
+            "line 2" in rejected[0]["error"], rejected
+        assert rejected[0].get("trigger") and rejected[0].get("path") == srv.config_path
+        assert not any(l.get("msg") == "invalid configuration" for l in logs), logs[-3:]
         # a valid file, swapped in like a ConfigMap update (rename): takes effect
         tmp = srv.config_path + ".new"
         with open(tmp, "w") as f:
@@ -805,7 +820,14 @@ def startup_errors_are_clear(s):
     p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
                         f"127.0.0.1:{s.port}", "--health-listen", f"127.0.0.1:{free_port()}"],
                        capture_output=True, text=True, timeout=20)
-    assert p.returncode == 2 and "cannot serve on" in p.stdout + p.stderr, (p.stdout, p.stderr)
+    want = f"cannot serve on 127.0.0.1:{s.port}: the address is already in use"
+    assert p.returncode == 2 and want in p.stdout + p.stderr, (p.stdout, p.stderr)
+    # the health port too, named as the operator wrote it
+    p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
+                        f"127.0.0.1:{free_port()}", "--health-listen", f"127.0.0.1:{s.port}"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "cannot start the health server" in p.stdout + p.stderr
+    assert want in p.stdout + p.stderr, (p.stdout, p.stderr)
 
 
 @test()
@@ -984,8 +1006,9 @@ def mutate_patch_and_oversized_patch(s2):
 def thousand_violation_objects_decide_right(s2):
     cfg = ("policies:\n" + "".join(f"  {p}: {{mode: off}}\n" for p in [
         "automount-token", "commit-labels", "distinct-probes", "graceful-shutdown",
-        "image-registry", "liveness-probe", "pod-security", "readiness-probe", "replicas",
-        "required-annotations", "required-labels", "resources"]) +
+        "image-registry", "liveness-probe", "pod-security", "priority-class", "probe-ports",
+        "read-only-root-filesystem", "readiness-probe", "replicas", "required-annotations",
+        "required-labels", "resources", "service-account", "spread"]) +
         "  config-mounted: {mode: warn}\n  image-tag: {mode: enforce}\n"
         "  plain-secrets: {mode: enforce}\n")
     srv = Server(s2.binary, s2.dir, config=cfg)

@@ -120,6 +120,7 @@ static void decision_with(struct pl_decision *d, struct pl_pool *pool, const cha
     pl_report_init(&d->report, pool, &d->obj);
     for (size_t i = 0; i < n; i++) {
         d->report.policy = ids[i];
+        d->report.policy_index = (size_t)pl_policy_index(ids[i]); /* the evaluator's job */
         d->report.mode = i % 2 ? PL_MODE_WARN : PL_MODE_ENFORCE;
         pl_report_add(&d->report, PL_SCOPE_OBJECT, "spec", "m");
     }
@@ -303,8 +304,8 @@ static void test_decision_log_line(void **state)
 static void test_invalid_log_line(void **state)
 {
     (void)state;
-    const char *series = "plimsoll_admission_requests_total{endpoint=\"mutate\",kind=\"Other\","
-                         "operation=\"CREATE\",decision=\"invalid\"}";
+    const char *series = "plimsoll_admission_requests_total{endpoint=\"mutate\",kind=\"unknown\","
+                         "operation=\"unknown\",dry_run=\"unknown\",decision=\"invalid\"}";
     double before = metric(series);
     log_invalid(PL_ENDPOINT_MUTATE, "invalid AdmissionReview: kind must be AdmissionReview",
                 now_seconds());
