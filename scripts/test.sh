@@ -23,7 +23,7 @@
 #              CA rotation and back counted request by request (test/e2e/rotation.py,
 #              about 1.5 min of the suite) (skipped with PLIMSOLL_SKIP_E2E=1)
 #   apibench   bench/apiserver.sh --smoke: the end-to-end benchmark's harness through the
-#              real kube-apiserver, every mode reached, no create failing (about 30 s;
+#              real kube-apiserver, every mode reached, no create failing (about 15 s;
 #              skipped with PLIMSOLL_SKIP_E2E=1; the benchmark itself is not run by CI)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
