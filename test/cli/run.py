@@ -143,6 +143,13 @@ def docs_agree_with_the_table(b):
             assert f"**Default:** {e['default_mode']}" in head, (rid, head)
         assert rid in readme_rows, f"README lists no {rid}"
         assert readme_rows[rid][-1] == e["default_mode"], (rid, readme_rows[rid])
+        if e["kind"] == "policy":
+            # Where it runs: a policy that needs the neighbouring objects is not run at
+            # admission, and its runbook header and README row say so.
+            only_offline = "admission" not in e["runs"]
+            assert ("**Runs:** check and audit only" in head) == only_offline, (rid, head)
+            assert ("(check and audit only)" in readme_rows[rid][1]) == only_offline, \
+                (rid, readme_rows[rid])
         table = _md_table(_md_section(md, "## Parameters"))
         if not params:
             assert "**Parameters:** none" in head, (rid, head)
@@ -279,6 +286,13 @@ spec:
       topologySpreadConstraints:
       - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
          labelSelector: {matchLabels: {app.kubernetes.io/name: worker}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: worker, namespace: shop}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app.kubernetes.io/name: worker}}
 """
 
 
