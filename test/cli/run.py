@@ -351,7 +351,7 @@ def neighbours_are_the_documents_of_the_run(b):
         r = json.loads(run(b, "check", "--config", cfg, "--output", "json", pdb).stdout)
         assert r["results"][0]["status"] == "skipped", r
     entries = {e["id"]: e for e in json.loads(run(b, "policies", "--output", "json").stdout)}
-    for rid in ("pod-disruption-budget", "pdb-allows-disruption", "hpa-min-replicas",
+    for rid in ("pod-disruption-budget", "pdb-allows-disruption", "hpa-replicas",
                 "network-policy"):
         assert entries[rid]["runs"] == ["check", "audit"], entries[rid]
     assert entries["liveness-probe"]["runs"] == ["admission", "check", "audit"]

@@ -127,7 +127,7 @@ static void test_descriptors_complete(void **state)
     /* Issue 18: the checks of the neighbouring objects never run at admission. */
     assert_true(pl_policies[pl_policy_index("pod-disruption-budget")]->neighbours);
     assert_true(pl_policies[pl_policy_index("pdb-allows-disruption")]->neighbours);
-    assert_true(pl_policies[pl_policy_index("hpa-min-replicas")]->neighbours);
+    assert_true(pl_policies[pl_policy_index("hpa-replicas")]->neighbours);
     assert_true(pl_policies[pl_policy_index("network-policy")]->neighbours);
     assert_false(pl_policies[pl_policy_index("replicas")]->neighbours);
 }
