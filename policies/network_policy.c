@@ -7,6 +7,9 @@
  * A policy's types are its policyTypes; without them Ingress, plus Egress
  * when it has egress rules, as the API server defaults them.
  *
+ * A Pod or ReplicaSet that names a controlling owner is left to that owner,
+ * which is judged instead (the audit lists both).
+ *
  * Needs the neighbouring objects: runs in `plimsoll check` and `plimsoll
  * audit`, never at admission. Off by default: many clusters have no network
  * plugin that enforces NetworkPolicies, and a namespace-wide default-deny is
@@ -47,9 +50,26 @@ static const char *const missing_text[] = {
     [2] = "selects these pods for Ingress; any pod of the cluster can reach them",
 };
 
+/* Whether the object names a controlling owner (a Deployment's ReplicaSet, its Pods). */
+static bool has_controller(const json_t *root)
+{
+    size_t i;
+    const json_t *ref;
+    json_array_foreach(pl_json_array(pl_json_object(root, "metadata"), "ownerReferences"), i, ref)
+    {
+        if (pl_json_bool(ref, "controller", false)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)spec;
+    if (has_controller(ev->obj->root)) {
+        return;
+    }
     const json_t *labels = pl_json_object(ev->obj->pod_meta, "labels");
     unsigned covered = 0;
     size_t cursor = 0;

@@ -60,8 +60,7 @@ static void test_quantity_refused(void **state)
                          "--1",
                          "1Gix",
                          "1e9999",
-                         "1234567890123456789012345678901234567890"
-                         "12345678901234567890123456"};
+                         "123456789012345678901234567890123456789012345678901234567890123456"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         double v = 42;
         assert_int_equal(pl_quantity_parse(bad[i], &v), -22);
