@@ -17,6 +17,7 @@
  */
 #include "policies/policy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,29 +30,61 @@ static const char *const other_kinds[] = {"PodDisruptionBudget", NULL};
 static const char *const workload_kinds[] = {"Deployment", "StatefulSet", "ReplicaSet",
                                              "ReplicationController"};
 
-/* An intstr: a whole number, or "N%" (*ret_percent true); false when neither. */
-static bool int_or_percent(const json_t *v, long long *ret, bool *ret_percent)
+/* What an intstr field holds. */
+enum intstr {
+    INTSTR_ABSENT, /* not there, or null */
+    INTSTR_OK,     /* a whole number, or "N%" */
+    INTSTR_BAD,    /* anything else: the API server refuses the budget */
+};
+
+/* Reads spec.<key> as the API server's IntOrString: a non-negative whole number, or a
+ * string "N%" (*ret_percent true). A string without "%" is refused upstream ("must be
+ * an integer or percentage"), as kube-linter's fixtures have it. */
+static enum intstr int_or_percent(const json_t *spec, const char *key, long long *ret,
+                                  bool *ret_percent)
 {
+    const json_t *v = json_object_get(spec, key);
+    if (!v || json_is_null(v)) {
+        return INTSTR_ABSENT;
+    }
     if (json_is_integer(v)) {
         *ret = json_integer_value(v);
         *ret_percent = false;
-        return true;
+        return *ret >= 0 ? INTSTR_OK : INTSTR_BAD;
     }
     const char *s = json_string_value(v);
-    if (!s || !*s || strlen(s) > 12) {
-        return false;
+    if (!s || strlen(s) < 2 || strlen(s) > 12 || s[0] < '0' || s[0] > '9') {
+        return INTSTR_BAD;
     }
     char *end;
     long long n = strtoll(s, &end, 10);
-    if (end == s || n < 0) {
-        return false;
-    }
-    *ret_percent = strcmp(end, "%") == 0;
-    if (!*ret_percent && *end) {
-        return false;
+    if (strcmp(end, "%") != 0) {
+        return INTSTR_BAD;
     }
     *ret = n;
-    return true;
+    *ret_percent = true;
+    return INTSTR_OK;
+}
+
+/* A value the API server would refuse: reported, since the budget then protects nothing. */
+static void report_bad(const json_t *spec, const char *key, struct pl_report *out)
+{
+    const json_t *v = json_object_get(spec, key);
+    char path[32];
+    snprintf(path, sizeof(path), "spec.%s", key);
+    if (json_is_string(v)) {
+        pl_report_add(
+            out, PL_SCOPE_OBJECT, path,
+            "%s is \"%s\", not a count of pods (0 or more) or a percentage (\"25%%\"); the API "
+            "server refuses the budget",
+            key, pl_report_quote(out, json_string_value(v)));
+    } else {
+        pl_report_add(
+            out, PL_SCOPE_OBJECT, path,
+            "%s is not a count of pods (0 or more) or a percentage (\"25%%\"); the API server "
+            "refuses the budget",
+            key);
+    }
 }
 
 /* The pods a minAvailable asks for out of replicas (a percentage rounded up). */
@@ -97,7 +130,12 @@ static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report
 {
     long long value = 0;
     bool percent = false;
-    if (int_or_percent(json_object_get(spec, "maxUnavailable"), &value, &percent)) {
+    enum intstr max = int_or_percent(spec, "maxUnavailable", &value, &percent);
+    if (max == INTSTR_BAD) {
+        report_bad(spec, "maxUnavailable", out);
+        return;
+    }
+    if (max == INTSTR_OK) {
         if (value == 0) {
             pl_report_add(out, PL_SCOPE_OBJECT, "spec.maxUnavailable",
                           "maxUnavailable is 0%s; no pod may be evicted, so every node drain "
@@ -106,7 +144,12 @@ static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report
         }
         return; /* the API server refuses a budget that sets both */
     }
-    if (!int_or_percent(json_object_get(spec, "minAvailable"), &value, &percent)) {
+    enum intstr min = int_or_percent(spec, "minAvailable", &value, &percent);
+    if (min == INTSTR_BAD) {
+        report_bad(spec, "minAvailable", out);
+        return;
+    }
+    if (min == INTSTR_ABSENT) {
         return;
     }
     if (percent && value >= 100) {
