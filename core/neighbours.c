@@ -98,6 +98,20 @@ const json_t *pl_neighbours_autoscaler(const struct pl_neighbours *n, const char
     return NULL;
 }
 
+const json_t *pl_workload_pod_labels(const json_t *workload)
+{
+    const json_t *spec = pl_json_object(workload, "spec");
+    const char *kind = pl_json_string(workload, "kind");
+    const json_t *tmpl = kind && strcmp(kind, "CronJob") == 0
+                             ? pl_json_path(workload, "spec.jobTemplate.spec.template")
+                             : pl_json_object(spec, "template");
+    const json_t *labels = pl_json_object(pl_json_object(tmpl, "metadata"), "labels");
+    if (json_object_size(labels) > 0) {
+        return labels;
+    }
+    return pl_json_object(pl_json_object(spec, "selector"), "matchLabels");
+}
+
 long long pl_workload_min_replicas(const json_t *workload, const json_t *hpa, bool *ret_set)
 {
     long long replicas = 1;

@@ -72,6 +72,14 @@ const json_t *pl_neighbours_autoscaler(const struct pl_neighbours *n, const char
                                        const char *kind, const char *name);
 
 /**
+ * The labels of a workload's pods (workload borrowed, result borrowed from it):
+ * its pod template's labels, or, when the template has none, its
+ * spec.selector.matchLabels (which the API server requires the template's
+ * labels to include). NULL when it has neither.
+ */
+const json_t *pl_workload_pod_labels(const json_t *workload);
+
+/**
  * The replicas a workload (borrowed) runs with at the least: spec.replicas
  * when set, else the minReplicas (default 1) of the autoscaler hpa (may be
  * NULL), else 1. *ret_set (may be NULL) says whether spec.replicas was set.

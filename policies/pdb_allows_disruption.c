@@ -103,10 +103,7 @@ static void check_min_available(const struct pl_eval *ev, const json_t *spec, lo
         const struct pl_neighbour *w;
         while ((w = pl_neighbours_next(ev->neighbours, workload_kinds[k], ev->obj->namespace_,
                                        &cursor))) {
-            struct pl_object wo;
-            struct pl_error ignored;
-            if (pl_object_init(&wo, w->object, &ignored) < 0 ||
-                !pl_selector_matches(selector, pl_json_object(wo.pod_meta, "labels"))) {
+            if (!pl_selector_matches(selector, pl_workload_pod_labels(w->object))) {
                 continue;
             }
             const json_t *hpa =

@@ -91,6 +91,30 @@ static void test_neighbours_autoscaler_and_replicas(void **state)
     pl_neighbours_finish(&n);
 }
 
+/* A workload's pod labels: the template's, else its selector's matchLabels. */
+static void test_workload_pod_labels(void **state)
+{
+    (void)state;
+    json_t *w = pl_test_yaml("{kind: Deployment, spec: {selector: {matchLabels: {app: sel}}, "
+                             "template: {metadata: {labels: {app: web, track: stable}}}}}");
+    assert_string_equal(json_string_value(json_object_get(pl_workload_pod_labels(w), "track")),
+                        "stable");
+    json_decref(w);
+    w = pl_test_yaml("{kind: Deployment, spec: {selector: {matchLabels: {app: sel}}, "
+                     "template: {metadata: {labels: {}}}}}");
+    assert_string_equal(json_string_value(json_object_get(pl_workload_pod_labels(w), "app")),
+                        "sel");
+    json_decref(w);
+    w = pl_test_yaml("{kind: CronJob, spec: {jobTemplate: {spec: {template: {metadata: "
+                     "{labels: {app: nightly}}}}}}}");
+    assert_string_equal(json_string_value(json_object_get(pl_workload_pod_labels(w), "app")),
+                        "nightly");
+    json_decref(w);
+    w = pl_test_yaml("{kind: Deployment, spec: {}}");
+    assert_null(pl_workload_pod_labels(w));
+    json_decref(w);
+}
+
 static void test_neighbours_wanted(void **state)
 {
     (void)state;
@@ -106,6 +130,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_neighbours_kinds_and_lookup),
         cmocka_unit_test(test_neighbours_autoscaler_and_replicas),
+        cmocka_unit_test(test_workload_pod_labels),
         cmocka_unit_test(test_neighbours_wanted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
