@@ -8,19 +8,6 @@
 
 #include "core/json.h"
 
-static bool string_in_array(const json_t *array, const char *s)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(array, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Whether one matchExpressions requirement holds for labels. */
 static bool requirement_holds(const json_t *req, const json_t *labels)
 {
@@ -32,10 +19,10 @@ static bool requirement_holds(const json_t *req, const json_t *labels)
     const char *value = pl_json_string(labels, key);
     const json_t *values = pl_json_array(req, "values");
     if (strcmp(op, "In") == 0) {
-        return value && string_in_array(values, value);
+        return value && pl_json_array_has_string(values, value);
     }
     if (strcmp(op, "NotIn") == 0) {
-        return !value || !string_in_array(values, value);
+        return !value || !pl_json_array_has_string(values, value);
     }
     if (strcmp(op, "Exists") == 0) {
         return value != NULL;

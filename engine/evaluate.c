@@ -310,16 +310,7 @@ static bool made_by_controller(const struct pl_config *cfg, const struct pl_requ
     if (!pl_config_is_controller(cfg, req->user)) {
         return false;
     }
-    const json_t *owners = pl_json_array(pl_json_object(obj->root, "metadata"), "ownerReferences");
-    size_t i;
-    const json_t *owner;
-    json_array_foreach(owners, i, owner)
-    {
-        if (json_is_true(json_object_get(owner, "controller"))) {
-            return true;
-        }
-    }
-    return false;
+    return pl_object_has_controller(obj);
 }
 
 /*

@@ -50,24 +50,10 @@ static const char *const missing_text[] = {
     [2] = "selects these pods for Ingress; any pod of the cluster can reach them",
 };
 
-/* Whether the object names a controlling owner (a Deployment's ReplicaSet, its Pods). */
-static bool has_controller(const json_t *root)
-{
-    size_t i;
-    const json_t *ref;
-    json_array_foreach(pl_json_array(pl_json_object(root, "metadata"), "ownerReferences"), i, ref)
-    {
-        if (pl_json_bool(ref, "controller", false)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)spec;
-    if (has_controller(ev->obj->root)) {
+    if (pl_object_has_controller(ev->obj)) {
         return;
     }
     const json_t *labels = pl_json_object(ev->obj->pod_meta, "labels");

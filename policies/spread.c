@@ -56,19 +56,6 @@ static const char *const miss_text[] = {
     [MISS_OK] = "",
 };
 
-static bool string_in_array(const json_t *array, const char *s)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(array, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool spread_key(const char *key)
 {
     for (size_t i = 0; key && spread_keys[i]; i++) {
@@ -88,7 +75,8 @@ static enum miss judge_term(const json_t *term, const json_t *labels, const char
     }
     const json_t *namespaces = pl_json_array(term, "namespaces");
     if (affinity && pl_json_array_len(namespaces) > 0 && *namespace_ &&
-        !pl_json_object(term, "namespaceSelector") && !string_in_array(namespaces, namespace_)) {
+        !pl_json_object(term, "namespaceSelector") &&
+        !pl_json_array_has_string(namespaces, namespace_)) {
         return MISS_NAMESPACE;
     }
     if (!pl_selector_matches(json_object_get(term, "labelSelector"), labels)) {
@@ -122,20 +110,6 @@ static enum miss judge_spec(const json_t *spec, const json_t *labels, const char
     return best;
 }
 
-/* Whether the object names a controlling owner (a Deployment's ReplicaSet). */
-static bool has_controller(const json_t *root)
-{
-    size_t i;
-    const json_t *ref;
-    json_array_foreach(pl_json_array(pl_json_object(root, "metadata"), "ownerReferences"), i, ref)
-    {
-        if (pl_json_bool(ref, "controller", false)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool judged_kind(const struct pl_object *obj)
 {
     switch (obj->kind) {
@@ -144,7 +118,7 @@ static bool judged_kind(const struct pl_object *obj)
         return true;
     case PL_KIND_REPLICASET:
     case PL_KIND_REPLICATIONCONTROLLER:
-        return !has_controller(obj->root); /* its owner is judged instead */
+        return !pl_object_has_controller(obj); /* its owner is judged instead */
     default:
         return false;
     }
