@@ -54,12 +54,13 @@ static const struct format formats[N_FORMATS]; /* defined with the renderers bel
 struct check {
     struct pl_config *cfg;
     struct pl_manifest manifest;
-    json_t *cli_annotations;     /* from --namespace-annotation */
-    const char *output;          /* --output */
-    const struct format *format; /* the row of formats[] named by output */
-    const char *default_ns;      /* --namespace */
-    const char *stdin_name;      /* --stdin-name */
-    const char *base_dir;        /* --base-dir, else the working directory */
+    json_t *cli_annotations;         /* from --namespace-annotation */
+    const char *output;              /* --output */
+    const struct format *format;     /* the row of formats[] named by output */
+    const char *default_ns;          /* --namespace */
+    struct pl_neighbours neighbours; /* the objects of the run, for the neighbour policies */
+    const char *stdin_name;          /* --stdin-name */
+    const char *base_dir;            /* --base-dir, else the working directory */
     bool allow_empty;
     json_t *results;
     size_t rejected, warned, invalid, skipped;
@@ -436,6 +437,7 @@ static int evaluate_object(struct check *c, size_t i, struct pl_pool *pool)
                 err.message);
         return -EINVAL;
     }
+    req.neighbours = &c->neighbours;
     struct pl_decision d;
     int r = pl_evaluate(c->cfg, &req, pool, &d, &err);
     if (r < 0) {
@@ -532,6 +534,8 @@ static int run(struct check *c, int argc, char **argv)
     if (load_inputs(c, n_files, files) < 0) {
         return PL_EXIT_USAGE;
     }
+    /* Every object sees the others of the run, whichever file they came from. */
+    pl_manifest_neighbours(&c->manifest, c->default_ns, &c->neighbours);
     struct pl_pool pool;
     pl_pool_init(&pool);
     int r = 0;
@@ -563,12 +567,14 @@ int pl_cmd_check(int argc, char **argv)
         .stdin_name = "stdin",
     };
     pl_manifest_init(&c.manifest, 0);
+    pl_neighbours_init(&c.neighbours);
     int r = parse_args(&c, argc, argv);
     int code = r < 0 ? PL_EXIT_USAGE : PL_EXIT_OK;
     if (r == 0) {
         code = run(&c, argc, argv);
     }
     pl_config_unref(c.cfg);
+    pl_neighbours_finish(&c.neighbours);
     pl_manifest_finish(&c.manifest);
     json_decref(c.cli_annotations);
     json_decref(c.results);

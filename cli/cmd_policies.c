@@ -4,8 +4,8 @@
  * parameters, then every mutation with its default (on or off), in the order
  * they run, as text or JSON (--output json; each entry has "kind": "policy"
  * or "mutation"; a policy also says whether it may be exempted, whether it
- * is enforced on every Pod and which kinds it looks at; a mutation, which
- * mutations it runs after). All of it is read from the descriptors, the one
+ * is enforced on every Pod, which kinds it looks at and where it runs; a
+ * mutation, which mutations it runs after). All of it is read from the descriptors, the one
  * place these facts are written; the cli suite checks the docs against it.
  */
 #include <getopt.h>
@@ -32,11 +32,26 @@ static void print_params_text(const struct pl_param_set *set, int width)
     }
 }
 
+/* Where a policy runs: everywhere, or (needing the objects around the one it judges) only
+ * where a set of them is given. */
+static const char *const runs_everywhere[] = {"admission", "check", "audit", NULL};
+static const char *const runs_with_neighbours[] = {"check", "audit", NULL};
+
+static const char *const *policy_runs(const struct pl_policy *p)
+{
+    return p->neighbours ? runs_with_neighbours : runs_everywhere;
+}
+
 static void print_text(void)
 {
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
         printf("%-25s %-8s %s\n", p->id, pl_mode_name(p->default_mode), p->summary);
+        if (p->neighbours) {
+            printf("%-25s %-8s   runs in check and audit only: it needs the objects around the "
+                   "one it judges, which admission does not have\n",
+                   "", "");
+        }
         print_params_text(p->params, 25);
     }
     printf("\nmutations (POST /mutate), in the order they run:\n");
@@ -110,14 +125,18 @@ static json_t *params_json(const struct pl_param_set *set)
     return arr;
 }
 
-/* The kinds a policy looks at, by name ("Deployment"); every kind when it names none. */
-static json_t *kinds_json(unsigned kinds)
+/* The kinds a policy looks at, by name ("Deployment"): every kind with a pod when it names
+ * none, then the kinds without one it judges too (other_kinds). */
+static json_t *kinds_json(const struct pl_policy *p)
 {
     json_t *arr = json_array();
     for (int k = PL_KIND_POD; k <= PL_KIND_CRONJOB; k++) {
-        if (!kinds || (kinds & PL_KINDS(k))) {
+        if (!p->kinds || (p->kinds & PL_KINDS(k))) {
             json_array_append_new(arr, json_string(pl_kind_name((enum pl_kind)k)));
         }
+    }
+    for (size_t i = 0; p->other_kinds && p->other_kinds[i]; i++) {
+        json_array_append_new(arr, json_string(p->other_kinds[i]));
     }
     return arr;
 }
@@ -138,11 +157,12 @@ static json_t *policies_json(void)
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:b}", "id", p->id, "kind",
-                           "policy", "default_mode", pl_mode_name(p->default_mode), "summary",
-                           p->summary, "parameters", params_json(p->params), "exemptible",
-                           !p->never_exempt, "enforce_on_pods", p->every_pod, "kinds",
-                           kinds_json(p->kinds), "long_running_only", p->long_running_only));
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:b, s:o}", "id", p->id,
+                           "kind", "policy", "default_mode", pl_mode_name(p->default_mode),
+                           "summary", p->summary, "parameters", params_json(p->params),
+                           "exemptible", !p->never_exempt, "enforce_on_pods", p->every_pod, "kinds",
+                           kinds_json(p), "long_running_only", p->long_running_only, "runs",
+                           strings_json(policy_runs(p))));
     }
     for (size_t i = 0; pl_mutations[i]; i++) {
         const struct pl_mutation *m = pl_mutations[i];

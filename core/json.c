@@ -72,6 +72,19 @@ size_t pl_json_array_len(const json_t *v)
     return json_is_array(v) ? json_array_size(v) : 0;
 }
 
+bool pl_json_array_has_string(const json_t *array, const char *s)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(array, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int dump_to_buf(const char *chunk, size_t size, void *data)
 {
     return pl_buf_append(data, chunk, size) < 0 ? -1 : 0;

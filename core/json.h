@@ -39,6 +39,9 @@ const json_t *pl_json_path(const json_t *root, const char *dotted);
 /** Number of elements of an array, 0 when v is not an array. */
 size_t pl_json_array_len(const json_t *v);
 
+/** Whether the array (borrowed; anything else counts as empty) has the string s. */
+bool pl_json_array_has_string(const json_t *array, const char *s);
+
 /**
  * Serialises json with jansson's dump flags into a new NUL-terminated string
  * from malloc (free with free()); its length goes to *ret_len when not NULL.

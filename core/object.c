@@ -57,6 +57,20 @@ enum pl_kind pl_kind_from_name(const char *name)
     return k ? k->kind : PL_KIND_OTHER;
 }
 
+bool pl_object_has_controller(const struct pl_object *obj)
+{
+    const json_t *owners = pl_json_array(pl_json_object(obj->root, "metadata"), "ownerReferences");
+    size_t i;
+    const json_t *owner;
+    json_array_foreach(owners, i, owner)
+    {
+        if (json_is_true(json_object_get(owner, "controller"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A Pod owned by a Job (directly, as the Job controller creates them). */
 static bool owned_by_job(const json_t *meta)
 {

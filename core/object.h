@@ -58,6 +58,13 @@ PL_MUST_CHECK int pl_object_init(struct pl_object *obj, const json_t *root, stru
  */
 void pl_object_clear(struct pl_object *obj);
 
+/**
+ * Whether obj names a controlling owner (an ownerReference with controller:
+ * true): a Deployment's ReplicaSet, a ReplicaSet's Pods. Only a claim: anyone
+ * who may create the object may write one.
+ */
+bool pl_object_has_controller(const struct pl_object *obj);
+
 /** The kind for a Kubernetes kind name ("Deployment"); PL_KIND_OTHER when unsupported. */
 enum pl_kind pl_kind_from_name(const char *name);
 

@@ -213,15 +213,18 @@ static void note_unknown_annotations(const json_t *annotations, json_t *notes)
  * counts the enforce-mode violations past the report's cap that belong to
  * policies enforced on every Pod, which a controller's Pod cannot be let off. */
 static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
-                         const struct pl_object *obj, bool commit_injected, struct pl_pool *pool,
-                         struct pl_report *report, json_t *notes, size_t *ret_dropped_every_pod)
+                         const struct pl_object *obj, const struct pl_neighbours *neighbours,
+                         bool commit_injected, struct pl_pool *pool, struct pl_report *report,
+                         json_t *notes, size_t *ret_dropped_every_pod)
 {
+    const json_t *spec = obj->pod_spec ? obj->pod_spec : pl_json_object(obj->root, "spec");
     size_t dropped_every_pod = 0;
     json_t *scratch = notes ? NULL : json_array();
     const bool *exempt = exemptions(cfg, obj, pool, notes ? notes : scratch);
     for (size_t i = 0; pl_policies[i]; i++) {
         enum pl_mode mode = modes[i];
         if (mode == PL_MODE_OFF || (exempt[i] && !notes) ||
+            (pl_policies[i]->neighbours && !neighbours) || !spec ||
             !pl_policy_applies(pl_policies[i], obj)) {
             continue;
         }
@@ -230,6 +233,7 @@ static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
             .params = cfg->policies[i].params,
             .pool = pool,
             .commit_injected = commit_injected,
+            .neighbours = neighbours,
         };
         size_t first = report->len;
         size_t dropped_before = report->dropped_by_mode[PL_MODE_ENFORCE];
@@ -238,7 +242,7 @@ static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
         report->mode = exempt[i] ? PL_MODE_OFF : mode;
         report->suppression = exempt[i] ? PL_SUPPRESS_EXEMPT : PL_SUPPRESS_NONE;
         pl_report_identify(report, NULL, NULL);
-        pl_policies[i]->check(&ev, obj->pod_spec, report);
+        pl_policies[i]->check(&ev, spec, report);
         for (size_t k = first; k < report->len; k++) {
             report->items[k].base_mode = mode;
         }
@@ -251,6 +255,24 @@ static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
         *ret_dropped_every_pod = dropped_every_pod;
     }
     json_decref(scratch);
+}
+
+/* Whether obj is judged at all: it has a pod spec, or neighbours are given and a policy
+ * judges its kind (a PodDisruptionBudget in `plimsoll check`). */
+static bool judged(const struct pl_request *req, const struct pl_object *obj)
+{
+    if (obj->pod_spec) {
+        return true;
+    }
+    if (!req->neighbours || !json_is_object(pl_json_object(obj->root, "spec"))) {
+        return false;
+    }
+    for (size_t i = 0; pl_policies[i]; i++) {
+        if (pl_policy_applies(pl_policies[i], obj)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool policy_every_pod(const struct pl_config *cfg, const struct pl_violation *v)
@@ -266,7 +288,7 @@ static bool commit_injected(const struct pl_config *cfg, const enum pl_mode *mod
 {
     int policy = pl_policy_index("commit-labels");
     int mutation = pl_mutation_index("inject-commit");
-    if (policy < 0 || mutation < 0 || modes[policy] == PL_MODE_OFF ||
+    if (policy < 0 || mutation < 0 || modes[policy] == PL_MODE_OFF || !obj->pod_spec ||
         !pl_mutation_enabled(cfg, (size_t)mutation, req->ns_annotations)) {
         return false;
     }
@@ -288,16 +310,7 @@ static bool made_by_controller(const struct pl_config *cfg, const struct pl_requ
     if (!pl_config_is_controller(cfg, req->user)) {
         return false;
     }
-    const json_t *owners = pl_json_array(pl_json_object(obj->root, "metadata"), "ownerReferences");
-    size_t i;
-    const json_t *owner;
-    json_array_foreach(owners, i, owner)
-    {
-        if (json_is_true(json_object_get(owner, "controller"))) {
-            return true;
-        }
-    }
-    return false;
+    return pl_object_has_controller(obj);
 }
 
 /*
@@ -344,7 +357,7 @@ static void grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
 {
     struct pl_object old;
     struct pl_error ignored;
-    if (pl_object_init(&old, req->old_object, &ignored) < 0 || !old.pod_spec) {
+    if (pl_object_init(&old, req->old_object, &ignored) < 0 || !judged(req, &old)) {
         return;
     }
     if (!*old.namespace_) {
@@ -353,7 +366,7 @@ static void grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
     struct pl_report old_report;
     pl_report_init(&old_report, pool, &old);
     bool injected = commit_injected(cfg, modes, req, &old, pool);
-    run_policies(cfg, modes, &old, injected, pool, &old_report, NULL, NULL);
+    run_policies(cfg, modes, &old, req->neighbours, injected, pool, &old_report, NULL, NULL);
     json_t *seen = json_object();
     for (size_t i = 0; i < old_report.len; i++) {
         json_object_set_new(seen, pl_violation_key(pool, &old_report.items[i]), json_true());
@@ -417,7 +430,7 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
 
     const char *ns = out->obj.namespace_;
     bool applies = (req->operation == PL_OP_CREATE || req->operation == PL_OP_UPDATE) &&
-                   out->obj.pod_spec && !pl_config_excludes(cfg, ns);
+                   judged(req, &out->obj) && !pl_config_excludes(cfg, ns);
     if (applies) {
         out->evaluated = true;
         note_unknown_annotations(req->ns_annotations, notes);
@@ -425,7 +438,7 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
         out->modes = modes;
         bool injected = commit_injected(cfg, modes, req, &out->obj, pool);
         size_t dropped_every_pod = 0;
-        run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes,
+        run_policies(cfg, modes, &out->obj, req->neighbours, injected, pool, &out->report, notes,
                      &dropped_every_pod);
         if (req->operation == PL_OP_UPDATE && req->old_object && cfg->grandfather_updates &&
             pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {

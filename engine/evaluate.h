@@ -14,6 +14,7 @@
 
 #include "core/compiler.h"
 #include "core/error.h"
+#include "core/neighbours.h"
 #include "core/object.h"
 #include "core/pool.h"
 #include "core/report.h"
@@ -35,6 +36,10 @@ struct pl_request {
     const json_t *old_object;     /* borrowed; the stored object on UPDATE, else NULL */
     const json_t *ns_annotations; /* borrowed annotations of the namespace, or NULL */
     const char *user;             /* request.userInfo.username, NULL or "" when unknown (check) */
+    const struct pl_neighbours *neighbours; /* borrowed: the objects around this one
+                                               (core/neighbours.h), which the policies with
+                                               .neighbours need; NULL at admission, where
+                                               those policies do not run */
 };
 
 struct pl_decision {
@@ -59,7 +64,10 @@ struct pl_decision {
 const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj);
 
 /**
- * Evaluates req under cfg. Strings and the warnings array live in pool until
+ * Evaluates req under cfg. With req->neighbours set (check, audit) the
+ * policies that need them run too, and so do the policies of kinds without a
+ * pod template (PodDisruptionBudgets, HorizontalPodAutoscalers), which are
+ * then evaluated; without it (admission) neither. Strings and the warnings array live in pool until
  * its next clear. Returns 0 with *out filled, or -EINVAL with err filled when
  * the object is not a JSON object. Thread-safe for distinct pools.
  */

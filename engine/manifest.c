@@ -297,7 +297,8 @@ int pl_manifest_request(const struct pl_manifest *m, size_t i, const char *defau
         req = adm.request;
     }
     const char *ns = pl_request_namespace(&req, NULL);
-    if (!*ns && pl_kind_from_name(pl_json_string(req.object, "kind")) != PL_KIND_OTHER) {
+    const char *kind = pl_json_string(req.object, "kind");
+    if (!*ns && (pl_kind_from_name(kind) != PL_KIND_OTHER || pl_neighbours_wanted(kind))) {
         ns = default_ns ? default_ns : PL_MANIFEST_DEFAULT_NAMESPACE;
     }
     req.namespace_ = ns;
@@ -315,6 +316,23 @@ int pl_manifest_request(const struct pl_manifest *m, size_t i, const char *defau
     *ret_req = req;
     *ret_annotations = annotations;
     return 0;
+}
+
+void pl_manifest_neighbours(const struct pl_manifest *m, const char *default_ns,
+                            struct pl_neighbours *out)
+{
+    for (size_t i = 0; i < m->n_objects; i++) {
+        struct pl_request req;
+        json_t *annotations = NULL;
+        struct pl_error ignored;
+        pl_error_init(&ignored);
+        if (pl_manifest_request(m, i, default_ns, NULL, &req, &annotations, &ignored) == 0) {
+            if (req.operation == PL_OP_CREATE || req.operation == PL_OP_UPDATE) {
+                (void)pl_neighbours_add(out, req.object, req.namespace_);
+            }
+            json_decref(annotations);
+        }
+    }
 }
 
 /* Appends n bytes of s to out (at most size bytes in all, NUL-terminated). */

@@ -29,6 +29,7 @@
 
 #include "core/compiler.h"
 #include "core/error.h"
+#include "core/neighbours.h"
 #include "engine/evaluate.h"
 
 /* Objects without a namespace are in this one, as kubectl would have it. */
@@ -88,6 +89,18 @@ PL_MUST_CHECK int pl_manifest_add(struct pl_manifest *m, const char *name, const
 PL_MUST_CHECK int pl_manifest_request(const struct pl_manifest *m, size_t i, const char *default_ns,
                                       const json_t *extra, struct pl_request *ret_req,
                                       json_t **ret_annotations, struct pl_error *err);
+
+/**
+ * Adds to out (see core/neighbours.h) every object of m that a neighbour
+ * policy may look at, each in the namespace pl_manifest_request gives it
+ * (default_ns for those without one), so that `plimsoll check` judges a
+ * Deployment with the PodDisruptionBudgets, autoscalers and NetworkPolicies
+ * of the same run. AdmissionReviews lend their object unless it is a DELETE
+ * or CONNECT; a malformed one is left out (pl_manifest_request reports it).
+ * The objects are borrowed by reference: out may outlive m.
+ */
+void pl_manifest_neighbours(const struct pl_manifest *m, const char *default_ns,
+                            struct pl_neighbours *out);
 
 /**
  * Where object i's field path is in its file: the line and column (1-based,

@@ -20,6 +20,7 @@
 
 #include "core/compiler.h"
 #include "core/error.h"
+#include "core/neighbours.h"
 #include "core/object.h"
 #include "core/pool.h"
 #include "core/report.h"
@@ -31,10 +32,14 @@ struct pl_eval {
     const void *params;          /* this policy's parsed parameters (borrowed; NULL when none) */
     struct pl_pool *pool;        /* per-request arena for temporaries */
     bool commit_injected;        /* inject-commit is on here and will stamp this pod's commit */
+    const struct pl_neighbours *neighbours; /* the objects around it (borrowed): never NULL
+                                               for a policy with .neighbours, else may be */
 };
 
 /**
- * Checks one object. spec is the pod spec (borrowed, never NULL). Bad input
+ * Checks one object. spec is the pod spec (borrowed, never NULL); for a kind
+ * without a pod template named in the policy's other_kinds, the object's own
+ * spec (a PodDisruptionBudget's, an HorizontalPodAutoscaler's). Bad input
  * is a violation or nothing, never an error, so a check cannot fail (memory
  * exhaustion aborts, STYLE rule 11).
  */
@@ -57,14 +62,23 @@ struct pl_policy {
     unsigned kinds;                    /* PL_KINDS() it looks at; 0: every kind with a pod */
     bool long_running_only;            /* skips what runs to completion (SPEC §4: Jobs,
                                           CronJobs, Pods with restartPolicy other than Always) */
+    const char *const *other_kinds;    /* kinds without a pod template it judges too
+                                          ("PodDisruptionBudget"), NULL-ended; NULL: none */
+    bool neighbours;                   /* needs the objects around the one it judges
+                                          (core/neighbours.h): runs in check and audit,
+                                          never at admission, which has only the one */
     const struct pl_param_set *params; /* its parameters; NULL when it takes none */
     pl_check_fn check;                 /* run only on kinds, with params parsed (never NULL
                                           when the policy has a parameter set) */
 };
 
+/* A policy whose kinds is PL_KINDS_NONE judges only its other_kinds. */
+#define PL_KINDS_NONE (1u << 31)
+
 /**
- * Whether p looks at obj at all: obj's kind is among p->kinds, and obj is
- * long-running when p is long_running_only. The evaluator runs check only
+ * Whether p looks at obj at all: an object with a pod spec when its kind is
+ * among p->kinds and it is long-running if p is long_running_only; an object
+ * without one when its kind name is among p->other_kinds. The evaluator runs check only
  * when this holds (and so do the tests that drive a policy directly).
  */
 bool pl_policy_applies(const struct pl_policy *p, const struct pl_object *obj);

@@ -26,6 +26,14 @@ const struct pl_mutation *const pl_mutations[] = {PL_MUTATION_ROWS(MUTATION_ROW)
 
 bool pl_policy_applies(const struct pl_policy *p, const struct pl_object *obj)
 {
+    if (!obj->pod_spec) {
+        for (size_t i = 0; p->other_kinds && p->other_kinds[i]; i++) {
+            if (strcmp(p->other_kinds[i], obj->kind_name) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
     if (p->kinds && !(p->kinds & PL_KINDS(obj->kind))) {
         return false;
     }

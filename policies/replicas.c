@@ -5,7 +5,10 @@
  * eviction or one crashing pod is not an outage. Other kinds are not looked
  * at: a DaemonSet runs one pod per node, a Job runs to completion, a bare Pod
  * or ReplicaSet is normally owned by something that sets the count. A
- * Deployment scaled by a HorizontalPodAutoscaler is exempted with a reason.
+ * Deployment scaled by a HorizontalPodAutoscaler is exempted with a reason at
+ * admission; where the autoscaler is among the neighbouring objects (check,
+ * audit) it is not judged here, since its count is the autoscaler's
+ * (hpa-replicas judges both).
  * Runbook: docs/policies/replicas.md
  */
 #include "policies/policy.h"
@@ -34,6 +37,10 @@ static const struct pl_param_set param_set = {sizeof(struct params), param_table
 static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)spec;
+    if (pl_neighbours_autoscaler(ev->neighbours, ev->obj->namespace_, ev->obj->kind_name,
+                                 ev->obj->name)) {
+        return;
+    }
     const struct params *p = ev->params;
     long long min = p->min;
     const json_t *obj_spec = pl_json_object(ev->obj->root, "spec");

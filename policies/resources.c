@@ -4,6 +4,10 @@
  * ephemeral containers cannot carry resources) sets the requests and limits
  * listed in `require`. Requests let the scheduler place the pod where it
  * fits; a memory limit stops one leaking process from taking the node down.
+ * With `max-limit-to-request-ratio` (LimitRange's maxLimitRequestRatio, per
+ * resource; Gatekeeper's ContainerRatios) a limit may be at most that many
+ * times its request: memory at 1 makes limit equal request, so the pod is
+ * never OOM-killed for using memory the scheduler did not reserve.
  * Runbook: docs/policies/resources.md
  */
 #include "policies/policy.h"
@@ -14,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/quantity.h"
 
 struct requirement {
     char *section;    /* "requests" or "limits" */
@@ -22,9 +27,14 @@ struct requirement {
 };
 
 struct params {
-    struct pl_strlist require; /* the parameter */
-    struct requirement *items; /* require, split */
+    struct pl_strlist require;  /* the parameter */
+    struct pl_strmap max_ratio; /* max-limit-to-request-ratio: resource -> ratio text */
+    struct requirement *items;  /* require, split */
+    double *ratios;             /* max_ratio's values, read */
 };
+
+/* Largest ratio accepted; past it the parameter says nothing a missing entry does not. */
+#define RATIO_MAX 1000.0
 
 /* Checks one entry of require: requests.<resource> or limits.<resource>. */
 static int check_entry(const char *s, const char *path, struct pl_error *err)
@@ -43,7 +53,6 @@ static int check_entry(const char *s, const char *path, struct pl_error *err)
 /* Splits every entry of require (already checked) into section and resource. */
 static int prepare(void *p, struct pl_error *err)
 {
-    (void)err;
     struct params *params = p;
     params->items =
         pl_xcalloc(params->require.len ? params->require.len : 1, sizeof(*params->items));
@@ -53,6 +62,20 @@ static int prepare(void *p, struct pl_error *err)
         params->items[i].section = pl_xstrndup(s, (size_t)(dot - s));
         params->items[i].resource = pl_xstrdup(dot + 1);
         params->items[i].text = s;
+    }
+    params->ratios = pl_xcalloc(params->max_ratio.len ? params->max_ratio.len : 1, sizeof(double));
+    for (size_t i = 0; i < params->max_ratio.len; i++) {
+        double v;
+        if (pl_quantity_parse(params->max_ratio.values[i], &v) < 0 || v < 1 || v > RATIO_MAX) {
+            char path[160];
+            snprintf(path, sizeof(path), "max-limit-to-request-ratio.%.100s",
+                     params->max_ratio.keys[i]);
+            return pl_error_set(err, path, 0,
+                                "\"%.40s\" is not a ratio from 1 to 1000 (a number such as 1, "
+                                "\"1.5\" or \"4\")",
+                                params->max_ratio.values[i]);
+        }
+        params->ratios[i] = v;
     }
     return 0;
 }
@@ -65,6 +88,17 @@ static void finish(void *p)
         free(params->items[i].resource);
     }
     free(params->items);
+    free(params->ratios);
+}
+
+/* Checks one key of max-limit-to-request-ratio: a resource name, not a section. */
+static int check_resource(const char *s, const char *path, struct pl_error *err)
+{
+    if (!*s || strchr(s, ' ') || strncmp(s, "limits.", 7) == 0 || strncmp(s, "requests.", 9) == 0) {
+        return pl_error_set(
+            err, path, 0, "\"%.100s\" is not a resource name (cpu, memory, ephemeral-storage)", s);
+    }
+    return 0;
 }
 
 static const struct pl_param param_table[] = {
@@ -75,6 +109,14 @@ static const struct pl_param param_table[] = {
      .check = check_entry,
      .summary =
          "requests and limits every container must set, as requests.<resource> or limits.<resource>"},
+    {.name = "max-limit-to-request-ratio",
+     .type = PL_PARAM_STRMAP,
+     .offset = offsetof(struct params, max_ratio),
+     .def = "{}",
+     .len_max = 16,
+     .check = check_resource,
+     .summary = "per resource (memory, cpu, ...), the most a limit may be as a multiple of its "
+                "request (1: limit equals request); a container that sets both is checked"},
     {0},
 };
 
@@ -91,6 +133,48 @@ static bool is_set(const json_t *container, const struct requirement *q)
     return json_is_number(v);
 }
 
+/* The quantity at resources.<section>.<resource>, when it is one. */
+static bool quantity_at(const json_t *container, const char *section, const char *resource,
+                        double *ret)
+{
+    const json_t *s = pl_json_object(pl_json_object(container, "resources"), section);
+    const json_t *v = json_is_object(s) ? json_object_get(s, resource) : NULL;
+    return v && pl_quantity_json(v, ret) == 0;
+}
+
+/* A limit more than the allowed multiple of its request. A missing request is
+ * not checked: the API server sets it to the limit (ratio 1). */
+static void check_ratios(const struct params *params, const struct pl_container *c,
+                         struct pl_report *out)
+{
+    for (size_t i = 0; i < params->max_ratio.len; i++) {
+        const char *resource = params->max_ratio.keys[i];
+        double limit, request;
+        if (!quantity_at(c->json, "limits", resource, &limit) ||
+            !quantity_at(c->json, "requests", resource, &request) || limit <= 0) {
+            continue;
+        }
+        double max = params->ratios[i];
+        if (request > 0 && limit <= request * max * (1 + 1e-9)) {
+            continue;
+        }
+        char sub[160];
+        snprintf(sub, sizeof(sub), "resources.limits.%.100s", resource);
+        pl_report_identify(out, NULL, resource);
+        if (request <= 0) {
+            pl_report_container(out, c, sub,
+                                "resources.limits.%s is set and resources.requests.%s is 0; the "
+                                "limit may be at most %g times the request",
+                                resource, resource, max);
+        } else {
+            pl_report_container(
+                out, c, sub,
+                "resources.limits.%s is %.3g times resources.requests.%s; at most %g is allowed",
+                resource, limit / request, resource, max);
+        }
+    }
+}
+
 static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     const struct params *params = ev->params;
@@ -105,6 +189,7 @@ static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report
                                     params->items[i].text);
             }
         }
+        check_ratios(params, &c, out);
     }
 }
 

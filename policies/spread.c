@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/selector.h"
 
 /* Fewest replicas for which a spread is asked. */
 #define SPREAD_MIN_REPLICAS 2
@@ -55,75 +56,6 @@ static const char *const miss_text[] = {
     [MISS_OK] = "",
 };
 
-static bool string_in_array(const json_t *array, const char *s)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(array, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Whether one matchExpressions requirement holds for labels. */
-static bool requirement_holds(const json_t *req, const json_t *labels)
-{
-    const char *key = pl_json_string(req, "key");
-    const char *op = pl_json_string(req, "operator");
-    if (!key || !op) {
-        return false;
-    }
-    const char *value = pl_json_string(labels, key);
-    const json_t *values = pl_json_array(req, "values");
-    if (strcmp(op, "In") == 0) {
-        return value && string_in_array(values, value);
-    }
-    if (strcmp(op, "NotIn") == 0) {
-        return !value || !string_in_array(values, value);
-    }
-    if (strcmp(op, "Exists") == 0) {
-        return value != NULL;
-    }
-    if (strcmp(op, "DoesNotExist") == 0) {
-        return value == NULL;
-    }
-    return false; /* unknown operator: the API server refuses it */
-}
-
-/*
- * Whether a metav1.LabelSelector selects labels: every matchLabels pair and
- * every matchExpressions requirement hold. An empty selector selects
- * everything; a missing one (not an object) selects nothing.
- */
-static bool selector_selects(const json_t *selector, const json_t *labels)
-{
-    if (!json_is_object(selector)) {
-        return false;
-    }
-    const char *key;
-    const json_t *v;
-    const json_t *match = pl_json_object(selector, "matchLabels");
-    json_object_foreach((json_t *)match, key, v)
-    {
-        const char *have = pl_json_string(labels, key);
-        if (!json_is_string(v) || !have || strcmp(have, json_string_value(v)) != 0) {
-            return false;
-        }
-    }
-    size_t i;
-    const json_t *req;
-    json_array_foreach(pl_json_array(selector, "matchExpressions"), i, req)
-    {
-        if (!requirement_holds(req, labels)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool spread_key(const char *key)
 {
     for (size_t i = 0; key && spread_keys[i]; i++) {
@@ -143,10 +75,11 @@ static enum miss judge_term(const json_t *term, const json_t *labels, const char
     }
     const json_t *namespaces = pl_json_array(term, "namespaces");
     if (affinity && pl_json_array_len(namespaces) > 0 && *namespace_ &&
-        !pl_json_object(term, "namespaceSelector") && !string_in_array(namespaces, namespace_)) {
+        !pl_json_object(term, "namespaceSelector") &&
+        !pl_json_array_has_string(namespaces, namespace_)) {
         return MISS_NAMESPACE;
     }
-    if (!selector_selects(json_object_get(term, "labelSelector"), labels)) {
+    if (!pl_selector_matches(json_object_get(term, "labelSelector"), labels)) {
         return MISS_SELECTOR;
     }
     return MISS_OK;
@@ -177,20 +110,6 @@ static enum miss judge_spec(const json_t *spec, const json_t *labels, const char
     return best;
 }
 
-/* Whether the object names a controlling owner (a Deployment's ReplicaSet). */
-static bool has_controller(const json_t *root)
-{
-    size_t i;
-    const json_t *ref;
-    json_array_foreach(pl_json_array(pl_json_object(root, "metadata"), "ownerReferences"), i, ref)
-    {
-        if (pl_json_bool(ref, "controller", false)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool judged_kind(const struct pl_object *obj)
 {
     switch (obj->kind) {
@@ -199,7 +118,7 @@ static bool judged_kind(const struct pl_object *obj)
         return true;
     case PL_KIND_REPLICASET:
     case PL_KIND_REPLICATIONCONTROLLER:
-        return !has_controller(obj->root); /* its owner is judged instead */
+        return !pl_object_has_controller(obj); /* its owner is judged instead */
     default:
         return false;
     }

@@ -14,6 +14,13 @@ configuration in NN-name.config.yaml, used as it is.
 Optional NN-name.args: extra `plimsoll check` arguments, one per line (for example
 --namespace-annotation=plimsoll.dev/mode=warn).
 
+A case file may hold several documents (a Deployment and the PodDisruptionBudget
+beside it: the policies that need the neighbouring objects see the others of the
+file). Its expected file then lists every object's verdict, in file order:
+    {"allowed": false,                # every object allowed?
+     "results": [{"kind": "Deployment", "name": "web", "allowed": true,
+                  "violations": [...]}, ...]}
+
 Usage: run.py PLIMSOLL [CASES_DIR] [--filter SUBSTR]
 Prints one TAP-like line per case and ends with "N passed, N failed".
 """
@@ -74,9 +81,28 @@ def run_case(plimsoll, ids, policy, case_path):
     if proc.returncode not in (0, 1):
         return f"plimsoll check exited {proc.returncode}: {proc.stderr.strip()}"
     results = json.loads(proc.stdout)["results"]
+    if "results" in expected:
+        want_all = expected["results"]
+        if len(results) != len(want_all):
+            return f"expected {len(want_all)} objects in the case file, found {len(results)}"
+        problems = []
+        if expected.get("allowed") != all(r["allowed"] for r in results):
+            problems.append(f"allowed (every object): want {expected.get('allowed')}")
+        for i, (want, got) in enumerate(zip(want_all, results)):
+            for key in ("kind", "name"):
+                if key in want and want[key] != got[key]:
+                    problems.append(f"object {i}: {key}: want {want[key]}, got {got[key]}")
+            problem = compare(want, got)
+            if problem:
+                problems.append(f"object {i} ({got['kind']} {got['name']}): {problem}")
+        return "; ".join(problems) if problems else None
     if len(results) != 1:
         return f"expected one object in the case file, found {len(results)}"
-    got = results[0]
+    return compare(expected, results[0])
+
+
+def compare(expected, got):
+    """What differs between one object's expected verdict and plimsoll's result."""
     problems = []
     if got["allowed"] != expected["allowed"]:
         problems.append(f"allowed: want {expected['allowed']}, got {got['allowed']}")

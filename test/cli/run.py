@@ -143,6 +143,13 @@ def docs_agree_with_the_table(b):
             assert f"**Default:** {e['default_mode']}" in head, (rid, head)
         assert rid in readme_rows, f"README lists no {rid}"
         assert readme_rows[rid][-1] == e["default_mode"], (rid, readme_rows[rid])
+        if e["kind"] == "policy":
+            # Where it runs: a policy that needs the neighbouring objects is not run at
+            # admission, and its runbook header and README row say so.
+            only_offline = "admission" not in e["runs"]
+            assert ("**Runs:** check and audit only" in head) == only_offline, (rid, head)
+            assert ("(check and audit only)" in readme_rows[rid][1]) == only_offline, \
+                (rid, readme_rows[rid])
         table = _md_table(_md_section(md, "## Parameters"))
         if not params:
             assert "**Parameters:** none" in head, (rid, head)
@@ -279,7 +286,78 @@ spec:
       topologySpreadConstraints:
       - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
          labelSelector: {matchLabels: {app.kubernetes.io/name: worker}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: worker, namespace: shop}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app.kubernetes.io/name: worker}}
 """
+
+
+NEIGHBOUR_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, track: stable}}
+    spec:
+      containers: [{name: web, image: "registry.example.com/web:1"}]
+"""
+
+NEIGHBOUR_PDB = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchExpressions: [{key: app, operator: In, values: [web]}]}
+  maxUnavailable: 0
+"""
+
+
+@test
+def neighbours_are_the_documents_of_the_run(b):
+    """The policies that need the neighbouring objects see every document of the run,
+    across files; a PodDisruptionBudget is judged at its own line; `plimsoll policies`
+    says these policies run in check and audit only."""
+    with tempfile.TemporaryDirectory() as d:
+        dep, pdb, cfg = (os.path.join(d, n) for n in ("dep.yaml", "pdb.yaml", "cfg.yaml"))
+        with open(dep, "w") as f:
+            f.write(NEIGHBOUR_DEPLOYMENT)
+        with open(pdb, "w") as f:
+            f.write(NEIGHBOUR_PDB)
+        ids = [e["id"] for e in json.loads(run(b, "policies", "--output", "json").stdout)
+               if e["kind"] == "policy"]
+        with open(cfg, "w") as f:
+            f.write("policies:\n" + "".join(
+                f"  {i}: {{mode: {'enforce' if 'disruption' in i else 'off'}}}\n" for i in ids))
+        alone = run(b, "check", "--config", cfg, dep)
+        assert alone.returncode == 1, alone.stdout + alone.stderr
+        assert (f"{dep}:8:16: error: [pod-disruption-budget] spec.template.metadata.labels: no "
+                "PodDisruptionBudget in namespace shop selects these pods; a node drain may "
+                "evict every replica at once") in alone.stdout.splitlines(), alone.stdout
+        both = run(b, "check", "--config", cfg, dep, pdb)
+        lines = both.stdout.splitlines()
+        assert both.returncode == 1, both.stdout + both.stderr
+        assert f"{dep}:1:1: Deployment shop/web: admitted" in lines, both.stdout
+        assert f"{pdb}:1:1: PodDisruptionBudget shop/web: rejected" in lines, both.stdout
+        assert (f"{pdb}:6:3: error: [pdb-allows-disruption] spec.maxUnavailable: "
+                "maxUnavailable is 0; no pod may be evicted, so every node drain blocks") in lines
+        # Other kinds no policy judges are still skipped, and say why.
+        with open(pdb, "w") as f:
+            f.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n")
+        r = json.loads(run(b, "check", "--config", cfg, "--output", "json", pdb).stdout)
+        assert r["results"][0]["status"] == "skipped", r
+    entries = {e["id"]: e for e in json.loads(run(b, "policies", "--output", "json").stdout)}
+    for rid in ("pod-disruption-budget", "pdb-allows-disruption", "hpa-replicas",
+                "network-policy"):
+        assert entries[rid]["runs"] == ["check", "audit"], entries[rid]
+    assert entries["liveness-probe"]["runs"] == ["admission", "check", "audit"]
+    assert entries["pdb-allows-disruption"]["kinds"] == ["PodDisruptionBudget"]
+    text = run(b, "policies").stdout
+    assert "runs in check and audit only" in text.split("network-policy", 1)[1].split("\n")[1]
 
 
 @test

@@ -4,8 +4,10 @@
  * manifest file to verdicts, through the same engine/manifest.c the command
  * uses: documents and List items (typed lists too) to requests, Namespace
  * annotations, the default namespace, the schema checks of engine/schema.c,
- * and the line of every finding. Each object is evaluated under the built-in
- * defaults.
+ * and the line of every finding, and the neighbour set built from the
+ * documents (PodDisruptionBudgets, autoscalers, NetworkPolicies and the
+ * policies that read them). Each object is evaluated under the built-in
+ * defaults, with network-policy (off by default) switched on.
  *
  * The target aborts when an evaluation breaks the promises of SPEC §9
  * (allowed exactly when there is no message; message and warnings within
@@ -68,7 +70,8 @@ static void check_location(const struct pl_manifest *m, size_t i, const char *pa
 }
 
 /* Evaluates object i as cmd_check.c's evaluate_object does. */
-static void evaluate(const struct pl_manifest *m, size_t i, struct pl_pool *pool)
+static void evaluate(const struct pl_manifest *m, size_t i, const struct pl_neighbours *n,
+                     struct pl_pool *pool)
 {
     struct pl_request req;
     json_t *annotations = NULL;
@@ -90,6 +93,7 @@ static void evaluate(const struct pl_manifest *m, size_t i, struct pl_pool *pool
         check_location(m, i, json_string_value(json_object_get(p, "path")));
     }
     json_decref(problems);
+    req.neighbours = n;
     struct pl_decision d;
     if (pl_evaluate(cfg, &req, pool, &d, &err) == 0) {
         check_decision(&d);
@@ -109,7 +113,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (!cfg) {
-        cfg = pl_config_new_default(NULL);
+        static const char text[] = "policies:\n  network-policy: {mode: warn}\n";
+        struct pl_error cfg_err;
+        pl_error_init(&cfg_err);
+        if (pl_config_parse(text, sizeof(text) - 1, "plimsoll", &cfg, &cfg_err) < 0) {
+            abort();
+        }
     }
     struct pl_manifest m;
     pl_manifest_init(&m, MAX_OBJECTS);
@@ -122,12 +131,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pl_manifest_finish(&m);
         return 0;
     }
+    struct pl_neighbours n;
+    pl_neighbours_init(&n);
+    pl_manifest_neighbours(&m, PL_MANIFEST_DEFAULT_NAMESPACE, &n);
     struct pl_pool pool;
     pl_pool_init(&pool);
     for (size_t i = 0; i < m.n_objects; i++) {
-        evaluate(&m, i, &pool);
+        evaluate(&m, i, &n, &pool);
     }
     pl_pool_finish(&pool);
+    pl_neighbours_finish(&n);
     pl_manifest_finish(&m);
     return 0;
 }

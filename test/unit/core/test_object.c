@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -360,6 +361,40 @@ static void test_iteration_of_odd_specs(void **state)
     json_decref(spec);
 }
 
+/* A controlling owner is an ownerReference with controller: true; any other is not one;
+ * and pl_json_array_has_string, which reads such lists, takes only strings. */
+static void test_controller_owner(void **state)
+{
+    (void)state;
+    const char *const yes[] = {
+        "{kind: Pod, metadata: {ownerReferences: [{kind: ReplicaSet, controller: true}]}}",
+        "{kind: ReplicaSet, metadata: {ownerReferences: [{kind: X}, {kind: Deployment, "
+        "controller: true}]}}",
+    };
+    const char *const no[] = {
+        "{kind: Pod, metadata: {ownerReferences: [{kind: ReplicaSet}]}}",
+        "{kind: Pod, metadata: {ownerReferences: [{kind: ReplicaSet, controller: false}]}}",
+        "{kind: Pod, metadata: {ownerReferences: [{kind: ReplicaSet, controller: 'true'}]}}",
+        "{kind: Pod, metadata: {ownerReferences: {controller: true}}}",
+        "{kind: Pod, metadata: {}}",
+    };
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]) + sizeof(no) / sizeof(no[0]); i++) {
+        bool want = i < sizeof(yes) / sizeof(yes[0]);
+        json_t *doc = pl_test_yaml(want ? yes[i] : no[i - sizeof(yes) / sizeof(yes[0])]);
+        struct pl_object obj;
+        struct pl_error err;
+        assert_int_equal(pl_object_init(&obj, doc, &err), 0);
+        assert_int_equal(pl_object_has_controller(&obj), want);
+        json_decref(doc);
+    }
+    json_t *list = pl_test_yaml("[a, 1, b]");
+    assert_true(pl_json_array_has_string(list, "b"));
+    assert_false(pl_json_array_has_string(list, "1"));
+    assert_false(pl_json_array_has_string(list, "c"));
+    json_decref(list);
+    assert_false(pl_json_array_has_string(NULL, "a"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_sidecar_detection),
         cmocka_unit_test(test_iteration_order_and_sets),
         cmocka_unit_test(test_iteration_of_odd_specs),
+        cmocka_unit_test(test_controller_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

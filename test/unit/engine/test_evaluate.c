@@ -113,6 +113,104 @@ static void run_finish(struct run *run)
     json_decref(run->annotations);
 }
 
+/* Evaluates yaml as a CREATE under cfg with the neighbour set n (NULL: admission). */
+static void evaluate_with(struct run *run, const struct pl_config *cfg, const char *yaml,
+                          const struct pl_neighbours *n)
+{
+    memset(run, 0, sizeof(*run));
+    pl_pool_init(&run->pool);
+    run->object = pl_test_yaml(yaml);
+    struct pl_request req = {.operation = PL_OP_CREATE, .object = run->object, .neighbours = n};
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_evaluate(cfg, &req, &run->pool, &run->d, &err) < 0) {
+        fail_msg("pl_evaluate failed: %s", err.message);
+    }
+}
+
+static const char replicated[] = "kind: Deployment\n"
+                                 "metadata: {name: web, namespace: shop}\n"
+                                 "spec:\n"
+                                 "  replicas: 3\n"
+                                 "  template:\n"
+                                 "    metadata: {labels: {app: web}}\n"
+                                 "    spec:\n"
+                                 "      containers: [{name: web, image: nginx:1.25}]\n";
+
+static const char blocking_pdb[] =
+    "kind: PodDisruptionBudget\n"
+    "metadata: {name: web, namespace: shop}\n"
+    "spec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}\n";
+
+/*
+ * The policies that need the neighbouring objects run only where a set is
+ * given: at admission (no set) a replicated Deployment without a budget is
+ * not reported, and a PodDisruptionBudget is not evaluated at all; with a
+ * set, both are, and the budget of the set satisfies the Deployment.
+ */
+static void test_neighbour_policies_only_with_a_set(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = config_with("  pod-disruption-budget: {mode: enforce}\n"
+                                        "  pdb-allows-disruption: {mode: enforce}\n",
+                                        "");
+    struct run run;
+    evaluate_with(&run, cfg, replicated, NULL);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 0);
+    run_finish(&run);
+    evaluate_with(&run, cfg, blocking_pdb, NULL);
+    assert_true(run.d.allowed);
+    assert_false(run.d.evaluated);
+    run_finish(&run);
+
+    struct pl_neighbours empty;
+    pl_neighbours_init(&empty);
+    evaluate_with(&run, cfg, replicated, &empty);
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.len, 1);
+    assert_string_equal(run.d.report.items[0].policy, "pod-disruption-budget");
+    assert_string_equal(run.d.report.items[0].path, "spec.template.metadata.labels");
+    run_finish(&run);
+
+    struct pl_neighbours set;
+    pl_neighbours_init(&set);
+    json_t *pdb = pl_test_yaml(blocking_pdb);
+    assert_true(pl_neighbours_add(&set, pdb, "shop"));
+    json_decref(pdb);
+    evaluate_with(&run, cfg, replicated, &set);
+    assert_true(run.d.allowed);
+    assert_int_equal(run.d.report.len, 0);
+    run_finish(&run);
+    evaluate_with(&run, cfg, blocking_pdb, &set);
+    assert_true(run.d.evaluated);
+    assert_false(run.d.allowed);
+    assert_int_equal(run.d.report.len, 1);
+    assert_string_equal(run.d.report.items[0].policy, "pdb-allows-disruption");
+    assert_string_equal(run.d.report.items[0].path, "spec.maxUnavailable");
+    run_finish(&run);
+
+    /* A policy of pod templates never runs on a budget (which is still judged: a
+     * namespace annotation may switch on the policies of its kind), and an excluded
+     * namespace is skipped for budgets too. */
+    struct pl_config *all = config_with("  liveness-probe: {mode: enforce}\n", "");
+    evaluate_with(&run, all, blocking_pdb, &set);
+    assert_int_equal(run.d.report.len, 0);
+    assert_true(run.d.allowed);
+    run_finish(&run);
+    pl_config_unref(all);
+    evaluate_with(&run, cfg,
+                  "kind: PodDisruptionBudget\nmetadata: {name: x, namespace: kube-system}\n"
+                  "spec: {maxUnavailable: 0}\n",
+                  &set);
+    assert_false(run.d.evaluated);
+    run_finish(&run);
+
+    pl_neighbours_finish(&set);
+    pl_neighbours_finish(&empty);
+    pl_config_unref(cfg);
+}
+
 static const char *warning(const struct run *run, size_t i)
 {
     return json_string_value(json_array_get(run->d.warnings, i));
@@ -1057,6 +1155,7 @@ int main(void)
         cmocka_unit_test(test_grandfathering_subjects),
         cmocka_unit_test(test_grandfathered_every_pod_warning),
         cmocka_unit_test(test_many_requests_one_pool),
+        cmocka_unit_test(test_neighbour_policies_only_with_a_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,14 @@ static void test_descriptors_complete(void **state)
         assert_true(strlen(p->summary) > 10);
         assert_true(p->default_mode == PL_MODE_OFF || p->default_mode == PL_MODE_WARN ||
                     p->default_mode == PL_MODE_ENFORCE);
-        assert_true(p->kinds == 0 || (p->kinds & ~PL_KINDS_ANY) == 0);
+        assert_true(p->kinds == 0 || p->kinds == PL_KINDS_NONE || (p->kinds & ~PL_KINDS_ANY) == 0);
+        /* A policy of kinds without a pod template only is given them by name, and judges
+         * objects the webhook is never sent: it runs where neighbours are given. */
+        if (p->kinds == PL_KINDS_NONE) {
+            assert_non_null(p->other_kinds);
+            assert_non_null(p->other_kinds[0]);
+            assert_true(p->neighbours);
+        }
         assert_params(p->id, p->params);
     }
     /* The facts SPEC §6 states of particular policies, now written in their descriptors. */
@@ -117,6 +124,12 @@ static void test_descriptors_complete(void **state)
     assert_false(pl_policies[pl_policy_index("liveness-probe")]->never_exempt);
     assert_true(pl_policies[pl_policy_index("pod-security")]->every_pod);
     assert_false(pl_policies[pl_policy_index("resources")]->every_pod);
+    /* Issue 18: the checks of the neighbouring objects never run at admission. */
+    assert_true(pl_policies[pl_policy_index("pod-disruption-budget")]->neighbours);
+    assert_true(pl_policies[pl_policy_index("pdb-allows-disruption")]->neighbours);
+    assert_true(pl_policies[pl_policy_index("hpa-replicas")]->neighbours);
+    assert_true(pl_policies[pl_policy_index("network-policy")]->neighbours);
+    assert_false(pl_policies[pl_policy_index("replicas")]->neighbours);
 }
 
 static bool file_exists(const char *relative)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of policies/spread.c: label selectors as Kubernetes reads them
- * (matchLabels, the four operators, empty selects all, missing selects
- * none), the terms that count (topology key, own labels, namespaces), and
- * which objects are judged (kinds, owned ReplicaSets, replicas).
+ * Unit tests of policies/spread.c: the terms that count (topology key, own
+ * labels, namespaces), and which objects are judged (kinds, owned
+ * ReplicaSets, replicas). Its label selectors are core/selector.c, tested in
+ * test/unit/core/test_selector.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,47 +17,6 @@
 #include "policies/spread.c"
 #include "test/helpers/fixture.h"
 #include "test/helpers/policy_fixture.h"
-
-/* Whether the flow-style YAML selector selects labels {app: web, track: stable}. */
-static bool selects(const char *selector_yaml)
-{
-    json_t *labels = pl_test_yaml("{app: web, track: stable}");
-    json_t *selector = pl_test_yaml(selector_yaml);
-    bool r = selector_selects(selector, labels);
-    json_decref(selector);
-    json_decref(labels);
-    return r;
-}
-
-static void test_selector(void **state)
-{
-    (void)state;
-    assert_true(selects("{}"));
-    assert_false(selects("[]"));
-    json_t *labels = pl_test_yaml("{app: web}");
-    assert_false(selector_selects(NULL, labels)); /* no labelSelector: no pods */
-    json_decref(labels);
-    assert_true(selects("{matchLabels: {app: web}}"));
-    assert_true(selects("{matchLabels: {app: web, track: stable}}"));
-    assert_false(selects("{matchLabels: {app: web, track: canary}}"));
-    assert_false(selects("{matchLabels: {tier: front}}"));
-    assert_false(selects("{matchLabels: {app: 1}}"));
-    assert_true(selects("{matchExpressions: [{key: app, operator: In, values: [api, web]}]}"));
-    assert_false(selects("{matchExpressions: [{key: app, operator: In, values: [api]}]}"));
-    assert_false(selects("{matchExpressions: [{key: tier, operator: In, values: [web]}]}"));
-    assert_true(selects("{matchExpressions: [{key: track, operator: NotIn, values: [canary]}]}"));
-    assert_true(selects("{matchExpressions: [{key: tier, operator: NotIn, values: [x]}]}"));
-    assert_false(selects("{matchExpressions: [{key: track, operator: NotIn, values: [stable]}]}"));
-    assert_true(selects("{matchExpressions: [{key: track, operator: Exists}]}"));
-    assert_false(selects("{matchExpressions: [{key: tier, operator: Exists}]}"));
-    assert_true(selects("{matchExpressions: [{key: tier, operator: DoesNotExist}]}"));
-    assert_false(selects("{matchExpressions: [{key: app, operator: DoesNotExist}]}"));
-    assert_false(selects("{matchExpressions: [{key: app, operator: Gt, values: ['1']}]}"));
-    assert_false(selects("{matchExpressions: [{operator: Exists}]}"));
-    /* matchLabels and matchExpressions are ANDed. */
-    assert_false(selects("{matchLabels: {app: web}, matchExpressions: [{key: track, operator: "
-                         "In, values: [canary]}]}"));
-}
 
 /* judge_spec on a flow-style YAML pod spec, pod labels {app: web}, namespace ns. */
 static enum miss judge(const char *spec_yaml, const char *ns)
@@ -162,7 +121,6 @@ static void test_objects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_selector),
         cmocka_unit_test(test_terms),
         cmocka_unit_test(test_objects),
     };
