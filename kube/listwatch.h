@@ -28,6 +28,7 @@
 #define PL_KUBE_LISTWATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -88,6 +89,17 @@ PL_MUST_CHECK int pl_kube_listwatch_new(struct pl_kube_client *client,
 
 /** Starts the thread (all signals blocked in it). Returns 0, -EINVAL (started) or -errno. */
 PL_MUST_CHECK int pl_kube_listwatch_start(struct pl_kube_listwatch *lw);
+
+/**
+ * Lists the collection once, in the calling thread, into the list callbacks
+ * (list_begin, list_item per item, list_end), for one-shot commands such as
+ * `plimsoll audit`; lw must not be started. No retry: a failure is the
+ * caller's to report (only a continue token that expired restarts the list,
+ * once). Returns 0; -ENOENT when the API server answered 404 (no such
+ * resource in this API version); -ECANCELED when the stop flag ended it; -EIO
+ * for any other failure; why (size bytes) then says why.
+ */
+PL_MUST_CHECK int pl_kube_listwatch_list_once(struct pl_kube_listwatch *lw, char *why, size_t size);
 
 /** Whether a first list has completed. Thread-safe. */
 bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw);
