@@ -47,9 +47,12 @@ static size_t group_len(const char *api_version)
     return slash ? (size_t)(slash - api_version) : 0;
 }
 
-/* Whether apiVersion/kind names a kind that pl_audit_kinds judges. */
-static bool judged_kind(const char *api_version, const char *kind)
+/* Whether apiVersion/kind names a workload controller that pl_audit_kinds judges. */
+static bool judged_controller(const char *api_version, const char *kind)
 {
+    if (strcmp(kind, "Pod") == 0) {
+        return false; /* judged, but controls nothing */
+    }
     for (size_t i = 0; pl_audit_kinds[i].kind; i++) {
         const struct pl_audit_kind *k = &pl_audit_kinds[i];
         size_t g = group_len(k->api_version);
@@ -71,7 +74,7 @@ bool pl_audit_owned(const json_t *object)
         const char *api_version = pl_json_string(ref, "apiVersion");
         const char *kind = pl_json_string(ref, "kind");
         if (json_is_true(json_object_get(ref, "controller")) && api_version && kind &&
-            judged_kind(api_version, kind)) {
+            judged_controller(api_version, kind)) {
             return true;
         }
     }

@@ -10,7 +10,9 @@ is survived. Chart install (issue: Helm chart): the rendered chart's objects are
 applied, its configuration and webhook configuration drive a plimsoll on loopback,
 and kubectl shows a bad Deployment rejected and a good one admitted. Controller-aware
 admission (controllers.py): Pods that the controllers really create after a scale, a
-rollout, an exemption or a warn -> enforce switch, counted with kubectl.
+rollout, an exemption or a warn -> enforce switch, counted with kubectl. The cluster
+audit (audit.py): `plimsoll audit` over workloads in three namespaces equals `plimsoll
+check` on the same objects as kubectl returns them.
 
 Prints "ok - ..." / "not ok - ..." and ends with "N passed, N failed".
 """
@@ -24,6 +26,7 @@ import tempfile
 import time
 
 from e2elib import ROOT, RESULTS, Cluster, Plimsoll, check, deployment, until, webhook_config
+import audit  # noqa: E402 - beside this file
 import controllers  # noqa: E402 - beside this file
 
 # ------------------------------------------------------------- scenarios
@@ -260,6 +263,7 @@ def main():
         scoping_scenarios(cl, a.plimsoll, work, certs)
         controllers.controller_scenarios(cl, a.plimsoll, work, certs)
         chart_install(cl, a.plimsoll, work, certs)
+        audit.audit_scenarios(cl, a.plimsoll, work)
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 0 if RESULTS["failed"] == 0 and RESULTS["passed"] > 0 else 1
 
