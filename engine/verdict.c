@@ -66,25 +66,27 @@ static bool annotation_mode(const json_t *annotations, const char *key, enum pl_
     return pl_mode_parse(pl_json_string(annotations, key), ret) == 0;
 }
 
-/*
- * The policies that applied to an evaluated object, with their modes, for the
- * reports (JUnit has one test case per policy). The same precedence as
- * engine/evaluate.c's (SPEC §6): the namespace annotation for the policy, then
- * plimsoll.dev/mode for every policy the configuration has on, then the
- * configuration; evaluate.h does not hand out the modes it resolved.
- */
+enum pl_mode pl_verdict_policy_mode(const struct pl_config *cfg, const json_t *annotations,
+                                    size_t policy)
+{
+    enum pl_mode ns_mode = PL_MODE_OFF;
+    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", &ns_mode);
+    char key[128];
+    snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[policy]->id);
+    enum pl_mode mode = cfg->policies[policy].mode;
+    if (!annotation_mode(annotations, key, &mode) && has_ns_mode && mode != PL_MODE_OFF) {
+        mode = ns_mode;
+    }
+    return mode;
+}
+
+/* The policies that applied to an evaluated object, with their modes, for the reports
+ * (JUnit has one test case per policy). */
 static json_t *applied_policies(const struct pl_config *cfg, const json_t *annotations)
 {
     json_t *out = json_array();
-    enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", &ns_mode);
     for (size_t i = 0; pl_policies[i]; i++) {
-        char key[128];
-        snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[i]->id);
-        enum pl_mode mode = cfg->policies[i].mode;
-        if (!annotation_mode(annotations, key, &mode) && has_ns_mode && mode != PL_MODE_OFF) {
-            mode = ns_mode;
-        }
+        enum pl_mode mode = pl_verdict_policy_mode(cfg, annotations, i);
         if (mode != PL_MODE_OFF) {
             json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id, "mode",
                                                  pl_mode_name(mode)));

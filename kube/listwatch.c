@@ -74,6 +74,7 @@ struct pl_kube_listwatch {
     atomic_bool synced;
     atomic_bool stop;
     atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t failures;
     pthread_t thread;
     bool started;
 
@@ -636,6 +637,7 @@ static void failed(struct pl_kube_listwatch *lw, const char *what, enum outcome 
 {
     double now = now_mono();
     set_not_current(lw);
+    atomic_fetch_add(&lw->failures, 1);
     lw->attempt++;
     lw->unanswered = o == OUT_FAILED;
     unsigned delay = backoff_ms(lw, lw->attempt);
@@ -785,6 +787,7 @@ int pl_kube_listwatch_new(struct pl_kube_client *client,
     atomic_init(&lw->synced, false);
     atomic_init(&lw->stop, false);
     atomic_init(&lw->requests, 0);
+    atomic_init(&lw->failures, 0);
     pl_kube_client_set_stop(client, &lw->stop);
     *ret = lw;
     return 0;
@@ -861,16 +864,29 @@ uint64_t pl_kube_listwatch_requests(struct pl_kube_listwatch *lw)
     return lw ? (uint64_t)atomic_load(&lw->requests) : 0;
 }
 
+uint64_t pl_kube_listwatch_failures(struct pl_kube_listwatch *lw)
+{
+    return lw ? (uint64_t)atomic_load(&lw->failures) : 0;
+}
+
+void pl_kube_listwatch_stop(struct pl_kube_listwatch *lw)
+{
+    if (!lw) {
+        return;
+    }
+    pthread_mutex_lock(&lw->lock);
+    atomic_store(&lw->stop, true);
+    pthread_cond_broadcast(&lw->wake);
+    pthread_mutex_unlock(&lw->lock);
+}
+
 void pl_kube_listwatch_free(struct pl_kube_listwatch *lw)
 {
     if (!lw) {
         return;
     }
     if (lw->started) {
-        pthread_mutex_lock(&lw->lock);
-        atomic_store(&lw->stop, true);
-        pthread_cond_broadcast(&lw->wake);
-        pthread_mutex_unlock(&lw->lock);
+        pl_kube_listwatch_stop(lw);
         pthread_join(lw->thread, NULL);
     }
     pl_kube_client_free(lw->client);

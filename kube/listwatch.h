@@ -114,6 +114,16 @@ double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw);
 /** Requests made so far (lists pages and watches). Thread-safe. */
 uint64_t pl_kube_listwatch_requests(struct pl_kube_listwatch *lw);
 
+/** Failed lists and watches so far (each one that led to a backoff). Thread-safe. */
+uint64_t pl_kube_listwatch_failures(struct pl_kube_listwatch *lw);
+
+/**
+ * Asks the thread to stop without waiting for it, so that several
+ * list+watches stop in parallel before their pl_kube_listwatch_free().
+ * Thread-safe. Accepts NULL.
+ */
+void pl_kube_listwatch_stop(struct pl_kube_listwatch *lw);
+
 /** Stops the thread (promptly, whatever it does) and frees everything. Accepts NULL. */
 void pl_kube_listwatch_free(struct pl_kube_listwatch *lw);
 
