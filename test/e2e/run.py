@@ -12,7 +12,8 @@ and kubectl shows a bad Deployment rejected and a good one admitted. Controller-
 admission (controllers.py): Pods that the controllers really create after a scale, a
 rollout, an exemption or a warn -> enforce switch, counted with kubectl. The cluster
 audit (audit.py): `plimsoll audit` over workloads in three namespaces equals `plimsoll
-check` on the same objects as kubectl returns them.
+check` on the same objects as kubectl returns them. The dashboard (dashboard.py): live
+changes within seconds, metrics, and the page in chromium.
 
 Prints "ok - ..." / "not ok - ..." and ends with "N passed, N failed".
 """
@@ -27,6 +28,7 @@ import time
 
 from e2elib import ROOT, RESULTS, Cluster, Plimsoll, check, deployment, until, webhook_config
 import audit  # noqa: E402 - beside this file
+import dashboard  # noqa: E402 - beside this file
 import controllers  # noqa: E402 - beside this file
 
 # ------------------------------------------------------------- scenarios
@@ -264,6 +266,7 @@ def main():
         controllers.controller_scenarios(cl, a.plimsoll, work, certs)
         chart_install(cl, a.plimsoll, work, certs)
         audit.audit_scenarios(cl, a.plimsoll, work)
+        dashboard.dashboard_scenarios(cl, a.plimsoll, work)
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 0 if RESULTS["failed"] == 0 and RESULTS["passed"] > 0 else 1
 
