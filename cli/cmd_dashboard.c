@@ -57,6 +57,7 @@ static void usage(FILE *out)
             "                       built-in defaults)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
             "  --help               this text\n"
+            "The namespace it runs in (env POD_NAMESPACE) is excluded, as by plimsoll serve.\n"
             "RBAC: get, list and watch on namespaces, pods, replicationcontrollers,\n"
             "deployments, statefulsets, daemonsets, replicasets, jobs and cronjobs.\n");
 }
@@ -113,13 +114,16 @@ static int parse_args(struct dashboard *d, int argc, char **argv)
     return 0;
 }
 
+/* As plimsoll serve: the namespace it runs in (POD_NAMESPACE) is excluded. */
 static struct pl_config *load_config(const char *path, struct pl_error *err)
 {
+    const char *self_ns = getenv("POD_NAMESPACE");
+    self_ns = self_ns && *self_ns ? self_ns : NULL;
     if (!path) {
-        return pl_config_new_default(NULL);
+        return pl_config_new_default(self_ns);
     }
     struct pl_config *cfg = NULL;
-    return pl_config_load_file(path, NULL, &cfg, err) == 0 ? cfg : NULL;
+    return pl_config_load_file(path, self_ns, &cfg, err) == 0 ? cfg : NULL;
 }
 
 static bool same_stat(const struct stat *a, const struct stat *b)

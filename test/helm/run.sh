@@ -163,6 +163,7 @@ render variants --set namespaceWatch.enabled=false --set preStop.action=sleep \
     --set tls.mode=cert-manager --set webhook.mutating.failurePolicy=Fail
 render mutating-forced-on --set config.mutations.inject-commit.enabled=false --set webhook.mutating.enabled=true
 render config-changed --set config.policies.replicas.min=5 --set config.policies.image-tag.mode=warn
+render dashboard-off --set dashboard.enabled=false
 
 if log="$("${python}" "${here}/values_table.py" "${chart}/values.yaml" "${chart}/README.md" 2>&1)"; then
     ok "README.md documents every value (values table up to date)"
