@@ -17,7 +17,9 @@
 #   helm       helm lint/template of the chart, and plimsoll check over it
 #   mutate     mutation cases: patches applied with python3-jsonpatch, reinvocation
 #   e2e        the namespace watch and a real kube-apiserver calling plimsoll; plimsoll
-#              audit against the same API server (test/e2e/audit.py)
+#              audit and dashboard against the same API server (test/e2e/audit.py,
+#              dashboard.py: the page in Debian's chromium via playwright-core;
+#              screenshot build-ci/logs/dashboard.png)
 #              (skipped with PLIMSOLL_SKIP_E2E=1)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
