@@ -80,6 +80,16 @@ json_t *pl_cluster_summary(struct pl_cluster *c, const char *ns_filter, const ch
 json_t *pl_cluster_workloads(struct pl_cluster *c, const char *ns_filter, const char *policy_filter,
                              size_t limit);
 
+/**
+ * What the OpenReports writer (audit/reports.c) should hold, per namespace:
+ * {ns: {"summary": {pass, fail, warn, error, skip}, "results": [...]}} for
+ * every namespace that has a failing or warned workload × policy (at most
+ * max_results results each, failures first). Results carry no timestamp, so
+ * that equal views give equal documents. Returns a new reference, {} before
+ * the view is ready. Thread-safe.
+ */
+json_t *pl_cluster_reports(struct pl_cluster *c, size_t max_results);
+
 /** Appends the view's Prometheus metrics to buf (see dashboard.md). Thread-safe. */
 PL_MUST_CHECK int pl_cluster_metrics(struct pl_cluster *c, struct pl_buf *buf);
 

@@ -378,3 +378,102 @@ int pl_cluster_metrics(struct pl_cluster *c, struct pl_buf *b)
     json_decref(index);
     return r ? -E2BIG : 0;
 }
+
+/* ---- OpenReports ---- */
+
+/* The first counted violation of policy in w (borrowed), or NULL. */
+static const json_t *first_violation(const struct pl__workload *w, const char *policy)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(w->verdict, "violations"), i, v)
+    {
+        const char *p = pl_json_string(v, "policy");
+        if (p && strcmp(p, policy) == 0) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* One Report result: workload w breaks policy i ("fail" or "warn"). */
+static json_t *report_result(const struct pl__workload *w, size_t i, bool fail)
+{
+    const char *id = pl_policies[i]->id;
+    const json_t *v = first_violation(w, id);
+    char message[1024];
+    snprintf(message, sizeof(message), "%s: %s", v ? pl_json_string(v, "path") : "",
+             v ? pl_json_string(v, "message") : "");
+    json_t *props = json_pack("{s:s, s:s}", "mode", v ? pl_json_string(v, "mode") : "", "runbook",
+                              v ? pl_json_string(v, "runbook") : "");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:[{s:s, s:s, s:s, s:s}], s:o}", "source",
+                     "plimsoll", "policy", id, "rule", id, "result", fail ? "fail" : "warn",
+                     "severity", fail ? "high" : "medium", "scored", 1, "message", message,
+                     "resources", "apiVersion", w->api_version, "kind", w->kind->kind, "name",
+                     w->name, "namespace", w->ns, "properties", props);
+}
+
+/* Adds w's results and counts to its namespace's report in out. Under lock. */
+static void report_workload(struct pl_cluster *c, const struct pl__workload *w, json_t *out,
+                            size_t max_results)
+{
+    if (w->skipped) {
+        return;
+    }
+    json_t *rep = json_object_get(out, w->ns);
+    if (!rep) {
+        rep = json_pack("{s:{s:i, s:i, s:i, s:i, s:i}, s:[], s:[]}", "summary", "pass", 0, "fail",
+                        0, "warn", 0, "error", 0, "skip", 0, "results", "warnings");
+        json_object_set_new(out, w->ns, rep);
+    }
+    json_t *sum = json_object_get(rep, "summary");
+    for (size_t i = 0; i < n_policies(); i++) {
+        if (mode_in(c, w->ns, i) == PL_MODE_OFF) {
+            continue;
+        }
+        uint64_t b = (uint64_t)1 << i;
+        bool fail = w->fail_mask & b;
+        bool warn = !fail && (w->warn_mask & b);
+        const char *key = fail ? "fail" : warn ? "warn" : (w->exempt_mask & b) ? "skip" : "pass";
+        json_object_set_new(sum, key,
+                            json_integer(json_integer_value(json_object_get(sum, key)) + 1));
+        /* Failures first: warnings are held apart and appended at the end. */
+        json_t *list = json_object_get(rep, fail ? "results" : "warnings");
+        if ((fail || warn) && json_array_size(json_object_get(rep, "results")) +
+                                      json_array_size(json_object_get(rep, "warnings")) <
+                                  max_results) {
+            json_array_append_new(list, report_result(w, i, fail));
+        }
+    }
+}
+
+json_t *pl_cluster_reports(struct pl_cluster *c, size_t max_results)
+{
+    json_t *out = json_object();
+    pthread_mutex_lock(&c->lock);
+    if (!pl_cluster_ready(c)) {
+        pthread_mutex_unlock(&c->lock);
+        return out;
+    }
+    size_t n;
+    struct pl__workload **all = pl__cluster_all(c, &n);
+    qsort(all, n, sizeof(*all), compare_workloads);
+    for (size_t i = 0; i < n; i++) {
+        report_workload(c, all[i], out, max_results);
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(all);
+    const char *ns;
+    json_t *rep;
+    void *tmp;
+    json_object_foreach_safe(out, tmp, ns, rep)
+    {
+        json_t *results = json_object_get(rep, "results");
+        json_array_extend(results, json_object_get(rep, "warnings"));
+        json_object_del(rep, "warnings");
+        if (json_array_size(results) == 0) {
+            json_object_del(out, ns); /* nothing to report: no Report */
+        }
+    }
+    return out;
+}

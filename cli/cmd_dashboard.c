@@ -3,19 +3,22 @@
  * plimsoll dashboard: the live cluster view (issue 15). Lists and watches
  * Namespaces and every workload kind (audit/cluster.c), keeps each
  * workload's verdict, and serves the page, the JSON API, /metrics, /healthz
- * and /readyz over plain HTTP (audit/web.c). Read-only: it never writes to
- * the API server.
+ * and /readyz over plain HTTP (audit/web.c). It never changes a workload.
  *
  * The configuration file (--config) is checked every two seconds (its
  * inode, size and modification time, through the ConfigMap's ..data symlink
  * swap); a valid new one re-judges every workload, an invalid one is logged
  * and the old one stays. SIGTERM or SIGINT: /readyz turns 503, the HTTP
- * daemon and then every watch stop, exit 0.
+ * daemon, the reports writer and then every watch stop, exit 0.
+ *
+ * With --reports it also keeps one OpenReports Report per namespace
+ * (audit/reports.c): its only writes, and only to reports.openreports.io.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include <time.h>
 
 #include "audit/cluster.h"
+#include "audit/reports.h"
 #include "audit/web.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -34,6 +38,8 @@ struct dashboard {
     const char *listen;
     const char *kubeconfig;
     const char *config;
+    bool reports;
+    unsigned reports_interval_s;
     struct stat config_stat;
 };
 
@@ -56,6 +62,10 @@ static void usage(FILE *out)
             "  --config FILE        policy configuration, reloaded when it changes (default:\n"
             "                       built-in defaults)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+            "  --reports            keep one openreports.io/v1alpha1 Report per namespace with\n"
+            "                       failing or warned workloads (needs the reports.openreports.io\n"
+            "                       CRD, and get/list/create/patch/delete on reports)\n"
+            "  --reports-interval-seconds N  compare and write every N seconds (default 5)\n"
             "  --help               this text\n"
             "The namespace it runs in (env POD_NAMESPACE) is excluded, as by plimsoll serve.\n"
             "RBAC: get, list and watch on namespaces, pods, replicationcontrollers,\n"
@@ -71,14 +81,21 @@ static const char *env_or(const char *name, const char *def)
 static int parse_args(struct dashboard *d, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"listen", required_argument, NULL, 'l'}, {"kubeconfig", required_argument, NULL, 'k'},
-        {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"kubeconfig", required_argument, NULL, 'k'},
+        {"config", required_argument, NULL, 'c'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"reports", no_argument, NULL, 'r'},
+        {"reports-interval-seconds", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *level = env_or("PLIMSOLL_DASHBOARD_LOG_LEVEL", "info");
     d->listen = env_or("PLIMSOLL_DASHBOARD_LISTEN", "0.0.0.0:8080");
     d->kubeconfig = env_or("PLIMSOLL_DASHBOARD_KUBECONFIG", NULL);
     d->config = env_or("PLIMSOLL_DASHBOARD_CONFIG", NULL);
+    d->reports = strcmp(env_or("PLIMSOLL_DASHBOARD_REPORTS", "false"), "true") == 0;
+    const char *interval = env_or("PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS", "5");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -95,6 +112,12 @@ static int parse_args(struct dashboard *d, int argc, char **argv)
         case 'v':
             level = optarg;
             break;
+        case 'r':
+            d->reports = true;
+            break;
+        case 'i':
+            interval = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -107,6 +130,13 @@ static int parse_args(struct dashboard *d, int argc, char **argv)
         fprintf(stderr, "plimsoll dashboard: unexpected argument \"%s\"\n", argv[optind]);
         return -EINVAL;
     }
+    char *end = NULL;
+    unsigned long n = strtoul(interval, &end, 10);
+    if (!*interval || *end || n < 1 || n > 3600) {
+        fprintf(stderr, "plimsoll dashboard: --reports-interval-seconds must be 1 to 3600\n");
+        return -EINVAL;
+    }
+    d->reports_interval_s = (unsigned)n;
     if (pl_log_set_level_name(level) < 0) {
         fprintf(stderr, "plimsoll dashboard: --log-level must be debug, info, warn or error\n");
         return -EINVAL;
@@ -172,7 +202,16 @@ static int serve(struct dashboard *d, struct pl_cluster *c)
         fprintf(stderr, "plimsoll dashboard: cannot start the watches\n");
         return PL_EXIT_USAGE;
     }
-    pl_log(PL_LOG_INFO, "dashboard serving", json_pack("{s:s}", "listen", d->listen));
+    struct pl_reports *reports = NULL;
+    struct pl_reports_options ro = {
+        .kubeconfig = d->kubeconfig, .interval_ms = d->reports_interval_s * 1000u, .log = pl_log};
+    if (d->reports && pl_reports_start(c, &ro, &reports) < 0) {
+        pl_audit_web_stop(web);
+        fprintf(stderr, "plimsoll dashboard: cannot start the reports writer\n");
+        return PL_EXIT_USAGE;
+    }
+    pl_log(PL_LOG_INFO, "dashboard serving",
+           json_pack("{s:s, s:b}", "listen", d->listen, "reports", d->reports));
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -185,6 +224,7 @@ static int serve(struct dashboard *d, struct pl_cluster *c)
     atomic_store(&draining, true);
     pl_log(PL_LOG_INFO, "shutting down", json_pack("{s:i}", "signal", sig));
     pl_audit_web_stop(web);
+    pl_reports_free(reports);
     return PL_EXIT_OK;
 }
 

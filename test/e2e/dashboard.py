@@ -26,12 +26,12 @@ NS_A, NS_B = "dash-a", "dash-b"
 
 
 class Dashboard:
-    def __init__(self, binary, work, kubeconfig):
+    def __init__(self, binary, work, kubeconfig, *extra):
         self.port = free_port()
-        self.log_path = os.path.join(work, "dashboard.log")
+        self.log_path = os.path.join(work, f"dashboard-{self.port}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([binary, "dashboard", "--listen", f"127.0.0.1:{self.port}",
-                                      "--kubeconfig", kubeconfig],
+                                      "--kubeconfig", kubeconfig, *extra],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def get(self, path, method="GET"):

@@ -13,7 +13,8 @@ admission (controllers.py): Pods that the controllers really create after a scal
 rollout, an exemption or a warn -> enforce switch, counted with kubectl. The cluster
 audit (audit.py): `plimsoll audit` over workloads in three namespaces equals `plimsoll
 check` on the same objects as kubectl returns them. The dashboard (dashboard.py): live
-changes within seconds, metrics, and the page in chromium.
+changes within seconds, metrics, and the page in chromium; with --reports (reports.py),
+OpenReports Reports the API server's schema accepts.
 
 Prints "ok - ..." / "not ok - ..." and ends with "N passed, N failed".
 """
@@ -29,6 +30,7 @@ import time
 from e2elib import ROOT, RESULTS, Cluster, Plimsoll, check, deployment, until, webhook_config
 import audit  # noqa: E402 - beside this file
 import dashboard  # noqa: E402 - beside this file
+import reports  # noqa: E402 - beside this file
 import controllers  # noqa: E402 - beside this file
 
 # ------------------------------------------------------------- scenarios
@@ -267,6 +269,7 @@ def main():
         chart_install(cl, a.plimsoll, work, certs)
         audit.audit_scenarios(cl, a.plimsoll, work)
         dashboard.dashboard_scenarios(cl, a.plimsoll, work)
+        reports.reports_scenarios(cl, a.plimsoll, work)
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 0 if RESULTS["failed"] == 0 and RESULTS["passed"] > 0 else 1
 

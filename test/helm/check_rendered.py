@@ -603,6 +603,23 @@ def main():
             check_dashboard(r, a.namespace, enabled=True)
             check_mode(r, mode, mutations == "on", a.namespace, a.ca)
     check_variants(renders, a.namespace, a.release)
+    r = renders.get("dashboard-reports")
+    if check("dashboard-reports: rendered and parsed", r):
+        dep = next(d for d in r.dashboard if d["kind"] == "Deployment")
+        args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+        check("dashboard-reports: runs with --reports every 10 s",
+              "--reports" in args and args[args.index("--reports-interval-seconds") + 1] == "10", args)
+        role = next(d for d in r.dashboard if d["kind"] == "ClusterRole")
+        extra = [x for x in role["rules"] if x["apiGroups"] == ["openreports.io"]]
+        check("dashboard-reports: writes only reports.openreports.io", extra == [
+            {"apiGroups": ["openreports.io"], "resources": ["reports"],
+             "verbs": ["get", "list", "create", "patch", "delete"]}], role["rules"])
+        crd = [d for d in r.dashboard if d["kind"] == "CustomResourceDefinition"]
+        check("dashboard-reports: the reports.openreports.io CRD, kept on uninstall",
+              len(crd) == 1 and crd[0]["metadata"]["name"] == "reports.openreports.io"
+              and crd[0]["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"
+              and crd[0]["spec"]["versions"][0]["name"] == "v1alpha1", crd)
+        check_common(r, a.namespace, a.release)
     if check("dashboard-off: rendered and parsed", renders.get("dashboard-off")):
         check_dashboard(renders["dashboard-off"], a.namespace, enabled=False)
         check_common(renders["dashboard-off"], a.namespace, a.release)

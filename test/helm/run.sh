@@ -164,6 +164,7 @@ render variants --set namespaceWatch.enabled=false --set preStop.action=sleep \
 render mutating-forced-on --set config.mutations.inject-commit.enabled=false --set webhook.mutating.enabled=true
 render config-changed --set config.policies.replicas.min=5 --set config.policies.image-tag.mode=warn
 render dashboard-off --set dashboard.enabled=false
+render dashboard-reports --set dashboard.reports.enabled=true --set dashboard.reports.installCRD=true
 
 if log="$("${python}" "${here}/values_table.py" "${chart}/values.yaml" "${chart}/README.md" 2>&1)"; then
     ok "README.md documents every value (values table up to date)"
