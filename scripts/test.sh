@@ -19,7 +19,8 @@
 #   e2e        the namespace watch and a real kube-apiserver calling plimsoll; plimsoll
 #              audit and dashboard against the same API server (test/e2e/audit.py,
 #              dashboard.py: the page in Debian's chromium via playwright-core;
-#              screenshot build-ci/logs/dashboard.png)
+#              screenshot build-ci/logs/dashboard.png; reports.py: OpenReports with
+#              the chart's CRD)
 #              (skipped with PLIMSOLL_SKIP_E2E=1)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
