@@ -174,6 +174,14 @@ static char *exempt_reason(const json_t *object)
     return r ? pl_xstrndup(r, 512) : NULL;
 }
 
+/* Whether a namespace's annotations already put every policy the configuration has on
+ * in enforce mode: then the "if switched to enforce" verdict is the verdict itself. */
+static bool already_enforced(const json_t *ann)
+{
+    const char *mode = pl_json_string(ann, PL_ANNOTATION_PREFIX "mode");
+    return mode && strcmp(mode, "enforce") == 0;
+}
+
 /* Judges w from its kept text under the current configuration and annotations. */
 static void judge(struct pl_cluster *c, struct pl__workload *w)
 {
@@ -182,22 +190,27 @@ static void judge(struct pl_cluster *c, struct pl__workload *w)
         return; /* cannot happen: the text was dumped by us */
     }
     const json_t *ann = json_object_get(c->namespaces, w->ns);
-    json_t *enforced = ann ? json_deep_copy(ann) : json_object();
-    json_object_set_new(enforced, PL_ANNOTATION_PREFIX "mode", json_string("enforce"));
     struct pl_verdict_counts counts = {0};
     struct pl_error err;
     pl_error_init(&err);
     json_t *now = NULL;
     json_t *if_enforced = NULL;
-    if (pl_audit_judge(c->cfg, w->kind, w->api_version, object, ann, &c->pool, &counts, &now,
-                       &err) == 0) {
+    if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, ann, &c->pool, &counts, &now,
+                              &err) == 0) {
         keep_verdict(w, now);
         pl_pool_clear(&c->pool);
-        if (pl_audit_judge(c->cfg, w->kind, w->api_version, object, enforced, &c->pool, &counts,
-                           &if_enforced, &err) == 0) {
-            const char *st = pl_json_string(if_enforced, "status");
-            w->rejected_if_enforced =
-                st && (strcmp(st, "rejected") == 0 || strcmp(st, "invalid") == 0);
+        /* Rejected now is rejected in enforce mode too: what enforces now still would. */
+        w->rejected_if_enforced = w->rejected;
+        if (!w->rejected && !w->skipped && !already_enforced(ann)) {
+            json_t *enforced = ann ? json_deep_copy(ann) : json_object();
+            json_object_set_new(enforced, PL_ANNOTATION_PREFIX "mode", json_string("enforce"));
+            if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced, &c->pool,
+                                      &counts, &if_enforced, &err) == 0) {
+                const char *st = pl_json_string(if_enforced, "status");
+                w->rejected_if_enforced =
+                    st && (strcmp(st, "rejected") == 0 || strcmp(st, "invalid") == 0);
+            }
+            json_decref(enforced);
         }
     } else {
         log_line(c, PL_LOG_WARN, "dashboard: cannot judge a workload",
@@ -209,7 +222,6 @@ static void judge(struct pl_cluster *c, struct pl__workload *w)
     c->judged++;
     json_decref(now);
     json_decref(if_enforced);
-    json_decref(enforced);
     json_decref(object);
 }
 

@@ -117,6 +117,32 @@ static int object_path(const struct pl_audit_kind *k, const char *api_version, c
     return 0;
 }
 
+/* Judges the manifest's one object and frees the manifest. */
+static int judge_manifest(const struct pl_config *cfg, struct pl_manifest *m,
+                          const json_t *ns_annotations, struct pl_pool *pool,
+                          struct pl_verdict_counts *counts, json_t **ret, struct pl_error *err)
+{
+    int r = 0;
+    if (m->n_objects != 1) {
+        r = pl_error_set(err, "", 0, "%s: not one object", m->n_files ? m->files[0].name : "");
+    }
+    if (r == 0) {
+        struct pl_verdict_input in = {.cfg = cfg, .manifest = m, .annotations = ns_annotations};
+        r = pl_verdict_judge(&in, 0, pool, counts, ret, err);
+    }
+    pl_manifest_finish(m);
+    return r;
+}
+
+/* The listed object with apiVersion and kind put back first, as kubectl shows it. New. */
+static json_t *with_kind(const struct pl_audit_kind *k, const char *api_version,
+                         const json_t *object)
+{
+    json_t *copy = json_pack("{s:s, s:s}", "apiVersion", api_version, "kind", k->kind);
+    json_object_update_missing(copy, (json_t *)object);
+    return copy;
+}
+
 int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
                    const char *api_version, const json_t *object, const json_t *ns_annotations,
                    struct pl_pool *pool, struct pl_verdict_counts *counts, json_t **ret,
@@ -127,9 +153,7 @@ int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
     if (r < 0) {
         return r;
     }
-    /* As kubectl shows it: apiVersion and kind first, then the object's own fields. */
-    json_t *copy = json_pack("{s:s, s:s}", "apiVersion", api_version, "kind", k->kind);
-    json_object_update_missing(copy, (json_t *)object);
+    json_t *copy = with_kind(k, api_version, object);
     size_t len = 0;
     char *text = pl_json_dump(copy, JSON_INDENT(2), &len);
     json_decref(copy);
@@ -144,13 +168,29 @@ int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
         r = pl_manifest_add(&m, path, text, len, NULL, err);
     }
     free(text);
-    if (r == 0 && m.n_objects != 1) {
-        r = pl_error_set(err, "", 0, "%s: not one object", path);
+    if (r < 0) {
+        pl_manifest_finish(&m);
+        return r;
     }
-    if (r == 0) {
-        struct pl_verdict_input in = {.cfg = cfg, .manifest = &m, .annotations = ns_annotations};
-        r = pl_verdict_judge(&in, 0, pool, counts, ret, err);
+    return judge_manifest(cfg, &m, ns_annotations, pool, counts, ret, err);
+}
+
+int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kind *k,
+                          const char *api_version, json_t *object, const json_t *ns_annotations,
+                          struct pl_pool *pool, struct pl_verdict_counts *counts, json_t **ret,
+                          struct pl_error *err)
+{
+    char path[2048];
+    int r = object_path(k, api_version, object, path, sizeof(path), err);
+    if (r < 0) {
+        return r;
     }
-    pl_manifest_finish(&m);
-    return r;
+    struct pl_manifest m;
+    pl_manifest_init(&m, 1);
+    r = pl_manifest_add_object(&m, path, object, err);
+    if (r < 0) {
+        pl_manifest_finish(&m);
+        return r;
+    }
+    return judge_manifest(cfg, &m, ns_annotations, pool, counts, ret, err);
 }

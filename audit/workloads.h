@@ -78,4 +78,17 @@ PL_MUST_CHECK int pl_audit_judge(const struct pl_config *cfg, const struct pl_au
                                  struct pl_verdict_counts *counts, json_t **ret,
                                  struct pl_error *err);
 
+/**
+ * pl_audit_judge() without the text: for an object that already carries
+ * apiVersion and kind (object: borrowed, a reference is taken for the call),
+ * judged the same way, but every line and column is 1 (nothing was rendered
+ * to point into). What the dashboard uses: it needs no lines, and rendering
+ * and re-reading the text was most of the cost of a judgement.
+ */
+PL_MUST_CHECK int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kind *k,
+                                        const char *api_version, json_t *object,
+                                        const json_t *ns_annotations, struct pl_pool *pool,
+                                        struct pl_verdict_counts *counts, json_t **ret,
+                                        struct pl_error *err);
+
 #endif
