@@ -75,7 +75,7 @@ static void workload_free(struct pl__workload *w)
     free(w->name);
     free(w->object);
     free(w->exempt_reason);
-    json_decref(w->verdict);
+    free(w->verdict);
     free(w);
 }
 
@@ -155,10 +155,14 @@ static void keep_verdict(struct pl__workload *w, const json_t *result)
         w->exempt_mask |= bit(pl_json_string(v, "policy"));
         json_array_append_new(suppressed, finding(v));
     }
-    json_decref(w->verdict);
-    w->verdict =
+    w->n_violations = (unsigned)json_array_size(violations);
+    /* Kept as text: a jansson tree of the findings costs several times its text. */
+    json_t *verdict =
         json_pack("{s:s, s:o, s:o, s:O}", "status", status ? status : "", "violations", violations,
                   "suppressed", suppressed, "notes", json_object_get(result, "notes"));
+    free(w->verdict);
+    w->verdict = pl_json_dump(verdict, JSON_COMPACT, NULL);
+    json_decref(verdict);
 }
 
 /* The exemption reason of the object or its pod template, if any. */

@@ -31,7 +31,8 @@ struct pl__workload {
     char *ns;
     char *name;
     char *object;              /* compact JSON of what policies read, for re-judging */
-    json_t *verdict;           /* {"status", "violations", "suppressed", "notes"} */
+    char *verdict;             /* compact JSON: {"status", "violations", "suppressed", "notes"} */
+    unsigned n_violations;     /* in verdict's "violations" (what counts: enforce and warn) */
     char *exempt_reason;       /* plimsoll.dev/exempt-reason, or NULL */
     uint64_t fail_mask;        /* policies (pl_policies[] index bits) with an enforce violation */
     uint64_t warn_mask;        /* ... with a violation that only warns */

@@ -62,7 +62,7 @@ static void count(struct pl_cluster *c, const struct pl__workload *w, struct tal
         return;
     }
     t->workloads++;
-    size_t findings = json_array_size(json_object_get(w->verdict, "violations"));
+    size_t findings = w->n_violations;
     t->rejected += w->rejected;
     t->warned += !w->rejected && findings > 0;
     t->passing += !w->rejected && findings == 0;
@@ -243,7 +243,11 @@ static json_t *workload_json(const struct pl_cluster *c, const struct pl__worklo
 {
     json_t *out = json_pack("{s:s, s:s, s:s, s:b}", "kind", w->kind->kind, "namespace", w->ns,
                             "name", w->name, "would_reject_if_enforced", w->rejected_if_enforced);
-    json_object_update(out, w->verdict);
+    json_t *verdict = w->verdict ? json_loads(w->verdict, 0, NULL) : NULL;
+    if (verdict) {
+        json_object_update(out, verdict);
+    }
+    json_decref(verdict);
     json_object_set_new(out, "grandfathered", grandfathered(c, w));
     if (w->exempt_reason) {
         json_object_set_new(out, "exempt_reason", json_string(w->exempt_reason));
@@ -381,12 +385,12 @@ int pl_cluster_metrics(struct pl_cluster *c, struct pl_buf *b)
 
 /* ---- OpenReports ---- */
 
-/* The first counted violation of policy in w (borrowed), or NULL. */
-static const json_t *first_violation(const struct pl__workload *w, const char *policy)
+/* The first counted violation of policy in a parsed verdict (borrowed), or NULL. */
+static const json_t *first_violation(const json_t *verdict, const char *policy)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(json_object_get(w->verdict, "violations"), i, v)
+    json_array_foreach(json_object_get(verdict, "violations"), i, v)
     {
         const char *p = pl_json_string(v, "policy");
         if (p && strcmp(p, policy) == 0) {
@@ -397,10 +401,11 @@ static const json_t *first_violation(const struct pl__workload *w, const char *p
 }
 
 /* One Report result: workload w breaks policy i ("fail" or "warn"). */
-static json_t *report_result(const struct pl__workload *w, size_t i, bool fail)
+static json_t *report_result(const struct pl__workload *w, const json_t *verdict, size_t i,
+                             bool fail)
 {
     const char *id = pl_policies[i]->id;
-    const json_t *v = first_violation(w, id);
+    const json_t *v = first_violation(verdict, id);
     char message[1024];
     snprintf(message, sizeof(message), "%s: %s", v ? pl_json_string(v, "path") : "",
              v ? pl_json_string(v, "message") : "");
@@ -427,6 +432,8 @@ static void report_workload(struct pl_cluster *c, const struct pl__workload *w, 
         json_object_set_new(out, w->ns, rep);
     }
     json_t *sum = json_object_get(rep, "summary");
+    json_t *verdict =
+        (w->fail_mask | w->warn_mask) && w->verdict ? json_loads(w->verdict, 0, NULL) : NULL;
     for (size_t i = 0; i < n_policies(); i++) {
         if (mode_in(c, w->ns, i) == PL_MODE_OFF) {
             continue;
@@ -442,9 +449,10 @@ static void report_workload(struct pl_cluster *c, const struct pl__workload *w, 
         if ((fail || warn) && json_array_size(json_object_get(rep, "results")) +
                                       json_array_size(json_object_get(rep, "warnings")) <
                                   max_results) {
-            json_array_append_new(list, report_result(w, i, fail));
+            json_array_append_new(list, report_result(w, verdict, i, fail));
         }
     }
+    json_decref(verdict);
 }
 
 json_t *pl_cluster_reports(struct pl_cluster *c, size_t max_results)
