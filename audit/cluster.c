@@ -178,12 +178,20 @@ static char *exempt_reason(const json_t *object)
     return r ? pl_xstrndup(r, 512) : NULL;
 }
 
-/* Whether a namespace's annotations already put every policy the configuration has on
- * in enforce mode: then the "if switched to enforce" verdict is the verdict itself. */
-static bool already_enforced(const json_t *ann)
+/*
+ * Whether the verdict in enforce mode is known without judging again: rejected now
+ * stays rejected (what enforces now still would); a namespace already in enforce mode
+ * gives the same verdict; and without a single finding now, the same policies run
+ * under plimsoll.dev/mode: enforce (only a namespace in mode off runs more of them), so
+ * there is nothing to reject.
+ */
+static bool enforce_verdict_known(const struct pl__workload *w, const json_t *ann)
 {
     const char *mode = pl_json_string(ann, PL_ANNOTATION_PREFIX "mode");
-    return mode && strcmp(mode, "enforce") == 0;
+    if (w->rejected || w->skipped || (mode && strcmp(mode, "enforce") == 0)) {
+        return true;
+    }
+    return w->n_violations == 0 && (!mode || strcmp(mode, "off") != 0);
 }
 
 /* Judges w from its kept text under the current configuration and annotations. */
@@ -203,9 +211,8 @@ static void judge(struct pl_cluster *c, struct pl__workload *w)
                               &err) == 0) {
         keep_verdict(w, now);
         pl_pool_clear(&c->pool);
-        /* Rejected now is rejected in enforce mode too: what enforces now still would. */
         w->rejected_if_enforced = w->rejected;
-        if (!w->rejected && !w->skipped && !already_enforced(ann)) {
+        if (!enforce_verdict_known(w, ann)) {
             json_t *enforced = ann ? json_deep_copy(ann) : json_object();
             json_object_set_new(enforced, PL_ANNOTATION_PREFIX "mode", json_string("enforce"));
             if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced, &c->pool,
