@@ -45,17 +45,25 @@ def sh(*args, env=None, input=None, timeout=600, check=True):
 
 
 def deployment(name, ns, bad):
+    """A bad Deployment (no liveness probe, latest tag, no security context) or one that
+    passes every default policy."""
     c = {"name": "web", "image": "nginx:latest" if bad else "registry.example.com/web:1.4.2",
          "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
                        "limits": {"memory": "32Mi"}},
          "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}}}
+    pod = {"containers": [c]}
     if not bad:
         c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}}
+        c["securityContext"] = {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                "capabilities": {"drop": ["ALL"]},
+                                "seccompProfile": {"type": "RuntimeDefault"}}
+        pod["automountServiceAccountToken"] = False
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": ns},
             "spec": {"replicas": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
-                     "template": {"metadata": {"labels": {"app.kubernetes.io/name": name}},
-                                  "spec": {"containers": [c]}}}}
+                     "template": {"metadata": {"labels": {"app.kubernetes.io/name": name,
+                                                          "plimsoll.dev/commit": "3f2a9c1"}},
+                                  "spec": pod}}}
 
 
 def proc_figures(pid):
@@ -177,7 +185,10 @@ def main():
         delays.sort()
         print(f"# plimsoll dashboard at scale ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)")
         print(f"workloads: {n} Deployments in {a.namespaces} namespaces "
-              f"(created in {created:.1f} s through the API server)")
+              f"(created in {created:.1f} s through the API server); rejected now "
+              f"{summary['cluster']['rejected']}, warned {summary['cluster']['warned']}, "
+              f"passing {summary['cluster']['passing']}, rejected in enforce mode "
+              f"{summary['cluster']['would_reject_if_enforced']}")
         print(f"start to ready: {to_ready:.2f} s")
         print(f"workloads judged at ready: {judged:.0f} (each as it stands and, unless already "
               f"rejected or in an enforce namespace, as if its namespace were in enforce mode)")
