@@ -21,6 +21,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "kube/client.h"
 #include "policies/registry.h"
 
 #define CONNECTIONS_MAX 64u
@@ -133,13 +134,6 @@ static enum MHD_Result metrics(struct pl_audit_web *w, struct MHD_Connection *co
 
 /* ---- filters ---- */
 
-static bool dns_label(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
-           s[0] != '-' && s[n - 1] != '-';
-}
-
 static bool known_policy(const char *id)
 {
     for (size_t i = 0; pl_policies[i]; i++) {
@@ -162,7 +156,7 @@ static int filters(struct MHD_Connection *conn, const char **ns, const char **po
     if (*policy && !**policy) {
         *policy = NULL;
     }
-    if (*ns && !dns_label(*ns)) {
+    if (*ns && !pl_kube_namespace_name_ok(*ns)) {
         *msg = "namespace: not a namespace name";
         return -EINVAL;
     }
@@ -249,7 +243,8 @@ static enum MHD_Result route(struct pl_audit_web *w, struct MHD_Connection *conn
         return send_json(conn, MHD_HTTP_OK, pl_cluster_summary(w->cluster, ns, policy));
     }
     if (route_ns) {
-        if (!dns_label(route_ns) || !pl_cluster_has_namespace(w->cluster, route_ns)) {
+        if (!pl_kube_namespace_name_ok(route_ns) ||
+            !pl_cluster_has_namespace(w->cluster, route_ns)) {
             return send_error(conn, MHD_HTTP_NOT_FOUND, "no such namespace");
         }
         ns = route_ns;

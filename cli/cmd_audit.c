@@ -29,6 +29,7 @@
 #include "core/pool.h"
 #include "engine/config.h"
 #include "engine/verdict.h"
+#include "kube/client.h"
 #include "kube/listwatch.h"
 
 /* Namespaces named with --namespace. */
@@ -75,13 +76,6 @@ static void usage(FILE *out)
             "  --help                         this text\n");
 }
 
-static bool valid_namespace(const char *ns)
-{
-    size_t n = strlen(ns);
-    return n > 0 && n <= 63 && strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
-           ns[0] != '-' && ns[n - 1] != '-';
-}
-
 static int load_config(struct audit *a, const char *config)
 {
     if (!config) {
@@ -101,7 +95,7 @@ static int load_config(struct audit *a, const char *config)
 
 static int add_namespace(struct audit *a, const char *ns)
 {
-    if (!valid_namespace(ns)) {
+    if (!pl_kube_namespace_name_ok(ns)) {
         fprintf(stderr, "plimsoll audit: --namespace \"%s\" is not a namespace name\n", ns);
         return -EINVAL;
     }

@@ -32,6 +32,7 @@
 #include "engine/evaluate.h"
 #include "engine/manifest.h"
 #include "engine/verdict.h"
+#include "kube/client.h"
 
 /* Largest manifest file read. */
 #define MAX_INPUT (64u * 1024u * 1024u)
@@ -104,14 +105,6 @@ static int add_cli_annotation(struct check *c, const char *arg)
     return 0;
 }
 
-/* A namespace name is a DNS label: lower-case alphanumerics and '-', at most 63. */
-static bool valid_namespace(const char *ns)
-{
-    size_t n = strlen(ns);
-    return n > 0 && n <= 63 && strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
-           ns[0] != '-' && ns[n - 1] != '-';
-}
-
 static int load_config(struct check *c, const char *config)
 {
     if (!config) {
@@ -137,7 +130,7 @@ static int check_options(const struct check *c)
         fprintf(stderr, "plimsoll check: --output must be text, json, sarif or junit\n");
         return -EINVAL;
     }
-    if (!valid_namespace(c->default_ns)) {
+    if (!pl_kube_namespace_name_ok(c->default_ns)) {
         fprintf(stderr,
                 "plimsoll check: --namespace \"%s\" is not a namespace name (a DNS label)\n",
                 c->default_ns);

@@ -402,3 +402,10 @@ out:
     pl_buf_finish(&url);
     return r;
 }
+
+bool pl_kube_namespace_name_ok(const char *ns)
+{
+    size_t n = ns ? strlen(ns) : 0;
+    return n > 0 && n <= 63 && strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
+           ns[0] != '-' && ns[n - 1] != '-';
+}

@@ -96,6 +96,9 @@ const char *pl_kube_client_source(const struct pl_kube_client *c);
 PL_MUST_CHECK int pl_kube_client_get(struct pl_kube_client *c, const struct pl_kube_request *req,
                                      struct pl_kube_result *res);
 
+/** Whether ns is a namespace name: a DNS label (lower-case alphanumerics and '-', 1-63). */
+bool pl_kube_namespace_name_ok(const char *ns);
+
 /** Appends "&name=<value, URL-escaped>" to buf. Returns 0 or -E2BIG. */
 PL_MUST_CHECK int pl_kube_append_param(struct pl_buf *buf, const char *name, const char *value);
 
