@@ -194,10 +194,15 @@ static bool enforce_verdict_known(const struct pl__workload *w, const json_t *an
     return w->n_violations == 0 && (!mode || strcmp(mode, "off") != 0);
 }
 
-/* Judges w from its kept text under the current configuration and annotations. */
-static void judge(struct pl_cluster *c, struct pl__workload *w)
+/*
+ * Judges w under the current configuration and annotations: parsed is what w->object
+ * says, when the caller has it at hand (borrowed), else it is read from the kept text.
+ */
+static void judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
 {
-    json_t *object = json_loads(w->object, 0, NULL);
+    char jerr[80];
+    json_t *object = parsed ? json_incref(parsed)
+                            : pl_json_load(w->object, strlen(w->object), jerr, sizeof(jerr));
     if (!object) {
         return; /* cannot happen: the text was dumped by us */
     }
@@ -242,7 +247,7 @@ static void rejudge(struct pl_cluster *c, const char *ns)
     for (size_t b = 0; b < c->n_buckets; b++) {
         for (struct pl__workload *w = c->buckets[b]; w; w = w->next) {
             if (!ns || strcmp(w->ns, ns) == 0) {
-                judge(c, w);
+                judge(c, w, NULL);
             }
         }
     }
@@ -250,29 +255,33 @@ static void rejudge(struct pl_cluster *c, const char *ns)
 
 /* ---- workloads ---- */
 
-/* What the policies read, as compact text: no status, no resourceVersion. */
+/*
+ * What the policies read, as compact text: no status, no resourceVersion. The API
+ * server writes an object's fields in a fixed order, so equal objects give equal
+ * text without sorting. Shallow copies: the listed object is borrowed and not changed.
+ */
 static char *compact_text(const struct pl_audit_kind *k, const char *api_version,
-                          const json_t *object)
+                          const json_t *object, json_t **ret_compact)
 {
-    json_t *meta = json_deep_copy(pl_json_object(object, "metadata"));
-    if (!meta) {
-        meta = json_object();
-    }
+    const json_t *orig = pl_json_object(object, "metadata");
+    json_t *meta = orig ? json_copy((json_t *)orig) : json_object();
     json_object_del(meta, "resourceVersion");
     json_object_del(meta, "managedFields");
     json_object_del(meta, "generation");
-    json_t *ann = json_object_get(meta, "annotations");
+    const json_t *ann = json_object_get(meta, "annotations");
     if (json_object_get(ann, LAST_APPLIED)) {
-        json_object_set_new(ann, LAST_APPLIED, json_string(""));
+        json_t *copy = json_copy((json_t *)ann);
+        json_object_set_new(copy, LAST_APPLIED, json_string(""));
+        json_object_set_new(meta, "annotations", copy);
     }
-    json_t *copy =
+    json_t *out =
         json_pack("{s:s, s:s, s:o}", "apiVersion", api_version, "kind", k->kind, "metadata", meta);
     const json_t *spec = json_object_get(object, "spec");
     if (spec) {
-        json_object_set(copy, "spec", (json_t *)spec);
+        json_object_set(out, "spec", (json_t *)spec);
     }
-    char *text = pl_json_dump(copy, JSON_COMPACT | JSON_SORT_KEYS, NULL);
-    json_decref(copy);
+    char *text = pl_json_dump(out, JSON_COMPACT, NULL);
+    *ret_compact = out;
     return text;
 }
 
@@ -303,13 +312,16 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
         }
         return 0;
     }
-    char *text = compact_text(kw->kind, kw->api_version, object);
+    json_t *compact = NULL;
+    char *text = compact_text(kw->kind, kw->api_version, object, &compact);
     if (!text) {
+        json_decref(compact);
         return -EINVAL;
     }
     struct pl__workload *w = *p;
     if (w && strcmp(w->object, text) == 0) {
         free(text);
+        json_decref(compact);
         w->gen = kw->gen;
         return 0;
     }
@@ -328,7 +340,8 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
     free(w->object);
     w->object = text;
     w->gen = kw->gen;
-    judge(c, w);
+    judge(c, w, compact);
+    json_decref(compact);
     return 0;
 }
 
