@@ -553,8 +553,16 @@ static const char *served_version(struct pl_cluster *c, const struct pl_audit_ki
         new_listwatch(c, path, path, &probe, NULL, &lw) < 0) {
         return k->api_version;
     }
+    /* Published so that pl_cluster_free() can cut it short. */
+    pthread_mutex_lock(&c->lock);
+    bool go = !atomic_load(&c->stop);
+    c->probe = go ? lw : NULL;
+    pthread_mutex_unlock(&c->lock);
     char why[256];
-    int r = pl_kube_listwatch_list_once(lw, why, sizeof(why));
+    int r = go ? pl_kube_listwatch_list_once(lw, why, sizeof(why)) : -ECANCELED;
+    pthread_mutex_lock(&c->lock);
+    c->probe = NULL;
+    pthread_mutex_unlock(&c->lock);
     pl_kube_listwatch_free(lw);
     return r == -ENOENT ? k->fallback : k->api_version;
 }
@@ -683,7 +691,10 @@ void pl_cluster_free(struct pl_cluster *c)
     if (!c) {
         return;
     }
+    pthread_mutex_lock(&c->lock);
     atomic_store(&c->stop, true);
+    pl_kube_listwatch_stop(c->probe);
+    pthread_mutex_unlock(&c->lock);
     if (c->starter_started) {
         pthread_join(c->starter, NULL);
     }

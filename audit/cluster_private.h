@@ -68,6 +68,7 @@ struct pl_cluster {
     size_t n_kinds; /* started so far (under lock) */
     pthread_t starter;
     bool starter_started;
+    struct pl_kube_listwatch *probe; /* under lock: the version probe in progress, or NULL */
     atomic_bool stop;
     atomic_bool ready;
     double last_full_sync; /* wall clock of the last list that left every kind listed */
