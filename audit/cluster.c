@@ -23,13 +23,13 @@
 #include "audit/connect.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "core/object.h"
 #include "engine/evaluate.h"
 #include "policies/registry.h"
 
 #define N_BUCKETS     4096u
 #define LAST_APPLIED  "kubectl.kubernetes.io/last-applied-configuration"
-#define EXEMPT_REASON PL_ANNOTATION_PREFIX "exempt-reason"
 #define START_POLL_MS 50
 
 static void log_line(struct pl_cluster *c, enum pl_log_level level, const char *msg, json_t *fields)
@@ -169,11 +169,11 @@ static void keep_verdict(struct pl__workload *w, const json_t *result)
 static char *exempt_reason(const json_t *object)
 {
     const char *r = pl_json_string(
-        pl_json_object(pl_json_object(object, "metadata"), "annotations"), EXEMPT_REASON);
+        pl_json_object(pl_json_object(object, "metadata"), "annotations"), PL_KEY_EXEMPT_REASON);
     struct pl_object obj;
     struct pl_error err;
     if (!r && pl_object_init(&obj, object, &err) == 0 && obj.pod_meta) {
-        r = pl_json_string(pl_json_object(obj.pod_meta, "annotations"), EXEMPT_REASON);
+        r = pl_json_string(pl_json_object(obj.pod_meta, "annotations"), PL_KEY_EXEMPT_REASON);
     }
     return r ? pl_xstrndup(r, 512) : NULL;
 }
@@ -187,7 +187,7 @@ static char *exempt_reason(const json_t *object)
  */
 static bool enforce_verdict_known(const struct pl__workload *w, const json_t *ann)
 {
-    const char *mode = pl_json_string(ann, PL_ANNOTATION_PREFIX "mode");
+    const char *mode = pl_json_string(ann, PL_KEY_MODE);
     if (w->rejected || w->skipped || (mode && strcmp(mode, "enforce") == 0)) {
         return true;
     }
@@ -219,7 +219,7 @@ static void judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
         w->rejected_if_enforced = w->rejected;
         if (!enforce_verdict_known(w, ann)) {
             json_t *enforced = ann ? json_deep_copy(ann) : json_object();
-            json_object_set_new(enforced, PL_ANNOTATION_PREFIX "mode", json_string("enforce"));
+            json_object_set_new(enforced, PL_KEY_MODE, json_string("enforce"));
             if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced, &c->pool,
                                       &counts, &if_enforced, &err) == 0) {
                 const char *st = pl_json_string(if_enforced, "status");

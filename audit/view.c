@@ -24,6 +24,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "engine/evaluate.h"
 #include "engine/verdict.h"
 #include "policies/registry.h"
 
@@ -53,7 +54,7 @@ static enum pl_mode mode_in(struct pl_cluster *c, const char *ns, size_t i)
     if (pl_config_excludes(c->cfg, ns)) {
         return PL_MODE_OFF;
     }
-    return pl_verdict_policy_mode(c->cfg, json_object_get(c->namespaces, ns), i);
+    return pl_policy_mode(c->cfg, json_object_get(c->namespaces, ns), i);
 }
 
 static void count(struct pl_cluster *c, const struct pl__workload *w, struct tally *t)

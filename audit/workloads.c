@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/keys.h"
 #include "engine/evaluate.h"
 #include "engine/manifest.h"
 
@@ -88,10 +89,10 @@ json_t *pl_audit_namespace_annotations(const json_t *ns_object)
         pl_json_object(pl_json_object(ns_object, "metadata"), "annotations");
     const char *key;
     const json_t *value;
-    size_t prefix = strlen(PL_ANNOTATION_PREFIX);
+    size_t prefix = strlen(PL_KEY_PREFIX);
     json_object_foreach((json_t *)annotations, key, value)
     {
-        if (strncmp(key, PL_ANNOTATION_PREFIX, prefix) == 0 && json_is_string(value)) {
+        if (strncmp(key, PL_KEY_PREFIX, prefix) == 0 && json_is_string(value)) {
             json_object_set(out, key, (json_t *)value);
         }
     }

@@ -55,9 +55,16 @@ def deployment(name, ns, bad):
     if not bad:
         c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}}
         c["securityContext"] = {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]},
                                 "seccompProfile": {"type": "RuntimeDefault"}}
+        c["ports"] = [{"containerPort": 8080}]
+    c["lifecycle"] = {"preStop": {"httpGet": {"path": "/healthz", "port": 8080}}}
         pod["automountServiceAccountToken"] = False
+        pod["topologySpreadConstraints"] = [{
+            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}}}]
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": ns},
             "spec": {"replicas": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},

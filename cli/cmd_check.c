@@ -27,6 +27,7 @@
 #include "cli/output.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/keys.h"
 #include "core/pool.h"
 #include "engine/config.h"
 #include "engine/evaluate.h"
@@ -37,14 +38,26 @@
 /* Largest manifest file read. */
 #define MAX_INPUT (64u * 1024u * 1024u)
 
+struct check;
+
+/* One --output format: its name and how the results document is written (cli/output.h). */
+struct format {
+    const char *name;
+    void (*render)(const struct check *c, const json_t *doc);
+};
+
+#define N_FORMATS 4
+static const struct format formats[N_FORMATS]; /* defined with the renderers below */
+
 struct check {
     struct pl_config *cfg;
     struct pl_manifest manifest;
-    json_t *cli_annotations; /* from --namespace-annotation */
-    const char *output;
-    const char *default_ns; /* --namespace */
-    const char *stdin_name; /* --stdin-name */
-    const char *base_dir;   /* --base-dir, else the working directory */
+    json_t *cli_annotations;     /* from --namespace-annotation */
+    const char *output;          /* --output */
+    const struct format *format; /* the row of formats[] named by output */
+    const char *default_ns;      /* --namespace */
+    const char *stdin_name;      /* --stdin-name */
+    const char *base_dir;        /* --base-dir, else the working directory */
     bool allow_empty;
     json_t *results;
     struct pl_verdict_counts counts;
@@ -91,12 +104,12 @@ static int add_cli_annotation(struct check *c, const char *arg)
                 arg);
         return -EINVAL;
     }
-    size_t prefix = strlen(PL_ANNOTATION_PREFIX);
-    if ((size_t)(eq - arg) <= prefix || strncmp(arg, PL_ANNOTATION_PREFIX, prefix) != 0) {
+    size_t prefix = strlen(PL_KEY_PREFIX);
+    if ((size_t)(eq - arg) <= prefix || strncmp(arg, PL_KEY_PREFIX, prefix) != 0) {
         fprintf(stderr,
                 "plimsoll check: --namespace-annotation %.*s: plimsoll reads only keys under "
                 "%s (for example %smode=warn)\n",
-                (int)(eq - arg), arg, PL_ANNOTATION_PREFIX, PL_ANNOTATION_PREFIX);
+                (int)(eq - arg), arg, PL_KEY_PREFIX, PL_KEY_PREFIX);
         return -EINVAL;
     }
     char *key = pl_xstrndup(arg, (size_t)(eq - arg));
@@ -122,12 +135,19 @@ static int load_config(struct check *c, const char *config)
     return 0;
 }
 
-static int check_options(const struct check *c)
+static int check_options(struct check *c)
 {
-    const char *o = c->output;
-    if (strcmp(o, "text") != 0 && strcmp(o, "json") != 0 && strcmp(o, "sarif") != 0 &&
-        strcmp(o, "junit") != 0) {
-        fprintf(stderr, "plimsoll check: --output must be text, json, sarif or junit\n");
+    for (size_t i = 0; !c->format && i < N_FORMATS; i++) {
+        if (strcmp(c->output, formats[i].name) == 0) {
+            c->format = &formats[i];
+        }
+    }
+    if (!c->format) {
+        fprintf(stderr, "plimsoll check: --output must be one of");
+        for (size_t i = 0; i < N_FORMATS; i++) {
+            fprintf(stderr, " %s", formats[i].name);
+        }
+        fputc('\n', stderr);
         return -EINVAL;
     }
     if (!pl_kube_namespace_name_ok(c->default_ns)) {
@@ -309,23 +329,46 @@ static json_t *artifact_uris(const struct check *c, char **ret_srcroot)
     return uris;
 }
 
+static void render_text(const struct check *c, const json_t *doc)
+{
+    (void)c;
+    pl_output_text(doc, stdout);
+}
+
+static void render_json(const struct check *c, const json_t *doc)
+{
+    (void)c;
+    pl_output_json(doc, stdout);
+}
+
+static void render_sarif(const struct check *c, const json_t *doc)
+{
+    char *srcroot = NULL;
+    json_t *uris = artifact_uris(c, &srcroot);
+    struct pl_sarif_options opts = {
+        .cfg = c->cfg, .version = pl_version, .uris = uris, .srcroot = srcroot};
+    pl_output_sarif(doc, stdout, &opts);
+    json_decref(uris);
+    free(srcroot);
+}
+
+static void render_junit(const struct check *c, const json_t *doc)
+{
+    (void)c;
+    pl_output_junit(doc, stdout);
+}
+
+/* The --output formats: the one list the option is checked against and rendered by. */
+static const struct format formats[N_FORMATS] = {
+    {"text", render_text},
+    {"json", render_json},
+    {"sarif", render_sarif},
+    {"junit", render_junit},
+};
+
 static void render(const struct check *c, const json_t *doc)
 {
-    if (strcmp(c->output, "json") == 0) {
-        pl_output_json(doc, stdout);
-    } else if (strcmp(c->output, "sarif") == 0) {
-        char *srcroot = NULL;
-        json_t *uris = artifact_uris(c, &srcroot);
-        struct pl_sarif_options opts = {
-            .cfg = c->cfg, .version = pl_version, .uris = uris, .srcroot = srcroot};
-        pl_output_sarif(doc, stdout, &opts);
-        json_decref(uris);
-        free(srcroot);
-    } else if (strcmp(c->output, "junit") == 0) {
-        pl_output_junit(doc, stdout);
-    } else {
-        pl_output_text(doc, stdout);
-    }
+    c->format->render(c, doc);
 }
 
 static int run(struct check *c, int argc, char **argv)

@@ -55,9 +55,11 @@ static char *full_description(const struct pl_policy *p, enum pl_mode configured
             "plimsoll policy %s: %s. Default mode %s; mode in this configuration %s "
             "(enforce rejects, warn admits with a warning).",
             p->id, p->summary, pl_mode_name(p->default_mode), pl_mode_name(configured));
-    for (const struct pl_param *param = p->params; param && param->name; param++) {
-        fprintf(f, " Parameter %s (%s, default %s): %s", param->name, param->type,
-                param->default_doc, param->summary);
+    for (const struct pl_param *q = p->params ? p->params->table : NULL; q && q->name; q++) {
+        char type[128], def[512];
+        fprintf(f, " Parameter %s (%s, default %s): %s", q->name,
+                pl_param_type_text(q, type, sizeof(type)),
+                pl_param_default_text(q, def, sizeof(def)), q->summary);
     }
     fclose(f);
     return text;

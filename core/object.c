@@ -41,6 +41,16 @@ static const struct kind_info *find_kind(const char *name)
     return NULL;
 }
 
+const char *pl_kind_name(enum pl_kind kind)
+{
+    for (size_t i = 0; i < PL_ARRAY_SIZE(kinds); i++) {
+        if (kinds[i].kind == kind) {
+            return kinds[i].name;
+        }
+    }
+    return "";
+}
+
 enum pl_kind pl_kind_from_name(const char *name)
 {
     const struct kind_info *k = find_kind(name);

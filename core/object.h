@@ -61,6 +61,9 @@ void pl_object_clear(struct pl_object *obj);
 /** The kind for a Kubernetes kind name ("Deployment"); PL_KIND_OTHER when unsupported. */
 enum pl_kind pl_kind_from_name(const char *name);
 
+/** The Kubernetes name of kind ("Deployment"); "" for PL_KIND_OTHER. Static storage. */
+const char *pl_kind_name(enum pl_kind kind);
+
 /* Which containers an iteration visits. SPEC §4: "containers" means regular
  * containers plus native sidecars (init containers with restartPolicy Always). */
 enum pl_container_set {

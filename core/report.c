@@ -14,29 +14,11 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 
-static const char *const mode_names[] = {"off", "warn", "enforce"};
-
 static const char *const suppression_names[] = {"", "exempt", "grandfathered", "controller"};
 
 const char *pl_suppression_name(enum pl_suppression s)
 {
     return (unsigned)s < PL_ARRAY_SIZE(suppression_names) ? suppression_names[s] : "";
-}
-
-const char *pl_mode_name(enum pl_mode mode)
-{
-    return (unsigned)mode < PL_ARRAY_SIZE(mode_names) ? mode_names[mode] : "off";
-}
-
-int pl_mode_parse(const char *name, enum pl_mode *ret_mode)
-{
-    for (size_t i = 0; name && i < PL_ARRAY_SIZE(mode_names); i++) {
-        if (strcmp(name, mode_names[i]) == 0) {
-            *ret_mode = (enum pl_mode)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
 }
 
 void pl_report_init(struct pl_report *r, struct pl_pool *pool, const struct pl_object *obj)
@@ -104,6 +86,7 @@ static void add_violation(struct pl_report *r, enum pl_scope scope, const char *
     }
     struct pl_violation *v = &r->items[r->len++];
     v->policy = r->policy ? r->policy : "";
+    v->policy_index = r->policy_index;
     v->mode = r->mode;
     v->base_mode = r->mode;
     v->suppression = r->suppression;

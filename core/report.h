@@ -19,20 +19,9 @@
 #include <jansson.h>
 
 #include "core/compiler.h"
+#include "core/mode.h"
 #include "core/object.h"
 #include "core/pool.h"
-
-enum pl_mode {
-    PL_MODE_OFF,
-    PL_MODE_WARN,
-    PL_MODE_ENFORCE,
-};
-
-/** "off", "warn" or "enforce". */
-const char *pl_mode_name(enum pl_mode mode);
-
-/** Parses a mode name. Returns 0, or -EINVAL for anything else. */
-PL_MUST_CHECK int pl_mode_parse(const char *name, enum pl_mode *ret_mode);
 
 /* What a violation's path is relative to. */
 enum pl_scope {
@@ -69,6 +58,7 @@ struct pl_violation_id {
 
 struct pl_violation {
     const char *policy;     /* policy id */
+    size_t policy_index;    /* its index in pl_policies[] (the evaluator's report->policy_index) */
     enum pl_mode mode;      /* what it does: PL_MODE_ENFORCE rejects, PL_MODE_WARN warns,
                                PL_MODE_OFF nothing (exempt) */
     enum pl_mode base_mode; /* the policy's effective mode before any suppression */
@@ -90,6 +80,7 @@ struct pl_report {
     struct pl_pool *pool;            /* owns every string */
     const struct pl_object *obj;     /* for path prefixes */
     const char *policy;              /* set by the evaluator before each check */
+    size_t policy_index;             /* likewise: the policy's index in pl_policies[] */
     enum pl_mode mode;               /* likewise */
     enum pl_suppression suppression; /* likewise: PL_SUPPRESS_EXEMPT for an exempted policy */
     const char *id_field;            /* pl_report_identify() for the next add, then cleared */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/json.h"
 
 static const char *const api_versions[] = {"admission.k8s.io/v1", "admission.k8s.io/v1beta1"};
@@ -37,6 +38,19 @@ static const char *string_or_empty(const json_t *parent, const char *key)
 {
     const char *s = pl_json_string(parent, key);
     return s ? s : "";
+}
+
+static const char *const operation_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+
+int pl_operation_parse(const char *name, enum pl_operation *ret_op)
+{
+    for (size_t i = 0; name && i < PL_ARRAY_SIZE(operation_names); i++) {
+        if (strcmp(name, operation_names[i]) == 0) {
+            *ret_op = (enum pl_operation)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
 }
 
 int pl_admission_decode(const json_t *review, struct pl_admission *ret, struct pl_error *err)
@@ -92,30 +106,6 @@ int pl_admission_decode(const json_t *review, struct pl_admission *ret, struct p
     return 0;
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard base64 with padding (what Kubernetes' []byte JSON encoding expects). */
-static char *base64_encode(const unsigned char *in, size_t len)
-{
-    char *out = pl_xmalloc((len + 2) / 3 * 4 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len) {
-            v |= (unsigned)in[i + 1] << 8;
-        }
-        if (i + 2 < len) {
-            v |= in[i + 2];
-        }
-        out[o++] = b64[(v >> 18) & 63];
-        out[o++] = b64[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
 json_t *pl_admission_encode(const struct pl_admission *adm, const struct pl_decision *decision,
                             const json_t *patch)
 {
@@ -136,7 +126,7 @@ json_t *pl_admission_encode(const struct pl_admission *adm, const struct pl_deci
     if (json_array_size(patch) > 0) {
         size_t len = 0;
         char *text = pl_json_dump(patch, JSON_COMPACT, &len);
-        char *encoded = base64_encode((const unsigned char *)text, len);
+        char *encoded = pl_base64_encode((const unsigned char *)text, len);
         json_object_set_new(response, "patchType", json_string("JSONPatch"));
         /* base64 is ASCII: no UTF-8 check needed. */
         json_object_set_new(response, "patch", json_string_nocheck(encoded));

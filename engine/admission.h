@@ -33,6 +33,10 @@ struct pl_admission {
     struct pl_request request; /* ready for pl_evaluate() */
 };
 
+/** Parses an operation name as request.operation spells it ("CREATE", "UPDATE",
+ * "DELETE", "CONNECT"; NULL is none). Returns 0, or -EINVAL leaving *ret_op as it was. */
+PL_MUST_CHECK int pl_operation_parse(const char *name, enum pl_operation *ret_op);
+
 /**
  * Validates review (borrowed; everything in *ret borrows from it). Returns 0,
  * or -EINVAL with err saying which field is wrong.

@@ -23,10 +23,6 @@
 
 static const char *const default_excluded[] = {"kube-system", "kube-public", "kube-node-lease"};
 
-/* Policies that may not be exempted by default (SPEC §6). */
-static const char *const never_exempt_by_default[] = {"pod-security", "image-registry",
-                                                      "plain-secrets"};
-
 /*
  * The users kube-controller-manager's workload controllers act as: each
  * controller's own service account (--use-service-account-credentials, the
@@ -45,10 +41,6 @@ static const char *const default_controller_users[] = {
     "system:serviceaccount:kube-system:replication-controller",
     "system:kube-controller-manager",
 };
-
-/* Policies enforced on every Pod, also those a controller makes (controllers.enforce-on-pods),
- * as upstream Pod Security Admission enforces on Pods. */
-static const char *const default_every_pod[] = {"pod-security"};
 
 struct loader {
     struct pl_config *cfg;
@@ -97,16 +89,10 @@ static struct pl_config *config_alloc(void)
     }
     cfg->policies = pl_xcalloc(n ? n : 1, sizeof(*cfg->policies));
     for (size_t i = 0; i < n; i++) {
+        /* The defaults of exemptions.allow and controllers.enforce-on-pods (SPEC §6). */
         cfg->policies[i].mode = pl_policies[i]->default_mode;
-        cfg->policies[i].exempt_allowed = true;
-        for (size_t j = 0; j < PL_ARRAY_SIZE(default_every_pod); j++) {
-            cfg->policies[i].every_pod |= strcmp(pl_policies[i]->id, default_every_pod[j]) == 0;
-        }
-        for (size_t j = 0; j < PL_ARRAY_SIZE(never_exempt_by_default); j++) {
-            if (strcmp(pl_policies[i]->id, never_exempt_by_default[j]) == 0) {
-                cfg->policies[i].exempt_allowed = false;
-            }
-        }
+        cfg->policies[i].exempt_allowed = !pl_policies[i]->never_exempt;
+        cfg->policies[i].every_pod = pl_policies[i]->every_pod;
     }
     return cfg;
 }
@@ -160,6 +146,32 @@ static void each_excluded(struct loader *l, const char *ns)
     add_excluded(l->cfg, ns);
 }
 
+/*
+ * Parses the parameters in settings (all but the key reserved, which the
+ * caller reads) with set, the table of the policy or mutation id under
+ * section, into *slot (replacing what was there). Errors name the key.
+ */
+static int load_params(struct loader *l, const char *section, const char *id,
+                       const struct pl_param_set *set, const json_t *settings, const char *reserved,
+                       void **slot)
+{
+    struct pl_error perr;
+    pl_error_init(&perr);
+    void *params = NULL;
+    if (pl_params_parse(set, settings, reserved, &params, &perr) < 0) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s.%s%s%s", section, id, perr.path[0] ? "." : "", perr.path);
+        if (!set) {
+            return fail(l, path, "%s: %s takes %s", perr.message, id,
+                        strcmp(reserved, "mode") == 0 ? "no parameters" : "only enabled");
+        }
+        return fail(l, path, "%s", perr.message);
+    }
+    pl_params_free(set, *slot);
+    *slot = params;
+    return 0;
+}
+
 static int load_policy(struct loader *l, int index, const json_t *settings)
 {
     const struct pl_policy *p = pl_policies[index];
@@ -176,27 +188,7 @@ static int load_policy(struct loader *l, int index, const json_t *settings)
             return fail(l, path, "mode must be enforce, warn or off");
         }
     }
-    if (!p->parse_params) {
-        struct pl_error perr;
-        pl_error_init(&perr);
-        if (pl_params_check_keys(settings, NULL, &perr) < 0) {
-            snprintf(path, sizeof(path), "policies.%s.%s", p->id, perr.path);
-            return fail(l, path, "%s: %s takes no parameters", perr.message, p->id);
-        }
-        return 0;
-    }
-    struct pl_error perr;
-    pl_error_init(&perr);
-    void *params = NULL;
-    if (p->parse_params(settings, &params, &perr) < 0) {
-        snprintf(path, sizeof(path), "policies.%s%s%s", p->id, perr.path[0] ? "." : "", perr.path);
-        return fail(l, path, "%s", perr.message);
-    }
-    if (p->free_params) {
-        p->free_params(s->params);
-    }
-    s->params = params;
-    return 0;
+    return load_params(l, "policies", p->id, p->params, settings, "mode", &s->params);
 }
 
 static int load_policies(struct loader *l, const json_t *v)
@@ -224,7 +216,7 @@ static int load_policies(struct loader *l, const json_t *v)
 
 /*
  * One mutation's settings: {enabled: bool, <parameters>}. The parameters
- * (everything but "enabled") go to the mutation's parse_params, once per load.
+ * (everything but "enabled") are parsed by its table, once per load.
  */
 static int load_mutation(struct loader *l, int index, const json_t *settings)
 {
@@ -247,34 +239,7 @@ static int load_mutation(struct loader *l, int index, const json_t *settings)
         snprintf(path, sizeof(path), "mutations.%s.mode", m->id);
         return fail(l, path, "a mutation is switched with enabled: true|false, not mode");
     }
-    json_t *params = json_copy((json_t *)settings); /* shallow: values stay borrowed */
-    if (!params) {
-        pl_oom();
-    }
-    json_object_del(params, "enabled");
-    struct pl_error perr;
-    pl_error_init(&perr);
-    int r = 0;
-    if (!m->parse_params) {
-        if (pl_params_check_keys(params, NULL, &perr) < 0) {
-            snprintf(path, sizeof(path), "mutations.%s.%s", m->id, perr.path);
-            r = fail(l, path, "%s: %s takes only enabled", perr.message, m->id);
-        }
-        goto out;
-    }
-    void *parsed = NULL;
-    if (m->parse_params(params, &parsed, &perr) < 0) {
-        snprintf(path, sizeof(path), "mutations.%s%s%s", m->id, perr.path[0] ? "." : "", perr.path);
-        r = fail(l, path, "%s", perr.message);
-        goto out;
-    }
-    if (m->free_params) {
-        m->free_params(s->params);
-    }
-    s->params = parsed;
-out:
-    json_decref(params);
-    return r;
+    return load_params(l, "mutations", m->id, m->params, settings, "enabled", &s->params);
 }
 
 static int load_mutations(struct loader *l, const json_t *v)
@@ -445,28 +410,22 @@ static int load_top(struct loader *l, const json_t *doc)
     return 0;
 }
 
-/* Runs parse_params(NULL) for every policy and mutation the file did not configure. */
+/* Parses the defaults of every policy and mutation the file did not configure. */
 static int fill_default_params(struct loader *l)
 {
+    struct pl_error perr;
+    pl_error_init(&perr);
     for (size_t i = 0; pl_policies[i]; i++) {
         const struct pl_policy *p = pl_policies[i];
-        if (!p->parse_params || l->cfg->policies[i].params) {
-            continue;
-        }
-        struct pl_error perr;
-        pl_error_init(&perr);
-        if (p->parse_params(NULL, &l->cfg->policies[i].params, &perr) < 0) {
+        if (!l->cfg->policies[i].params &&
+            pl_params_parse(p->params, NULL, NULL, &l->cfg->policies[i].params, &perr) < 0) {
             return fail(l, p->id, "built-in defaults rejected: %s", perr.message);
         }
     }
     for (size_t i = 0; pl_mutations[i]; i++) {
         const struct pl_mutation *m = pl_mutations[i];
-        if (!m->parse_params || l->cfg->mutations[i].params) {
-            continue;
-        }
-        struct pl_error perr;
-        pl_error_init(&perr);
-        if (m->parse_params(NULL, &l->cfg->mutations[i].params, &perr) < 0) {
+        if (!l->cfg->mutations[i].params &&
+            pl_params_parse(m->params, NULL, NULL, &l->cfg->mutations[i].params, &perr) < 0) {
             return fail(l, m->id, "built-in defaults rejected: %s", perr.message);
         }
     }
@@ -584,9 +543,7 @@ struct pl_config *pl_config_unref(struct pl_config *cfg)
         return NULL;
     }
     for (size_t i = 0; pl_policies[i]; i++) {
-        if (pl_policies[i]->free_params) {
-            pl_policies[i]->free_params(cfg->policies[i].params);
-        }
+        pl_params_free(pl_policies[i]->params, cfg->policies[i].params);
     }
     for (size_t i = 0; i < cfg->n_exclude; i++) {
         free(cfg->exclude_namespaces[i]);
@@ -600,9 +557,7 @@ struct pl_config *pl_config_unref(struct pl_config *cfg)
     free(cfg->runbook_base_url);
     free(cfg->source);
     for (size_t i = 0; pl_mutations[i]; i++) {
-        if (pl_mutations[i]->free_params) {
-            pl_mutations[i]->free_params(cfg->mutations[i].params);
-        }
+        pl_params_free(pl_mutations[i]->params, cfg->mutations[i].params);
     }
     free(cfg->mutations);
     free(cfg);

@@ -2,7 +2,7 @@
 /*
  * The policy configuration (SPEC §8) as an immutable, refcounted snapshot
  * (STYLE rule 15). A load parses and validates the whole file, runs every
- * policy's and mutation's parse_params once, and only then hands out a
+ * policy's and mutation's parameters once (pl_params_parse), then hands out a
  * snapshot; a reload that fails leaves the caller's current snapshot
  * untouched. Readers take a reference for the duration of one request, so a
  * reload never pulls a configuration out from under an in-flight review.
@@ -25,7 +25,7 @@
 
 struct pl_policy_setting {
     enum pl_mode mode;   /* configured mode, or the policy's default */
-    void *params;        /* from the policy's parse_params; owned */
+    void *params;        /* pl_params_parse() of its table; owned */
     bool exempt_allowed; /* listed in exemptions.allow */
     bool every_pod;      /* listed in controllers.enforce-on-pods */
 };
@@ -33,7 +33,7 @@ struct pl_policy_setting {
 /* One mutation's settings (SPEC §7, §8 `mutations`). */
 struct pl_mutation_setting {
     bool enabled; /* configured, or the mutation's default */
-    void *params; /* from the mutation's parse_params; owned */
+    void *params; /* pl_params_parse() of its table; owned */
 };
 
 struct pl_config {

@@ -18,22 +18,10 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/keys.h"
 #include "engine/mutate.h"
 #include "policies/inject_commit.h"
 #include "policies/registry.h"
-
-static const char *const operation_names[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-
-int pl_operation_parse(const char *name, enum pl_operation *ret_op)
-{
-    for (size_t i = 0; name && i < PL_ARRAY_SIZE(operation_names); i++) {
-        if (strcmp(name, operation_names[i]) == 0) {
-            *ret_op = (enum pl_operation)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
 
 static void decref_cleanup(void *arg)
 {
@@ -51,6 +39,9 @@ static bool annotation_mode(const json_t *annotations, const char *key, json_t *
     if (pl_mode_parse(value, ret_mode) == 0) {
         return true;
     }
+    if (!notes) {
+        return false; /* pl_policy_mode(): no one to tell */
+    }
     char note[320]; /* the longest key (128) and value (64) fit whole */
     snprintf(
         note, sizeof(note),
@@ -67,7 +58,7 @@ static enum pl_mode effective_mode(const struct pl_config *cfg, size_t index,
     enum pl_mode mode;
     if (json_object_size(annotations) > 0) {
         char key[128];
-        snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[index]->id);
+        snprintf(key, sizeof(key), PL_KEY_PREFIX "%s", pl_policies[index]->id);
         if (annotation_mode(annotations, key, notes, &mode)) {
             return mode;
         }
@@ -79,6 +70,13 @@ static enum pl_mode effective_mode(const struct pl_config *cfg, size_t index,
     return mode;
 }
 
+enum pl_mode pl_policy_mode(const struct pl_config *cfg, const json_t *annotations, size_t index)
+{
+    enum pl_mode ns_mode = PL_MODE_OFF;
+    bool has_ns_mode = annotation_mode(annotations, PL_KEY_MODE, NULL, &ns_mode);
+    return effective_mode(cfg, index, annotations, has_ns_mode, ns_mode, NULL);
+}
+
 /* Every policy's effective mode for this request, worked out once: the new
  * and the old object of an UPDATE are judged in the same modes. */
 static enum pl_mode *resolve_modes(const struct pl_config *cfg, const json_t *annotations,
@@ -87,7 +85,7 @@ static enum pl_mode *resolve_modes(const struct pl_config *cfg, const json_t *an
     size_t n = pl_policy_count();
     enum pl_mode *modes = pl_pool_alloc(pool, n * sizeof(*modes));
     enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", notes, &ns_mode);
+    bool has_ns_mode = annotation_mode(annotations, PL_KEY_MODE, notes, &ns_mode);
     for (size_t i = 0; i < n; i++) {
         modes[i] = effective_mode(cfg, i, annotations, has_ns_mode, ns_mode, notes);
     }
@@ -98,8 +96,8 @@ static enum pl_mode *resolve_modes(const struct pl_config *cfg, const json_t *an
 static bool exempt_annotations(const json_t *meta, const char **ret_list, const char **ret_reason)
 {
     const json_t *annotations = pl_json_object(meta, "annotations");
-    const char *l = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt");
-    const char *r = pl_json_string(annotations, PL_ANNOTATION_PREFIX "exempt-reason");
+    const char *l = pl_json_string(annotations, PL_KEY_EXEMPT);
+    const char *r = pl_json_string(annotations, PL_KEY_EXEMPT_REASON);
     if (r && *r) {
         *ret_reason = r;
     }
@@ -194,11 +192,11 @@ static void note_unknown_annotations(const json_t *annotations, json_t *notes)
 {
     const char *key;
     const json_t *value;
-    const size_t prefix = strlen(PL_ANNOTATION_PREFIX);
+    const size_t prefix = strlen(PL_KEY_PREFIX);
     json_object_foreach((json_t *)annotations, key, value)
     {
         (void)value;
-        if (strncmp(key, PL_ANNOTATION_PREFIX, prefix) != 0) {
+        if (strncmp(key, PL_KEY_PREFIX, prefix) != 0) {
             continue;
         }
         const char *name = key + prefix;
@@ -224,17 +222,17 @@ static void note_unknown_annotations(const json_t *annotations, json_t *notes)
  * mode off, marked PL_SUPPRESS_EXEMPT. *ret_dropped_every_pod (may be NULL)
  * counts the enforce-mode violations past the report's cap that belong to
  * policies enforced on every Pod, which a controller's Pod cannot be let off. */
-static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
-                        const struct pl_object *obj, bool commit_injected, struct pl_pool *pool,
-                        struct pl_report *report, json_t *notes, size_t *ret_dropped_every_pod)
+static void run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
+                         const struct pl_object *obj, bool commit_injected, struct pl_pool *pool,
+                         struct pl_report *report, json_t *notes, size_t *ret_dropped_every_pod)
 {
     size_t dropped_every_pod = 0;
     json_t *scratch = notes ? NULL : json_array();
     const bool *exempt = exemptions(cfg, obj, pool, notes ? notes : scratch);
-    int r = 0;
     for (size_t i = 0; pl_policies[i]; i++) {
         enum pl_mode mode = modes[i];
-        if (mode == PL_MODE_OFF || (exempt[i] && !notes)) {
+        if (mode == PL_MODE_OFF || (exempt[i] && !notes) ||
+            !pl_policy_applies(pl_policies[i], obj)) {
             continue;
         }
         struct pl_eval ev = {
@@ -246,18 +244,16 @@ static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
         size_t first = report->len;
         size_t dropped_before = report->dropped_by_mode[PL_MODE_ENFORCE];
         report->policy = pl_policies[i]->id;
+        report->policy_index = i;
         report->mode = exempt[i] ? PL_MODE_OFF : mode;
         report->suppression = exempt[i] ? PL_SUPPRESS_EXEMPT : PL_SUPPRESS_NONE;
         pl_report_identify(report, NULL, NULL);
-        r = pl_policies[i]->check(&ev, obj->pod_spec, report);
+        pl_policies[i]->check(&ev, obj->pod_spec, report);
         for (size_t k = first; k < report->len; k++) {
             report->items[k].base_mode = mode;
         }
         if (cfg->policies[i].every_pod) {
             dropped_every_pod += report->dropped_by_mode[PL_MODE_ENFORCE] - dropped_before;
-        }
-        if (r < 0) {
-            break;
         }
     }
     report->suppression = PL_SUPPRESS_NONE;
@@ -265,13 +261,11 @@ static int run_policies(const struct pl_config *cfg, const enum pl_mode *modes,
         *ret_dropped_every_pod = dropped_every_pod;
     }
     json_decref(scratch);
-    return r;
 }
 
-static bool policy_every_pod(const struct pl_config *cfg, const char *id)
+static bool policy_every_pod(const struct pl_config *cfg, const struct pl_violation *v)
 {
-    int index = pl_policy_index(id);
-    return index >= 0 && cfg->policies[index].every_pod;
+    return cfg->policies[v->policy_index].every_pod;
 }
 
 /* Whether inject-commit will stamp the commit label on obj's Pods (commit-labels then has
@@ -332,7 +326,7 @@ static void relax_for_controller(const struct pl_config *cfg, size_t dropped_eve
         if (v->mode != PL_MODE_ENFORCE) {
             continue;
         }
-        if (is_pod && policy_every_pod(cfg, v->policy)) {
+        if (is_pod && policy_every_pod(cfg, v)) {
             v->every_pod = true;
             continue;
         }
@@ -354,13 +348,14 @@ static void relax_for_controller(const struct pl_config *cfg, size_t dropped_eve
 /* SPEC §6 "Updates": an enforce-mode violation that the stored object already
  * had becomes a warning, so that existing workloads can still be patched and
  * scaled; a new violation still rejects. */
-static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
-                       const struct pl_request *req, struct pl_pool *pool, struct pl_report *report)
+static void grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
+                        const struct pl_request *req, struct pl_pool *pool,
+                        struct pl_report *report)
 {
     struct pl_object old;
     struct pl_error ignored;
     if (pl_object_init(&old, req->old_object, &ignored) < 0 || !old.pod_spec) {
-        return 0;
+        return;
     }
     if (!*old.namespace_) {
         old.namespace_ = report->obj->namespace_;
@@ -368,10 +363,7 @@ static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
     struct pl_report old_report;
     pl_report_init(&old_report, pool, &old);
     bool injected = commit_injected(cfg, modes, req, &old, pool);
-    int r = run_policies(cfg, modes, &old, injected, pool, &old_report, NULL, NULL);
-    if (r < 0) {
-        return r;
-    }
+    run_policies(cfg, modes, &old, injected, pool, &old_report, NULL, NULL);
     json_t *seen = json_object();
     for (size_t i = 0; i < old_report.len; i++) {
         json_object_set_new(seen, pl_violation_key(pool, &old_report.items[i]), json_true());
@@ -387,7 +379,7 @@ static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
             v->mode = PL_MODE_WARN;
             v->suppression = PL_SUPPRESS_GRANDFATHERED;
             /* Allowed on the workload, but its Pods are judged by this policy again. */
-            v->every_pod = report->obj->kind != PL_KIND_POD && policy_every_pod(cfg, v->policy);
+            v->every_pod = report->obj->kind != PL_KIND_POD && policy_every_pod(cfg, v);
         } else {
             all_old = false;
         }
@@ -402,13 +394,18 @@ static int grandfather(const struct pl_config *cfg, const enum pl_mode *modes,
         dropped[PL_MODE_ENFORCE] = 0;
     }
     json_decref(seen);
-    return 0;
 }
 
 const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj)
 {
-    /* The API server may leave the object's namespace to the request. */
-    return *obj->namespace_ ? obj->namespace_ : req->namespace_ ? req->namespace_ : "";
+    /* The object's own; the API server may leave it to the request (a CREATE names it in
+     * the URL, and request.namespace carries it). */
+    const char *own = obj ? obj->namespace_
+                          : pl_json_string(pl_json_object(req->object, "metadata"), "namespace");
+    if (own && *own) {
+        return own;
+    }
+    return req->namespace_ ? req->namespace_ : "";
 }
 
 int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struct pl_pool *pool,
@@ -435,20 +432,18 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
         out->evaluated = true;
         note_unknown_annotations(req->ns_annotations, notes);
         const enum pl_mode *modes = resolve_modes(cfg, req->ns_annotations, pool, notes);
+        out->modes = modes;
         bool injected = commit_injected(cfg, modes, req, &out->obj, pool);
         size_t dropped_every_pod = 0;
-        r = run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes,
-                         &dropped_every_pod);
-        if (r == 0 && req->operation == PL_OP_UPDATE && req->old_object &&
-            cfg->grandfather_updates && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {
-            r = grandfather(cfg, modes, req, pool, &out->report);
+        run_policies(cfg, modes, &out->obj, injected, pool, &out->report, notes,
+                     &dropped_every_pod);
+        if (req->operation == PL_OP_UPDATE && req->old_object && cfg->grandfather_updates &&
+            pl_report_count(&out->report, PL_MODE_ENFORCE) > 0) {
+            grandfather(cfg, modes, req, pool, &out->report);
         }
-        if (r == 0 && pl_report_count(&out->report, PL_MODE_ENFORCE) > 0 &&
+        if (pl_report_count(&out->report, PL_MODE_ENFORCE) > 0 &&
             made_by_controller(cfg, req, &out->obj)) {
             relax_for_controller(cfg, dropped_every_pod, &out->report);
-        }
-        if (r < 0) {
-            return pl_error_set(err, "", 0, "internal error while evaluating policies");
         }
     }
     out->message = pl_report_render_rejection(&out->report, cfg->runbook_base_url);

@@ -19,15 +19,14 @@
 #include "core/report.h"
 #include "engine/config.h"
 
+/* What the request does to the object (AdmissionReview request.operation, read in
+ * engine/admission.c; `plimsoll check` judges every object as a CREATE). */
 enum pl_operation {
     PL_OP_CREATE,
     PL_OP_UPDATE,
     PL_OP_DELETE,
     PL_OP_CONNECT,
 };
-
-/** Parses "CREATE", "UPDATE", "DELETE", "CONNECT". Returns 0 or -EINVAL. */
-PL_MUST_CHECK int pl_operation_parse(const char *name, enum pl_operation *ret_op);
 
 struct pl_request {
     enum pl_operation operation;
@@ -47,10 +46,26 @@ struct pl_decision {
     json_t *warnings;        /* array of strings; freed with the pool */
     json_t *notes;           /* the scoping problems among the warnings (bad namespace
                                 annotations, refused exemptions): array; freed with the pool */
+    const enum pl_mode *modes; /* every policy's mode here (SPEC §6 precedence), indexed like
+                                  pl_policies[]; pool memory; NULL when not evaluated */
 };
 
-/** The namespace of obj, described from req->object: its own, else the request's, else "". */
+/**
+ * The namespace a request is judged in, the one rule for the webhook, the
+ * evaluator, the mutations and `plimsoll check`: the object's own
+ * metadata.namespace, else the request's, else "". obj describes
+ * req->object, or is NULL to read req->object directly.
+ */
 const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj);
+
+/**
+ * The effective mode of policy index (into pl_policies[]) in a namespace with
+ * these annotations (borrowed, may be NULL), by the same SPEC §6 precedence
+ * pl_evaluate() resolves; bad annotation values are ignored here (pl_evaluate
+ * notes them). For views of a namespace without an object (the dashboard).
+ * Excluded namespaces are the caller's to check.
+ */
+enum pl_mode pl_policy_mode(const struct pl_config *cfg, const json_t *annotations, size_t index);
 
 /**
  * Evaluates req under cfg. Strings and the warnings array live in pool until
@@ -59,8 +74,5 @@ const char *pl_request_namespace(const struct pl_request *req, const struct pl_o
  */
 PL_MUST_CHECK int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req,
                               struct pl_pool *pool, struct pl_decision *out, struct pl_error *err);
-
-/* Namespace annotation prefix (SPEC §6): plimsoll.dev/<policy-id>, plimsoll.dev/mode. */
-#define PL_ANNOTATION_PREFIX "plimsoll.dev/"
 
 #endif

@@ -322,14 +322,11 @@ int pl_manifest_request(const struct pl_manifest *m, size_t i, const char *defau
         }
         req = adm.request;
     }
-    const char *ns = req.namespace_;
-    if (!ns || !*ns) {
-        ns = pl_json_string(pl_json_object(req.object, "metadata"), "namespace");
-    }
-    if ((!ns || !*ns) && pl_kind_from_name(pl_json_string(req.object, "kind")) != PL_KIND_OTHER) {
+    const char *ns = pl_request_namespace(&req, NULL);
+    if (!*ns && pl_kind_from_name(pl_json_string(req.object, "kind")) != PL_KIND_OTHER) {
         ns = default_ns ? default_ns : PL_MANIFEST_DEFAULT_NAMESPACE;
     }
-    req.namespace_ = ns ? ns : "";
+    req.namespace_ = ns;
     json_t *annotations = json_object();
     json_t *from_input = json_object_get(m->ns_annotations, req.namespace_);
     if (from_input) {

@@ -14,13 +14,14 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/keys.h"
 #include "policies/patch.h"
 #include "policies/registry.h"
 
 bool pl_mutation_enabled(const struct pl_config *cfg, size_t index, const json_t *ns_annotations)
 {
     char key[128];
-    snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_mutations[index]->id);
+    snprintf(key, sizeof(key), PL_KEY_PREFIX "%s", pl_mutations[index]->id);
     const char *value = pl_json_string(ns_annotations, key);
     if (value && strcmp(value, "on") == 0) {
         return true;

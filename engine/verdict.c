@@ -60,36 +60,15 @@ static const char *skip_reason(const struct pl_config *cfg, const struct pl_requ
     return buf;
 }
 
-/* A namespace annotation's mode, when it has a valid one. */
-static bool annotation_mode(const json_t *annotations, const char *key, enum pl_mode *ret)
-{
-    return pl_mode_parse(pl_json_string(annotations, key), ret) == 0;
-}
-
-enum pl_mode pl_verdict_policy_mode(const struct pl_config *cfg, const json_t *annotations,
-                                    size_t policy)
-{
-    enum pl_mode ns_mode = PL_MODE_OFF;
-    bool has_ns_mode = annotation_mode(annotations, PL_ANNOTATION_PREFIX "mode", &ns_mode);
-    char key[128];
-    snprintf(key, sizeof(key), PL_ANNOTATION_PREFIX "%s", pl_policies[policy]->id);
-    enum pl_mode mode = cfg->policies[policy].mode;
-    if (!annotation_mode(annotations, key, &mode) && has_ns_mode && mode != PL_MODE_OFF) {
-        mode = ns_mode;
-    }
-    return mode;
-}
-
-/* The policies that applied to an evaluated object, with their modes, for the reports
- * (JUnit has one test case per policy). */
-static json_t *applied_policies(const struct pl_config *cfg, const json_t *annotations)
+/* The policies that applied to an evaluated object, with the modes the evaluator resolved,
+ * for the reports (JUnit has one test case per policy). */
+static json_t *applied_policies(const struct pl_decision *d)
 {
     json_t *out = json_array();
-    for (size_t i = 0; pl_policies[i]; i++) {
-        enum pl_mode mode = pl_verdict_policy_mode(cfg, annotations, i);
-        if (mode != PL_MODE_OFF) {
+    for (size_t i = 0; d->modes && pl_policies[i]; i++) {
+        if (d->modes[i] != PL_MODE_OFF) {
             json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id, "mode",
-                                                 pl_mode_name(mode)));
+                                                 pl_mode_name(d->modes[i])));
         }
     }
     return out;
@@ -113,7 +92,7 @@ static json_t *verdict_json(const struct pl_verdict_input *in, size_t i,
                   d->allowed, "evaluated", d->evaluated, "message", d->message, "violations",
                   counted, "suppressed", suppressed, "warnings", d->warnings, "notes", d->notes);
     if (d->evaluated) {
-        json_object_set_new(out, "policies", applied_policies(in->cfg, req->ns_annotations));
+        json_object_set_new(out, "policies", applied_policies(d));
     } else {
         char reason[256];
         json_object_set_new(out, "reason",

@@ -55,17 +55,6 @@ PL_MUST_CHECK int pl_verdict_judge(const struct pl_verdict_input *in, size_t i,
                                    json_t **ret, struct pl_error *err);
 
 /**
- * The mode of policy (an index into pl_policies[]) for an object in a
- * namespace with these annotations (borrowed, may be NULL), by SPEC §6's
- * precedence: the namespace annotation for the policy, then plimsoll.dev/mode
- * for every policy the configuration has on, then the configuration. The same
- * precedence as engine/evaluate.c's, which does not hand out the modes it
- * resolved. Excluded namespaces are the caller's to check.
- */
-enum pl_mode pl_verdict_policy_mode(const struct pl_config *cfg, const json_t *annotations,
-                                    size_t policy);
-
-/**
  * The results document: {"summary": {...counts}, "results": results}.
  * results is borrowed (a new reference is taken). Returns a new reference.
  */

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/json.h"
@@ -53,75 +54,6 @@ void pl_kube_credentials_finish(struct pl_kube_credentials *c)
     free(c->proxy_url);
     free(c->source);
     pl_kube_credentials_init(c);
-}
-
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') {
-        return ch - 'A';
-    }
-    if (ch >= 'a' && ch <= 'z') {
-        return ch - 'a' + 26;
-    }
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0' + 52;
-    }
-    if (ch == '+') {
-        return 62;
-    }
-    if (ch == '/') {
-        return 63;
-    }
-    return -1;
-}
-
-/*
- * Decodes standard base64 (RFC 4648 section 4). Line breaks and blanks are
- * skipped, as Go's decoder skips newlines; padding is optional but, when
- * present, must be at the end. Returns a new NUL-terminated buffer with its
- * length, or NULL on malformed input.
- */
-static char *base64_decode(const char *in, size_t *ret_len)
-{
-    size_t n = strlen(in);
-    char *out = pl_xmalloc(n / 4 * 3 + 4);
-    size_t len = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    unsigned pad = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') {
-            continue;
-        }
-        if (ch == '=') {
-            pad++;
-            continue;
-        }
-        int v = b64_value(ch);
-        if (v < 0 || pad > 0) {
-            goto bad;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[len++] = (char)((acc >> bits) & 0xffu);
-        }
-    }
-    /* 6 leftover bits cannot end a quantum (Go, too, ignores nonzero trailing bits). */
-    if (bits >= 6 || pad > 2) {
-        goto bad;
-    }
-    if (pad > 0 && (bits == 0 || pad != (bits == 4 ? 2u : 1u))) {
-        goto bad;
-    }
-    out[len] = '\0';
-    *ret_len = len;
-    return out;
-bad:
-    free(out);
-    return NULL;
 }
 
 /* A copy of path, joined to base_dir when path is relative (and base_dir is set). */
@@ -248,7 +180,7 @@ static int parse_pem(const json_t *obj, const char *base, const char *file_key,
             return pl_error_set(err, path, 0, "path too long");
         }
     } else if (data) {
-        pem->data = base64_decode(data, &pem->len);
+        pem->data = pl_base64_decode(data, &pem->len);
         if (!pem->data || pem->len == 0 || pem->len > PL_KUBE_PEM_MAX) {
             snprintf(path, sizeof(path), "%s.%s", base, data_key);
             return pl_error_set(err, path, 0, "not valid base64-encoded PEM data");

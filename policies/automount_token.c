@@ -11,12 +11,12 @@
  */
 #include "policies/policy.h"
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)ev;
     const json_t *v = json_object_get(spec, "automountServiceAccountToken");
     if (json_is_false(v)) {
-        return 0;
+        return;
     }
     if (json_is_true(v)) {
         pl_report_add(out, PL_SCOPE_POD_SPEC, "automountServiceAccountToken",
@@ -25,7 +25,6 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
         pl_report_add(out, PL_SCOPE_POD_SPEC, "automountServiceAccountToken",
                       "unset (token mounted); set false or exempt the workload with a reason");
     }
-    return 0;
 }
 
 const struct pl_policy pl_policy_automount_token = {

@@ -18,39 +18,37 @@
 #include "policies/policy.h"
 
 #include "core/json.h"
+#include "core/keys.h"
 
-#define COMMIT_KEY "plimsoll.dev/commit"
-
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)spec;
     const json_t *meta = ev->obj->pod_meta;
-    const json_t *label = json_object_get(pl_json_object(meta, "labels"), COMMIT_KEY);
-    const char *annotation = pl_json_string(pl_json_object(meta, "annotations"), COMMIT_KEY);
+    const json_t *label = json_object_get(pl_json_object(meta, "labels"), PL_KEY_COMMIT);
+    const char *annotation = pl_json_string(pl_json_object(meta, "annotations"), PL_KEY_COMMIT);
     if (json_is_string(label) && json_string_length(label) > 0) {
-        return 0;
+        return;
     }
     if ((!label || json_is_null(label)) && ev->commit_injected) {
-        return 0; /* inject-commit adds it (it never replaces a value that is there) */
+        return; /* inject-commit adds it (it never replaces a value that is there) */
     }
     if (json_is_string(label)) {
         pl_report_add(out, PL_SCOPE_POD_META, "labels",
                       "label %s is empty; set it to the commit the image was built from",
-                      COMMIT_KEY);
+                      PL_KEY_COMMIT);
     } else if (label && !json_is_null(label)) {
         /* An unquoted sha such as 1234567 or 12e4567 reads as a number in YAML. */
         pl_report_add(out, PL_SCOPE_POD_META, "labels",
-                      "label %s is not a string; quote the commit in YAML", COMMIT_KEY);
+                      "label %s is not a string; quote the commit in YAML", PL_KEY_COMMIT);
     } else if (annotation && *annotation) {
         pl_report_add(out, PL_SCOPE_POD_META, "labels",
                       "annotation %s is not a label; copy it to labels (inject-commit does)",
-                      COMMIT_KEY);
+                      PL_KEY_COMMIT);
     } else {
         pl_report_add(out, PL_SCOPE_POD_META, "labels",
                       "missing label %s; stamp it in CI or enable the inject-commit mutation",
-                      COMMIT_KEY);
+                      PL_KEY_COMMIT);
     }
-    return 0;
 }
 
 const struct pl_policy pl_policy_commit_labels = {

@@ -117,11 +117,9 @@ static void check_mounts(const json_t *spec, const struct pl_container *c, struc
     }
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    if (!ev->obj->long_running) {
-        return 0;
-    }
+    (void)ev; /* long_running_only: the evaluator skips what runs to completion */
     struct pl_container_iter it;
     struct pl_container c;
     pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);
@@ -129,12 +127,12 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
         check_env(&c, out);
         check_mounts(spec, &c, out);
     }
-    return 0;
 }
 
 const struct pl_policy pl_policy_config_mounted = {
     .id = "config-mounted",
     .default_mode = PL_MODE_WARN,
     .summary = "ConfigMaps are mounted as volumes, not read through env or subPath",
+    .long_running_only = true,
     .check = check,
 };

@@ -223,11 +223,9 @@ static bool probes_identical(const json_t *container, const json_t *a, const jso
     return objects_equal(container, a, b, probe_fields);
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    if (!ev->obj->long_running) {
-        return 0;
-    }
+    (void)ev; /* long_running_only: the evaluator skips what runs to completion */
     struct pl_container_iter it;
     struct pl_container c;
     pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);
@@ -240,12 +238,12 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
                 "same as readinessProbe; check only the process or raise failureThreshold");
         }
     }
-    return 0;
 }
 
 const struct pl_policy pl_policy_distinct_probes = {
     .id = "distinct-probes",
     .default_mode = PL_MODE_WARN,
     .summary = "a container's liveness and readiness probes are not identical",
+    .long_running_only = true,
     .check = check,
 };

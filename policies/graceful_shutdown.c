@@ -18,43 +18,26 @@
  */
 #include "policies/policy.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include <stddef.h>
 
-#include "core/alloc.h"
 #include "core/json.h"
-#include "policies/params.h"
-
-/* Upper bound of min-grace-seconds: an hour is already far beyond any sane drain. */
-#define MAX_MIN_GRACE 3600
 
 struct params {
-    long long min_grace;
+    long long min_grace; /* min-grace-seconds */
 };
 
-static const char *const known_keys[] = {"min-grace-seconds", NULL};
+static const struct pl_param param_table[] = {
+    {.name = "min-grace-seconds",
+     .type = PL_PARAM_INT,
+     .offset = offsetof(struct params, min_grace),
+     .def = "5",
+     .min = 0,
+     .max = 3600, /* an hour is already far beyond any sane drain */
+     .summary = "smallest terminationGracePeriodSeconds allowed; unset counts as 30"},
+    {0},
+};
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
-{
-    long long min_grace = 0;
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_int(json, "min-grace-seconds", 5, 0, MAX_MIN_GRACE, &min_grace, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    params->min_grace = min_grace;
-    *ret_params = params;
-    return 0;
-}
-
-static void free_params(void *params)
-{
-    free(params);
-}
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, NULL, NULL};
 
 /* The grace period Kubernetes applies when the pod spec leaves it unset. */
 #define DEFAULT_GRACE 30
@@ -89,12 +72,12 @@ static bool has_pre_stop(const json_t *container)
     return pl_json_object(pl_json_object(container, "lifecycle"), "preStop") != NULL;
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    const struct params *params = ev->params;
-    check_grace(spec, params ? params->min_grace : 5, out);
+    const struct params *p = ev->params;
+    check_grace(spec, p->min_grace, out);
     if (!ev->obj->long_running) {
-        return 0;
+        return;
     }
     struct pl_container_iter it;
     struct pl_container c;
@@ -106,22 +89,13 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
                 "has ports but no lifecycle.preStop hook; add a short sleep to drain requests");
         }
     }
-    return 0;
 }
-
-static const struct pl_param param_table[] = {
-    {"min-grace-seconds", "integer", "5",
-     "smallest terminationGracePeriodSeconds allowed (0 to 3600; unset means 30)"},
-    {NULL, NULL, NULL, NULL},
-};
 
 const struct pl_policy pl_policy_graceful_shutdown = {
     .id = "graceful-shutdown",
     .default_mode = PL_MODE_WARN,
     .summary =
         "terminationGracePeriodSeconds is not below the minimum and serving containers have a preStop hook",
-    .params = param_table,
-    .parse_params = parse_params,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

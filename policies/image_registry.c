@@ -14,6 +14,7 @@
  */
 #include "policies/policy.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,28 +22,14 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "policies/image.h"
-#include "policies/params.h"
 
 struct params {
     struct pl_strlist allowed;
     char *allowed_text; /* "registry.example.com/, ghcr.io/acme/", cut to fit in a message */
 };
 
-static const char *const known_keys[] = {"allowed", NULL};
-
 /* Longest list of prefixes shown in a message; past it the list ends with "...". */
 #define ALLOWED_TEXT_MAX 80
-
-static void free_params(void *p)
-{
-    struct params *params = p;
-    if (!params) {
-        return;
-    }
-    pl_strlist_finish(&params->allowed);
-    free(params->allowed_text);
-    free(params);
-}
 
 /* Joins the prefixes with ", " for messages, cut after ALLOWED_TEXT_MAX bytes. */
 static char *join_allowed(const struct pl_strlist *allowed)
@@ -63,23 +50,32 @@ static char *join_allowed(const struct pl_strlist *allowed)
     return pl_buf_steal(&b);
 }
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
+/* Derives allowed_text from the list. */
+static int prepare(void *p, struct pl_error *err)
 {
-    struct pl_strlist allowed = {0};
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_strlist(json, "allowed", NULL, &allowed, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    params->allowed = allowed;
+    (void)err;
+    struct params *params = p;
     params->allowed_text = join_allowed(&params->allowed);
-    *ret_params = params;
     return 0;
 }
+
+static void finish(void *p)
+{
+    struct params *params = p;
+    free(params->allowed_text);
+}
+
+static const struct pl_param param_table[] = {
+    {.name = "allowed",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct params, allowed),
+     .def = "[]",
+     .summary = "prefixes of the normalised image reference (docker.io/library/nginx:1.25) that "
+                "are allowed; end each with /; an empty list allows any registry"},
+    {0},
+};
+
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, prepare, finish};
 
 /* Whether the normalised reference starts with one of the allowed prefixes. */
 static bool allowed_prefix(const struct params *params, const char *normalised)
@@ -117,11 +113,11 @@ static void check_image(const struct params *params, const struct pl_container *
     }
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     const struct params *params = ev->params;
-    if (!params || params->allowed.len == 0) {
-        return 0;
+    if (params->allowed.len == 0) {
+        return;
     }
     struct pl_container_iter it;
     struct pl_container c;
@@ -129,22 +125,13 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
     while (pl_container_iter_next(&it, &c)) {
         check_image(params, &c, out);
     }
-    return 0;
 }
-
-static const struct pl_param param_table[] = {
-    {"allowed", "list of strings", "[] (any registry)",
-     "prefixes of the normalised image reference (docker.io/library/nginx:1.25) that are "
-     "allowed; end each with /"},
-    {NULL, NULL, NULL, NULL},
-};
 
 const struct pl_policy pl_policy_image_registry = {
     .id = "image-registry",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "every image comes from an allowed registry prefix",
-    .params = param_table,
-    .parse_params = parse_params,
+    .never_exempt = true,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

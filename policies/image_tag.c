@@ -13,40 +13,26 @@
  */
 #include "policies/policy.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 
-#include "core/alloc.h"
 #include "core/json.h"
 #include "policies/image.h"
-#include "policies/params.h"
 
 struct params {
     bool require_digest;
 };
 
-static const char *const known_keys[] = {"require-digest", NULL};
+static const struct pl_param param_table[] = {
+    {.name = "require-digest",
+     .type = PL_PARAM_BOOL,
+     .offset = offsetof(struct params, require_digest),
+     .def = "false",
+     .summary =
+         "every image must be pinned by digest (name@sha256:...), not only by a tag other than latest"},
+    {0},
+};
 
-static void free_params(void *p)
-{
-    free(p);
-}
-
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
-{
-    bool require_digest = false;
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    r = pl_params_bool(json, "require-digest", false, &require_digest, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    params->require_digest = require_digest;
-    *ret_params = params;
-    return 0;
-}
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, NULL, NULL};
 
 /* Whether s is empty or only spaces (a template placeholder, left to a controller). */
 static bool is_blank(const char *s)
@@ -96,31 +82,22 @@ static void check_image(const struct pl_container *c, bool require_digest, struc
     pl_report_identify(out, NULL, NULL); /* when nothing was added */
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    const struct params *params = ev->params;
-    bool require_digest = params && params->require_digest;
+    const struct params *p = ev->params;
+    bool require_digest = p->require_digest;
     struct pl_container_iter it;
     struct pl_container c;
     pl_container_iter_init(&it, spec, PL_CTR_ALL);
     while (pl_container_iter_next(&it, &c)) {
         check_image(&c, require_digest, out);
     }
-    return 0;
 }
-
-static const struct pl_param param_table[] = {
-    {"require-digest", "boolean", "false",
-     "every image must be pinned by digest (name@sha256:...), not only by a tag other than latest"},
-    {NULL, NULL, NULL, NULL},
-};
 
 const struct pl_policy pl_policy_image_tag = {
     .id = "image-tag",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "every image has a tag or digest and the tag is not latest",
-    .params = param_table,
-    .parse_params = parse_params,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

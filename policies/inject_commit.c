@@ -46,6 +46,7 @@
 #include "policies/inject_commit.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,8 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "policies/image.h"
-#include "policies/params.h"
-
-#define COMMIT_KEY "plimsoll.dev/commit"
-#define BRANCH_KEY "plimsoll.dev/branch"
 
 /* Longest label value (Kubernetes). */
 #define LABEL_MAX 63
@@ -106,22 +104,22 @@ struct pattern {
 };
 
 struct params {
-    struct pattern *items;
+    struct pl_strlist texts; /* tag-patterns, as configured */
+    struct pattern *items;   /* tag-patterns, compiled */
     size_t len;
     uint32_t max_pairs; /* ovector pairs the largest pattern needs */
 };
 
-static void free_params(void *p)
+/* Releases the compiled patterns (compile_all's work). */
+static void finish(void *p)
 {
     struct params *params = p;
-    if (!params) {
-        return;
-    }
     for (size_t i = 0; i < params->len; i++) {
         pcre2_code_free(params->items[i].code);
     }
     free(params->items);
-    free(params);
+    params->items = NULL;
+    params->len = 0;
 }
 
 /* Number of the named group, 0 when absent. */
@@ -277,53 +275,39 @@ static int probe_all(const struct params *params, const struct pl_strlist *list,
     return r;
 }
 
-/* Compiles the patterns of list into *ret_params (probing them when asked). */
-static int compile_all(const struct pl_strlist *list, bool probed, struct params **ret_params,
-                       struct pl_error *err)
+/* Compiles params->texts into params->items (probing them when asked). */
+static int compile_all(struct params *params, bool probed, struct pl_error *err)
 {
-    struct params *params = pl_xcalloc(1, sizeof(*params));
+    const struct pl_strlist *list = &params->texts;
     params->max_pairs = 1;
-    int r = 0;
-    if (list->len > PATTERNS_MAX) {
-        r = pl_error_set(err, "tag-patterns", 0, "has more than %d patterns", PATTERNS_MAX);
-        goto fail;
-    }
     params->items = pl_xcalloc(list->len ? list->len : 1, sizeof(*params->items));
     for (size_t i = 0; i < list->len; i++) {
-        r = compile(list->items[i], i, &params->items[i], &params->max_pairs, err);
+        int r = compile(list->items[i], i, &params->items[i], &params->max_pairs, err);
         if (r < 0) {
-            goto fail;
+            return r;
         }
         params->len++;
     }
-    if (probed) {
-        r = probe_all(params, list, err);
-        if (r < 0) {
-            goto fail;
-        }
-    }
-    *ret_params = params;
-    return 0;
-fail:
-    free_params(params);
-    return r;
+    return probed ? probe_all(params, list, err) : 0;
 }
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
+static int prepare(void *p, struct pl_error *err)
 {
-    struct pl_strlist list = {0};
-    int r = pl_params_only_strlist(json, "tag-patterns", default_patterns, &list, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = NULL;
-    r = compile_all(&list, true, &params, err);
-    pl_strlist_finish(&list);
-    if (r == 0) {
-        *ret_params = params;
-    }
-    return r;
+    return compile_all(p, true, err);
 }
+
+static const struct pl_param param_table[] = {
+    {.name = "tag-patterns",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct params, texts),
+     .def_list = default_patterns,
+     .max = PATTERNS_MAX,
+     .summary = "PCRE2 patterns tried in order on each image tag; named groups commit and "
+                "branch; anchor with ^$"},
+    {0},
+};
+
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, prepare, finish};
 
 /* PCRE2 allocates from the request pool; the pool frees everything at once. */
 static void *pool_malloc(PCRE2_SIZE size, void *data)
@@ -586,8 +570,8 @@ static int mutate(const struct pl_mutate_ctx *ctx, struct pl_patch *patch)
     }
     /* Read everything before writing: ctx->obj->pod_meta may be NULL until metadata exists. */
     const struct resolved keys[] = {
-        resolve(ctx, COMMIT_KEY, now.commit, before.commit),
-        resolve(ctx, BRANCH_KEY, now.branch, before.branch),
+        resolve(ctx, PL_KEY_COMMIT, now.commit, before.commit),
+        resolve(ctx, PL_KEY_BRANCH, now.branch, before.branch),
     };
     for (size_t i = 0; i < PL_ARRAY_SIZE(keys); i++) {
         int r = put(ctx, patch, "labels", keys[i].key, label_safe(ctx->pool, keys[i].value),
@@ -614,10 +598,10 @@ bool pl_inject_commit_finds(const void *params, const struct pl_object *obj, boo
     }
     const json_t *workload =
         obj->kind == PL_KIND_POD || !from_workload ? NULL : pl_json_object(obj->root, "metadata");
-    if (source_value(obj->pod_meta, "annotations", COMMIT_KEY) ||
-        source_value(workload, "annotations", COMMIT_KEY) ||
-        source_value(obj->pod_meta, "labels", COMMIT_KEY) ||
-        source_value(workload, "labels", COMMIT_KEY)) {
+    if (source_value(obj->pod_meta, "annotations", PL_KEY_COMMIT) ||
+        source_value(workload, "annotations", PL_KEY_COMMIT) ||
+        source_value(obj->pod_meta, "labels", PL_KEY_COMMIT) ||
+        source_value(workload, "labels", PL_KEY_COMMIT)) {
         return true;
     }
     struct matcher m;
@@ -625,20 +609,11 @@ bool pl_inject_commit_finds(const void *params, const struct pl_object *obj, boo
     return label_safe(pool, scan_images(&m, obj->pod_spec).commit) != NULL;
 }
 
-static const struct pl_param param_table[] = {
-    {"tag-patterns", "list of PCRE2 patterns",
-     "<sha>, sha-<sha>, <version>-<sha>, git describe, <branch>-<sha>[-<timestamp>|-<build>]",
-     "patterns tried in order on each image tag; named groups commit and branch; anchor with ^$"},
-    {NULL, NULL, NULL, NULL},
-};
-
 const struct pl_mutation pl_mutation_inject_commit = {
     .id = "inject-commit",
     .default_enabled = true,
     .summary = "labels and annotations plimsoll.dev/commit and plimsoll.dev/branch from "
                "annotations or the image tag",
-    .params = param_table,
-    .parse_params = parse_params,
+    .params = &param_set,
     .mutate = mutate,
-    .free_params = free_params,
 };

@@ -43,18 +43,18 @@
 #include "policies/mutation.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
-#include "policies/params.h"
+#include "core/keys.h"
+#include "policies/required_keys.h"
 
 #define POD_NAME_VAR "OTEL_RESOURCE_ATTRIBUTES_POD_NAME"
 #define VERSION_VAR  "OTEL_RESOURCE_ATTRIBUTES_SERVICE_VERSION"
-#define COMMIT_KEY   "plimsoll.dev/commit"
-#define NAME_LABEL   "app.kubernetes.io/name"
 
 /* Bounds on parameters and on request text copied into a value. */
 #define ENDPOINT_MAX    1024
@@ -65,36 +65,13 @@
 #define NAME_MAX_LEN    253
 #define VALUE_MAX       2048
 
-static const char *const known_keys[] = {"endpoint", "propagators", "annotations", NULL};
-static const char *const default_propagators[] = {"tracecontext", "baggage", NULL};
-
-struct annotation {
-    char *key;
-    char *value;
-};
-
 struct params {
-    char *endpoint;    /* with `$` doubled; NULL when not configured */
-    char *propagators; /* "tracecontext,baggage"; NULL for an empty list */
-    struct annotation *annotations;
-    size_t n_annotations;
+    char *endpoint;               /* as configured; NULL when not */
+    struct pl_strlist propagator; /* propagators, as configured */
+    struct pl_strmap annotations;
+    char *endpoint_value;    /* endpoint with `$` doubled; NULL when not configured */
+    char *propagators_value; /* "tracecontext,baggage"; NULL for an empty list */
 };
-
-static void free_params(void *p)
-{
-    struct params *params = p;
-    if (!params) {
-        return;
-    }
-    for (size_t i = 0; i < params->n_annotations; i++) {
-        free(params->annotations[i].key);
-        free(params->annotations[i].value);
-    }
-    free(params->annotations);
-    free(params->endpoint);
-    free(params->propagators);
-    free(params);
-}
 
 /* Copy of s with every `$` doubled (the kubelet expands $(VAR) in env values). */
 static char *escape_dollars(const char *s)
@@ -115,162 +92,101 @@ static char *escape_dollars(const char *s)
     return out;
 }
 
-static int parse_endpoint(const json_t *json, struct params *params, struct pl_error *err)
+/* An http:// or https:// URL without spaces or control characters. */
+static int check_endpoint(const char *s, const char *path, struct pl_error *err)
 {
-    const json_t *v = json_object_get(json, "endpoint");
-    if (!v) {
-        return 0;
-    }
-    const char *s = json_string_value(v);
-    if (!s || !(strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)) {
-        return pl_error_set(err, "endpoint", 0,
+    if (!(strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)) {
+        return pl_error_set(err, path, 0,
                             "must be a URL such as http://otel-collector.observability:4317");
-    }
-    if (json_string_length(v) > ENDPOINT_MAX) {
-        return pl_error_set(err, "endpoint", 0, "is longer than %d characters", ENDPOINT_MAX);
     }
     for (const char *c = s; *c; c++) {
         if ((unsigned char)*c <= ' ' || *c == 0x7f) {
-            return pl_error_set(err, "endpoint", 0,
-                                "must not contain spaces or control characters");
+            return pl_error_set(err, path, 0, "must not contain spaces or control characters");
         }
     }
-    params->endpoint = escape_dollars(s);
     return 0;
 }
 
-static bool propagator_ok(const char *s)
+/* A propagator name: 1-PROPAGATOR_MAX of [a-z0-9_]. */
+static int check_propagator(const char *s, const char *path, struct pl_error *err)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > PROPAGATOR_MAX) {
-        return false;
+    bool ok = n > 0 && n <= PROPAGATOR_MAX;
+    for (; ok && *s; s++) {
+        ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_';
     }
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) {
-            return false;
-        }
+    if (!ok) {
+        return pl_error_set(err, path, 0,
+                            "must be a propagator name such as tracecontext, baggage or b3");
     }
-    return true;
+    return 0;
 }
 
-static int parse_propagators(const json_t *json, struct params *params, struct pl_error *err)
+static int check_annotation_key(const char *key, const char *path, struct pl_error *err)
 {
-    struct pl_strlist list = {0};
-    int r = pl_params_strlist(json, "propagators", default_propagators, &list, err);
-    if (r < 0) {
-        return r;
+    return pl_metadata_key_check(key, "annotation", path, err);
+}
+
+/* The values written into env: the endpoint escaped, the propagators joined. */
+static int prepare(void *p, struct pl_error *err)
+{
+    struct params *params = p;
+    if (params->endpoint) {
+        params->endpoint_value = escape_dollars(params->endpoint);
+    }
+    if (params->propagator.len == 0) {
+        return 0;
     }
     struct pl_buf b;
     pl_buf_init(&b, PROPAGATORS_MAX * (PROPAGATOR_MAX + 1));
-    if (list.len > PROPAGATORS_MAX) {
-        r = pl_error_set(err, "propagators", 0, "has more than %d entries", PROPAGATORS_MAX);
-        goto out;
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < params->propagator.len; i++) {
+        r = pl_buf_printf(&b, "%s%s", i ? "," : "", params->propagator.items[i]);
     }
-    for (size_t i = 0; i < list.len; i++) {
-        if (!propagator_ok(list.items[i])) {
-            char path[64];
-            snprintf(path, sizeof(path), "propagators[%zu]", i);
-            r = pl_error_set(err, path, 0,
-                             "must be a propagator name such as tracecontext, baggage or b3");
-            goto out;
-        }
-        if (pl_buf_printf(&b, "%s%s", i ? "," : "", list.items[i]) < 0) {
-            r = pl_error_set(err, "propagators", 0, "is too long");
-            goto out;
-        }
+    if (r < 0) {
+        r = pl_error_set(err, "propagators", 0, "is too long");
+    } else {
+        params->propagators_value = pl_buf_steal(&b);
     }
-    params->propagators = list.len ? pl_buf_steal(&b) : NULL;
-out:
     pl_buf_finish(&b);
-    pl_strlist_finish(&list);
     return r;
 }
 
-static bool name_char(char c)
+static void finish(void *p)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
+    struct params *params = p;
+    free(params->endpoint_value);
+    free(params->propagators_value);
 }
 
-/* A Kubernetes annotation key: [prefix/]name, name 1-63 of [A-Za-z0-9._-]. */
-static bool annotation_key_ok(const char *key)
-{
-    const char *slash = strchr(key, '/');
-    const char *name = slash ? slash + 1 : key;
-    size_t prefix_len = slash ? (size_t)(slash - key) : 0;
-    size_t n = strlen(name);
-    if (n == 0 || n > 63 || prefix_len > 253 || (slash && prefix_len == 0)) {
-        return false;
-    }
-    for (size_t i = 0; i < prefix_len; i++) {
-        char c = key[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!name_char(name[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+static const struct pl_param param_table[] = {
+    {.name = "endpoint",
+     .type = PL_PARAM_STRING,
+     .offset = offsetof(struct params, endpoint),
+     .len_max = ENDPOINT_MAX,
+     .check = check_endpoint,
+     .summary = "OTEL_EXPORTER_OTLP_ENDPOINT, an http:// or https:// URL such as "
+                "http://otel-collector.observability:4317; none: not injected"},
+    {.name = "propagators",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct params, propagator),
+     .def = "[\"tracecontext\", \"baggage\"]",
+     .max = PROPAGATORS_MAX,
+     .check = check_propagator,
+     .summary = "OTEL_PROPAGATORS, joined with commas; an empty list injects none"},
+    {.name = "annotations",
+     .type = PL_PARAM_STRMAP,
+     .offset = offsetof(struct params, annotations),
+     .def = "{}",
+     .max = ANNOTATIONS_MAX,
+     .len_max = ANNOTATION_MAX,
+     .check = check_annotation_key,
+     .summary = "annotations added to the pod (template) where missing, e.g. a mesh's tracing "
+                "switch"},
+    {0},
+};
 
-static int parse_annotations(const json_t *json, struct params *params, struct pl_error *err)
-{
-    const json_t *v = json_object_get(json, "annotations");
-    if (!v) {
-        return 0;
-    }
-    if (!json_is_object(v)) {
-        return pl_error_set(err, "annotations", 0, "must be a mapping of annotation to value");
-    }
-    if (json_object_size(v) > ANNOTATIONS_MAX) {
-        return pl_error_set(err, "annotations", 0, "has more than %d entries", ANNOTATIONS_MAX);
-    }
-    params->annotations = pl_xcalloc(json_object_size(v) + 1, sizeof(*params->annotations));
-    const char *key;
-    const json_t *value;
-    json_object_foreach((json_t *)v, key, value)
-    {
-        char path[384];
-        snprintf(path, sizeof(path), "annotations.%.300s", key);
-        if (!annotation_key_ok(key)) {
-            return pl_error_set(err, path, 0, "is not a valid annotation key");
-        }
-        if (!json_is_string(value) || json_string_length(value) > ANNOTATION_MAX) {
-            return pl_error_set(err, path, 0,
-                                "must be a string of at most %d characters (quote it)",
-                                ANNOTATION_MAX);
-        }
-        struct annotation *a = &params->annotations[params->n_annotations++];
-        a->key = pl_xstrdup(key);
-        a->value = pl_xstrdup(json_string_value(value));
-    }
-    return 0;
-}
-
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
-{
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    r = parse_endpoint(json, params, err);
-    if (r == 0) {
-        r = parse_propagators(json, params, err);
-    }
-    if (r == 0) {
-        r = parse_annotations(json, params, err);
-    }
-    if (r < 0) {
-        free_params(params);
-        return r;
-    }
-    *ret_params = params;
-    return 0;
-}
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, prepare, finish};
 
 /* A name usable as a service name: non-empty and bounded. */
 static const char *usable(const char *s)
@@ -314,7 +230,7 @@ static const char *owner_name(struct pl_pool *pool, const json_t *meta)
 static const char *service_name(const struct pl_mutate_ctx *ctx)
 {
     const json_t *meta = ctx->obj->pod_meta;
-    const char *v = usable(pl_json_string(pl_json_object(meta, "labels"), NAME_LABEL));
+    const char *v = usable(pl_json_string(pl_json_object(meta, "labels"), PL_LABEL_APP_NAME));
     if (v) {
         return v;
     }
@@ -368,13 +284,13 @@ static int append_encoded(struct pl_buf *b, const char *s)
 /* The downward-API field path of the pod's commit, or NULL when it has none. */
 static const char *commit_field(const json_t *meta)
 {
-    const char *v = pl_json_string(pl_json_object(meta, "annotations"), COMMIT_KEY);
+    const char *v = pl_json_string(pl_json_object(meta, "annotations"), PL_KEY_COMMIT);
     if (v && *v) {
-        return "metadata.annotations['" COMMIT_KEY "']";
+        return "metadata.annotations['" PL_KEY_COMMIT "']";
     }
-    v = pl_json_string(pl_json_object(meta, "labels"), COMMIT_KEY);
+    v = pl_json_string(pl_json_object(meta, "labels"), PL_KEY_COMMIT);
     if (v && *v) {
-        return "metadata.labels['" COMMIT_KEY "']";
+        return "metadata.labels['" PL_KEY_COMMIT "']";
     }
     return NULL;
 }
@@ -480,10 +396,10 @@ static int inject_container(const struct pl_mutate_ctx *ctx, struct pl_patch *pa
         }
     }
     if (r == 0) {
-        r = set_literal(ctx, patch, c, "OTEL_PROPAGATORS", params->propagators);
+        r = set_literal(ctx, patch, c, "OTEL_PROPAGATORS", params->propagators_value);
     }
     if (r == 0) {
-        r = set_literal(ctx, patch, c, "OTEL_EXPORTER_OTLP_ENDPOINT", params->endpoint);
+        r = set_literal(ctx, patch, c, "OTEL_EXPORTER_OTLP_ENDPOINT", params->endpoint_value);
     }
     return r;
 }
@@ -491,12 +407,12 @@ static int inject_container(const struct pl_mutate_ctx *ctx, struct pl_patch *pa
 static int add_annotations(const struct pl_mutate_ctx *ctx, struct pl_patch *patch)
 {
     const struct params *params = ctx->params;
-    for (size_t i = 0; i < params->n_annotations; i++) {
+    for (size_t i = 0; i < params->annotations.len; i++) {
         struct pl_pointer ptr;
         pl_pointer_init(&ptr, ctx->obj->pod_meta_path);
         pl_pointer_push(&ptr, "annotations");
-        pl_pointer_push(&ptr, params->annotations[i].key);
-        int r = pl_patch_add(patch, &ptr, json_string(params->annotations[i].value));
+        pl_pointer_push(&ptr, params->annotations.keys[i]);
+        int r = pl_patch_add(patch, &ptr, json_string(params->annotations.values[i]));
         if (r < 0) {
             return r;
         }
@@ -506,9 +422,6 @@ static int add_annotations(const struct pl_mutate_ctx *ctx, struct pl_patch *pat
 
 static int mutate(const struct pl_mutate_ctx *ctx, struct pl_patch *patch)
 {
-    if (!ctx->params) {
-        return 0;
-    }
     if (ctx->spec_mutable) {
         struct plan plan = {NULL, NULL, NULL};
         const char *service = service_name(ctx);
@@ -528,23 +441,15 @@ static int mutate(const struct pl_mutate_ctx *ctx, struct pl_patch *patch)
     return add_annotations(ctx, patch);
 }
 
-static const struct pl_param param_table[] = {
-    {"endpoint", "URL", "none (not injected)",
-     "OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://otel-collector.observability:4317"},
-    {"propagators", "list of strings", "[tracecontext, baggage]",
-     "OTEL_PROPAGATORS, joined with commas; an empty list injects none"},
-    {"annotations", "mapping of strings", "{}",
-     "annotations added to the pod (template) where missing, e.g. a mesh's tracing switch"},
-    {NULL, NULL, NULL, NULL},
-};
+/* It reads the commit inject-commit stamps (commit_field), so it runs after it. */
+static const char *const after[] = {"inject-commit", NULL};
 
 const struct pl_mutation pl_mutation_inject_tracing = {
     .id = "inject-tracing",
     .default_enabled = false,
     .summary = "OpenTelemetry env vars (service name, resource attributes, propagators, "
                "endpoint) on every container",
-    .params = param_table,
-    .parse_params = parse_params,
+    .after = after,
+    .params = &param_set,
     .mutate = mutate,
-    .free_params = free_params,
 };

@@ -10,16 +10,17 @@
 
 #include "policies/probe.h"
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    pl_probe_require(ev, spec, out, "livenessProbe",
+    (void)ev;
+    pl_probe_require(spec, out, "livenessProbe",
                      "no livenessProbe; a hung process is never restarted");
-    return 0;
 }
 
 const struct pl_policy pl_policy_liveness_probe = {
     .id = "liveness-probe",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "every long-running container has a livenessProbe",
+    .long_running_only = true,
     .check = check,
 };

@@ -2,11 +2,11 @@
 /*
  * The mutation contract (SPEC §7, STYLE rules 2-4), the twin of policy.h. A
  * mutation is one file exporting one `const struct pl_mutation
- * pl_mutation_<id>` descriptor, listed in pl_mutations[] in registry.c.
+ * pl_mutation_<id>` descriptor, listed by one row in policies/meson.build.
  *
- * - parse_params runs once per configuration load (never per request) and
- *   turns the mutation's settings (without "enabled") into an immutable
- *   params object; it also runs with NULL for the defaults.
+ * - its parameters are a table (policies/params.h), parsed with
+ *   pl_params_parse() once per configuration load (never per request),
+ *   defaults included.
  * - mutate runs per object and adds to a JSON Patch what the object lacks.
  *   It reads ctx->obj, which describes the object as patched by the
  *   mutations before it (obj->root is the patch's working copy), and writes
@@ -15,7 +15,9 @@
  *   set, and add nothing when run again on its own output (the API server
  *   reinvokes webhooks). Deterministic, no I/O, no globals, no logging;
  *   temporaries come from ctx->pool. Safe on any thread at once.
- * - free_params releases what parse_params made (accepts NULL).
+ * - the order mutations run in is the order of their rows (mutation_rows);
+ *   a mutation that reads what another one wrote names it in `after`, and
+ *   test_registry checks that the table keeps that order.
  *
  * Mutations use only core/, jansson, and (inject-commit) PCRE2.
  */
@@ -36,7 +38,7 @@
 struct pl_mutate_ctx {
     const struct pl_object *obj;     /* the object as patched so far; obj->root is patch->doc */
     const struct pl_object *old_obj; /* the stored object on UPDATE, else NULL (borrowed) */
-    const void *params;              /* this mutation's parsed parameters (may be NULL) */
+    const void *params;              /* this mutation's parsed parameters (NULL when none) */
     struct pl_pool *pool;            /* per-request arena for temporaries */
     const char *namespace_;          /* the object's namespace, else the request's; "" unknown */
     bool spec_mutable; /* false for a Pod UPDATE: the API server forbids most spec changes */
@@ -55,13 +57,13 @@ struct pl_mutate_ctx {
 typedef int (*pl_mutate_fn)(const struct pl_mutate_ctx *ctx, struct pl_patch *patch);
 
 struct pl_mutation {
-    const char *id;                  /* stable kebab-case id */
-    bool default_enabled;            /* SPEC §7 */
-    const char *summary;             /* what it adds, one sentence */
-    const struct pl_param *params;   /* table ended by {NULL}; NULL when none */
-    pl_parse_params_fn parse_params; /* NULL when the mutation has no parameters */
+    const char *id;                    /* stable kebab-case id */
+    bool default_enabled;              /* SPEC §7 */
+    const char *summary;               /* what it adds, one sentence */
+    const char *const *after;          /* ids of mutations whose output it reads (NULL-ended;
+                                          NULL: none): they must run before it */
+    const struct pl_param_set *params; /* its parameters; NULL when it takes none */
     pl_mutate_fn mutate;
-    pl_free_params_fn free_params; /* NULL when parse_params allocates nothing */
 };
 
 #endif

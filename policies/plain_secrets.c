@@ -26,13 +26,13 @@
  */
 #include "policies/policy.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
-#include "policies/params.h"
 
 /* One word of a name: a span of the name, not NUL-terminated. */
 struct word {
@@ -52,14 +52,10 @@ struct pattern {
 };
 
 struct params {
-    struct pattern *items;
+    struct pl_strlist names; /* name-patterns, as configured */
+    struct pattern *items;   /* name-patterns, split into words */
     size_t len;
 };
-
-static const char *const default_patterns[] = {
-    "PASSWORD",   "PASSWD",   "PASSPHRASE",  "SECRET",         "TOKEN",
-    "API_KEY",    "APIKEY",   "PRIVATE_KEY", "CREDENTIAL",     "CREDENTIALS",
-    "ACCESS_KEY", "AUTH_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", NULL};
 
 /* Longest pattern accepted, in bytes, and most patterns: each env var name is
  * compared with every pattern, so the list bounds the work of one review. */
@@ -319,12 +315,10 @@ static bool has_pem_private_key(const char *v)
     return false;
 }
 
-static void free_params(void *p)
+/* Releases the split patterns (prepare's work). */
+static void finish(void *p)
 {
     struct params *params = p;
-    if (!params) {
-        return;
-    }
     for (size_t i = 0; i < params->len; i++) {
         for (size_t j = 0; j < params->items[i].n; j++) {
             free(params->items[i].words[j]);
@@ -333,7 +327,6 @@ static void free_params(void *p)
         free(params->items[i].text);
     }
     free(params->items);
-    free(params);
 }
 
 /* Splits a configured pattern into lowercased words. Returns 0, or -EINVAL when it is malformed. */
@@ -366,34 +359,35 @@ static int compile_pattern(const char *text, size_t index, struct pattern *ret,
     return 0;
 }
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
+/* Splits every configured pattern into words. */
+static int prepare(void *p, struct pl_error *err)
 {
-    struct pl_strlist list = {0};
-    int r = pl_params_only_strlist(json, "name-patterns", default_patterns, &list, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    if (list.len > PATTERNS_MAX) {
-        r = pl_error_set(err, "name-patterns", 0, "has more than %d patterns", PATTERNS_MAX);
-        goto fail;
-    }
-    params->items = pl_xcalloc(list.len ? list.len : 1, sizeof(*params->items));
-    for (size_t i = 0; i < list.len; i++) {
-        r = compile_pattern(list.items[i], i, &params->items[params->len], err);
+    struct params *params = p;
+    params->items = pl_xcalloc(params->names.len ? params->names.len : 1, sizeof(*params->items));
+    for (size_t i = 0; i < params->names.len; i++) {
+        int r = compile_pattern(params->names.items[i], i, &params->items[params->len], err);
         if (r < 0) {
-            goto fail;
+            return r;
         }
         params->len++;
     }
-    pl_strlist_finish(&list);
-    *ret_params = params;
     return 0;
-fail:
-    pl_strlist_finish(&list);
-    free_params(params);
-    return r;
 }
+
+static const struct pl_param param_table[] = {
+    {.name = "name-patterns",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct params, names),
+     .def = "[\"PASSWORD\", \"PASSWD\", \"PASSPHRASE\", \"SECRET\", \"TOKEN\", \"API_KEY\", "
+            "\"APIKEY\", \"PRIVATE_KEY\", \"CREDENTIAL\", \"CREDENTIALS\", \"ACCESS_KEY\", "
+            "\"AUTH_KEY\", \"SIGNING_KEY\", \"ENCRYPTION_KEY\"]",
+     .max = PATTERNS_MAX,
+     .summary = "words that make an env var name look secret, matched as whole words, ignoring "
+                "case; the list replaces the default"},
+    {0},
+};
+
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, prepare, finish};
 
 /* Checks the env list of one container. */
 static void check_env(const struct params *params, const struct pl_container *c,
@@ -427,35 +421,23 @@ static void check_env(const struct params *params, const struct pl_container *c,
     }
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     const struct params *params = ev->params;
-    static const struct params none = {NULL, 0};
     struct pl_container_iter it;
     struct pl_container c;
     pl_container_iter_init(&it, spec, PL_CTR_ALL);
     while (pl_container_iter_next(&it, &c)) {
-        check_env(params ? params : &none, &c, out);
+        check_env(params, &c, out);
     }
-    return 0;
 }
-
-static const struct pl_param param_table[] = {
-    {"name-patterns", "list of strings",
-     "[PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, API_KEY, APIKEY, PRIVATE_KEY, CREDENTIAL, "
-     "CREDENTIALS, ACCESS_KEY, AUTH_KEY, SIGNING_KEY, ENCRYPTION_KEY]",
-     "words that make an env var name look secret, matched as whole words, ignoring case; "
-     "the list replaces the default"},
-    {NULL, NULL, NULL, NULL},
-};
 
 const struct pl_policy pl_policy_plain_secrets = {
     .id = "plain-secrets",
     .default_mode = PL_MODE_ENFORCE,
     .summary =
         "no secret-looking env var has a literal value, and no env value holds a PEM private key",
-    .params = param_table,
-    .parse_params = parse_params,
+    .never_exempt = true,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

@@ -22,13 +22,12 @@
  */
 #include "policies/policy.h"
 
-#include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
-#include "policies/params.h"
 
 enum level {
     LEVEL_BASELINE = 1u << 0,
@@ -37,7 +36,7 @@ enum level {
 #define LEVEL_BOTH (LEVEL_BASELINE | LEVEL_RESTRICTED)
 
 struct params {
-    enum level level;
+    int level; /* index into level_names and levels */
 };
 
 /* What every check reads: the pod and where to report. */
@@ -53,40 +52,25 @@ struct pod {
 /* Most items named in one message before "..." (capabilities, for instance). */
 #define LIST_MAX 8
 
-static const char *const known_keys[] = {"level", NULL};
-
 /* ------------------------------------------------------------------------
  * Parameters
  */
 
-static void free_params(void *p)
-{
-    free(p);
-}
+/* The levels in the order of the parameter's choices. */
+static const char *const level_names[] = {"baseline", "restricted", NULL};
+static const enum level levels[] = {LEVEL_BASELINE, LEVEL_RESTRICTED};
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
-{
-    int r = pl_params_check_keys(json, known_keys, err);
-    if (r < 0) {
-        return r;
-    }
-    enum level level = LEVEL_RESTRICTED;
-    const json_t *v = json_is_object(json) ? json_object_get(json, "level") : NULL;
-    if (v) {
-        const char *s = json_string_value(v);
-        if (s && strcmp(s, "baseline") == 0) {
-            level = LEVEL_BASELINE;
-        } else if (s && strcmp(s, "restricted") == 0) {
-            level = LEVEL_RESTRICTED;
-        } else {
-            return pl_error_set(err, "level", 0, "must be \"baseline\" or \"restricted\"");
-        }
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    params->level = level;
-    *ret_params = params;
-    return 0;
-}
+static const struct pl_param param_table[] = {
+    {.name = "level",
+     .type = PL_PARAM_ENUM,
+     .offset = offsetof(struct params, level),
+     .def = "\"restricted\"",
+     .choices = level_names,
+     .summary = "the Pod Security Standard to enforce"},
+    {0},
+};
+
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, NULL, NULL};
 
 /* ------------------------------------------------------------------------
  * Small JSON helpers. Kubernetes decodes a JSON null like a missing field,
@@ -900,27 +884,19 @@ static void evaluate(enum level level, const json_t *spec, const json_t *meta,
     }
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     const struct params *params = ev->params;
-    enum level level = params ? params->level : LEVEL_RESTRICTED;
-    evaluate(level, spec, ev->obj ? ev->obj->pod_meta : NULL, out);
-    return 0;
+    evaluate(levels[params->level], spec, ev->obj ? ev->obj->pod_meta : NULL, out);
 }
-
-static const struct pl_param param_table[] = {
-    {"level", "string", "restricted",
-     "the Pod Security Standard to enforce: baseline or restricted"},
-    {NULL, NULL, NULL, NULL},
-};
 
 const struct pl_policy pl_policy_pod_security = {
     .id = "pod-security",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "the Pod Security Standards at the configured level, with the verdicts of the "
                "upstream Pod Security Admission at version \"latest\"",
-    .params = param_table,
-    .parse_params = parse_params,
+    .never_exempt = true,
+    .every_pod = true,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

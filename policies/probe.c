@@ -6,12 +6,9 @@
 
 #include "core/json.h"
 
-void pl_probe_require(const struct pl_eval *ev, const json_t *spec, struct pl_report *out,
-                      const char *probe, const char *message)
+void pl_probe_require(const json_t *spec, struct pl_report *out, const char *probe,
+                      const char *message)
 {
-    if (!ev->obj->long_running) {
-        return;
-    }
     struct pl_container_iter it;
     struct pl_container c;
     pl_container_iter_init(&it, spec, PL_CTR_LONG_RUNNING);

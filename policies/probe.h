@@ -11,10 +11,10 @@
 /**
  * Reports every long-running container (regular containers and native
  * sidecars) of a long-running object that lacks the object field `probe`
- * ("livenessProbe"), with message. Jobs, CronJobs and Pods that run to
- * completion are skipped.
+ * ("livenessProbe"), with message. (Jobs, CronJobs and Pods that run to
+ * completion are skipped by the evaluator: the policies are long_running_only.)
  */
-void pl_probe_require(const struct pl_eval *ev, const json_t *spec, struct pl_report *out,
-                      const char *probe, const char *message);
+void pl_probe_require(const json_t *spec, struct pl_report *out, const char *probe,
+                      const char *message);
 
 #endif

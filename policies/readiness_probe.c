@@ -9,16 +9,17 @@
 
 #include "policies/probe.h"
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
-    pl_probe_require(ev, spec, out, "readinessProbe",
+    (void)ev;
+    pl_probe_require(spec, out, "readinessProbe",
                      "no readinessProbe; traffic arrives before the app is ready");
-    return 0;
 }
 
 const struct pl_policy pl_policy_readiness_probe = {
     .id = "readiness-probe",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "every long-running container has a readinessProbe",
+    .long_running_only = true,
     .check = check,
 };

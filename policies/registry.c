@@ -1,55 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The policy table. Adding a policy: write policies/<id>.c, declare it in
- * the list below, add it to the table in id order and to meson.build, add
- * docs/policies/<id>.md and test/cases/<id>/. test_registry checks all of it.
+ * The policy and mutation tables, made from the one list of rows in
+ * policies/meson.build (through the generated policies/list.h): a row there
+ * both builds policies/<row>.c and puts its descriptor here, so no list of
+ * externs or ids is kept by hand. test_registry checks the result: ids
+ * unique, kebab-case and sorted, mutations in an order that keeps every
+ * `after`, a runbook and cases for each.
  */
 #include "policies/registry.h"
 
 #include <string.h>
 
-extern const struct pl_policy pl_policy_automount_token;
-extern const struct pl_policy pl_policy_commit_labels;
-extern const struct pl_policy pl_policy_config_mounted;
-extern const struct pl_policy pl_policy_distinct_probes;
-extern const struct pl_policy pl_policy_graceful_shutdown;
-extern const struct pl_policy pl_policy_image_registry;
-extern const struct pl_policy pl_policy_image_tag;
-extern const struct pl_policy pl_policy_liveness_probe;
-extern const struct pl_policy pl_policy_plain_secrets;
-extern const struct pl_policy pl_policy_pod_security;
-extern const struct pl_policy pl_policy_readiness_probe;
-extern const struct pl_policy pl_policy_replicas;
-extern const struct pl_policy pl_policy_required_annotations;
-extern const struct pl_policy pl_policy_required_labels;
-extern const struct pl_policy pl_policy_resources;
+#include "policies/list.h"
 
-const struct pl_policy *const pl_policies[] = {
-    &pl_policy_automount_token,
-    &pl_policy_commit_labels,
-    &pl_policy_config_mounted,
-    &pl_policy_distinct_probes,
-    &pl_policy_graceful_shutdown,
-    &pl_policy_image_registry,
-    &pl_policy_image_tag,
-    &pl_policy_liveness_probe,
-    &pl_policy_plain_secrets,
-    &pl_policy_pod_security,
-    &pl_policy_readiness_probe,
-    &pl_policy_replicas,
-    &pl_policy_required_annotations,
-    &pl_policy_required_labels,
-    &pl_policy_resources,
-    NULL,
-};
+#define DECLARE_POLICY(name)   extern const struct pl_policy pl_policy_##name;
+#define DECLARE_MUTATION(name) extern const struct pl_mutation pl_mutation_##name;
+PL_POLICY_ROWS(DECLARE_POLICY)
+PL_MUTATION_ROWS(DECLARE_MUTATION)
+
+#define POLICY_ROW(name)   &pl_policy_##name,
+#define MUTATION_ROW(name) &pl_mutation_##name,
+
+const struct pl_policy *const pl_policies[] = {PL_POLICY_ROWS(POLICY_ROW) NULL};
+const struct pl_mutation *const pl_mutations[] = {PL_MUTATION_ROWS(MUTATION_ROW) NULL};
+
+bool pl_policy_applies(const struct pl_policy *p, const struct pl_object *obj)
+{
+    if (p->kinds && !(p->kinds & PL_KINDS(obj->kind))) {
+        return false;
+    }
+    return !p->long_running_only || obj->long_running;
+}
 
 size_t pl_policy_count(void)
 {
-    size_t n = 0;
-    while (pl_policies[n]) {
-        n++;
-    }
-    return n;
+    return sizeof(pl_policies) / sizeof(pl_policies[0]) - 1;
 }
 
 int pl_policy_index(const char *id)
@@ -62,26 +47,9 @@ int pl_policy_index(const char *id)
     return -1;
 }
 
-/* The mutations (SPEC §7), sorted by id: inject-commit runs before inject-tracing, which
- * reads the commit it stamped. */
-extern const struct pl_mutation pl_mutation_inject_commit;
-extern const struct pl_mutation pl_mutation_inject_security_defaults;
-extern const struct pl_mutation pl_mutation_inject_tracing;
-
-const struct pl_mutation *const pl_mutations[] = {
-    &pl_mutation_inject_commit,
-    &pl_mutation_inject_security_defaults,
-    &pl_mutation_inject_tracing,
-    NULL,
-};
-
 size_t pl_mutation_count(void)
 {
-    size_t n = 0;
-    while (pl_mutations[n]) {
-        n++;
-    }
-    return n;
+    return sizeof(pl_mutations) / sizeof(pl_mutations[0]) - 1;
 }
 
 int pl_mutation_index(const char *id)

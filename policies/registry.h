@@ -3,7 +3,8 @@
  * The table of every policy (STYLE rule 3): sorted by id, NULL-ended. An
  * explicit table rather than constructor self-registration, because linkers
  * drop unreferenced objects from static libraries. The mutations of SPEC §7
- * are listed the same way, in their own table pl_mutations[].
+ * are listed the same way, in their own table pl_mutations[], in the order
+ * they run. Both are made from the rows of policies/meson.build.
  */
 #ifndef PL_POLICIES_REGISTRY_H
 #define PL_POLICIES_REGISTRY_H
@@ -22,7 +23,7 @@ size_t pl_policy_count(void);
 /** Index of the policy with this id in pl_policies, or -1. */
 int pl_policy_index(const char *id);
 
-/** Every mutation, sorted by id, ended by NULL. Applied in this order. */
+/** Every mutation in the order they run (declared in policies/meson.build), ended by NULL. */
 extern const struct pl_mutation *const pl_mutations[];
 
 /** Number of entries in pl_mutations (without the NULL). */

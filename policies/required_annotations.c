@@ -10,39 +10,40 @@
  */
 #include "policies/policy.h"
 
+#include <stddef.h>
+
 #include "policies/required_keys.h"
 
-static const struct pl_required_keys_kind kind = {"annotations", "annotation", NULL};
+static const struct pl_required_keys_kind kind = {"annotations", "annotation"};
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
+static int check_key(const char *key, const char *path, struct pl_error *err)
 {
-    return pl_required_keys_parse(&kind, json, ret_params, err);
+    return pl_metadata_key_check(key, kind.noun, path, err);
 }
 
-static void free_params(void *params)
-{
-    pl_required_keys_free(params);
-}
-
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)spec;
     pl_required_keys_check(&kind, ev, out);
-    return 0;
 }
 
 static const struct pl_param param_table[] = {
-    {"annotations", "list of strings", "[]",
-     "annotation keys the pod (template) must carry with a non-empty value"},
-    {NULL, NULL, NULL, NULL},
+    {.name = "annotations",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct pl_required_keys_params, keys),
+     .def = "[]",
+     .check = check_key,
+     .summary = "annotation keys the pod (template) must carry with a non-empty value"},
+    {0},
 };
+
+static const struct pl_param_set param_set = {sizeof(struct pl_required_keys_params), param_table,
+                                              NULL, NULL};
 
 const struct pl_policy pl_policy_required_annotations = {
     .id = "required-annotations",
     .default_mode = PL_MODE_OFF,
     .summary = "the pod (template) carries the listed annotations",
-    .params = param_table,
-    .parse_params = parse_params,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

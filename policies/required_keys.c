@@ -8,10 +8,8 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/json.h"
 
 /* Whether s[0..len) is a DNS-1123 subdomain (the optional prefix of a key). */
@@ -56,37 +54,11 @@ bool pl_metadata_key_valid(const char *key)
            is_key_name(slash + 1, strlen(slash + 1));
 }
 
-void pl_required_keys_free(void *p)
+int pl_metadata_key_check(const char *key, const char *noun, const char *path, struct pl_error *err)
 {
-    struct pl_required_keys_params *params = p;
-    if (!params) {
-        return;
+    if (!pl_metadata_key_valid(key)) {
+        return pl_error_set(err, path, 0, "\"%.200s\" is not a valid %s key", key, noun);
     }
-    pl_strlist_finish(&params->keys);
-    free(params);
-}
-
-int pl_required_keys_parse(const struct pl_required_keys_kind *kind, const json_t *json,
-                           void **ret_params, struct pl_error *err)
-{
-    struct pl_strlist list = {0};
-    int r = pl_params_only_strlist(json, kind->field, kind->defaults, &list, err);
-    if (r < 0) {
-        return r;
-    }
-    for (size_t i = 0; i < list.len; i++) {
-        if (!pl_metadata_key_valid(list.items[i])) {
-            char path[64];
-            snprintf(path, sizeof(path), "%s[%zu]", kind->field, i);
-            r = pl_error_set(err, path, 0, "\"%.200s\" is not a valid %s key", list.items[i],
-                             kind->noun);
-            pl_strlist_finish(&list);
-            return r;
-        }
-    }
-    struct pl_required_keys_params *params = pl_xcalloc(1, sizeof(*params));
-    params->keys = list;
-    *ret_params = params;
     return 0;
 }
 
@@ -95,7 +67,7 @@ void pl_required_keys_check(const struct pl_required_keys_kind *kind, const stru
 {
     const struct pl_required_keys_params *params = ev->params;
     const json_t *map = pl_json_object(ev->obj->pod_meta, kind->field);
-    for (size_t i = 0; params && i < params->keys.len; i++) {
+    for (size_t i = 0; i < params->keys.len; i++) {
         const char *key = params->keys.items[i];
         const json_t *value = json_object_get(map, key);
         pl_report_identify(out, NULL, key); /* one field, several keys */

@@ -10,40 +10,41 @@
  */
 #include "policies/policy.h"
 
+#include <stddef.h>
+
+#include "core/keys.h"
 #include "policies/required_keys.h"
 
-static const char *const default_keys[] = {"app.kubernetes.io/name", NULL};
-static const struct pl_required_keys_kind kind = {"labels", "label", default_keys};
+static const struct pl_required_keys_kind kind = {"labels", "label"};
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
+static int check_key(const char *key, const char *path, struct pl_error *err)
 {
-    return pl_required_keys_parse(&kind, json, ret_params, err);
+    return pl_metadata_key_check(key, kind.noun, path, err);
 }
 
-static void free_params(void *params)
-{
-    pl_required_keys_free(params);
-}
-
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     (void)spec;
     pl_required_keys_check(&kind, ev, out);
-    return 0;
 }
 
 static const struct pl_param param_table[] = {
-    {"labels", "list of strings", "[app.kubernetes.io/name]",
-     "label keys the pod (template) must carry with a non-empty value"},
-    {NULL, NULL, NULL, NULL},
+    {.name = "labels",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct pl_required_keys_params, keys),
+     .def = "[\"" PL_LABEL_APP_NAME "\"]",
+     .check = check_key,
+     .summary = "label keys the pod (template) must carry with a non-empty value"},
+    {0},
 };
+
+static const struct pl_param_set param_set = {sizeof(struct pl_required_keys_params), param_table,
+                                              NULL, NULL};
 
 const struct pl_policy pl_policy_required_labels = {
     .id = "required-labels",
     .default_mode = PL_MODE_WARN,
     .summary = "the pod (template) carries the listed labels",
-    .params = param_table,
-    .parse_params = parse_params,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

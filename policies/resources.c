@@ -8,79 +8,77 @@
  */
 #include "policies/policy.h"
 
-#include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
-#include "policies/params.h"
 
 struct requirement {
-    char *section;  /* "requests" or "limits" */
-    char *resource; /* "cpu", "memory", "ephemeral-storage", ... */
-    char *text;     /* "requests.cpu" */
+    char *section;    /* "requests" or "limits" */
+    char *resource;   /* "cpu", "memory", "ephemeral-storage", ... */
+    const char *text; /* "requests.cpu" (borrowed from require) */
 };
 
 struct params {
-    struct requirement *items;
-    size_t len;
+    struct pl_strlist require; /* the parameter */
+    struct requirement *items; /* require, split */
 };
 
-static const char *const default_require[] = {"requests.cpu", "requests.memory", "limits.memory",
-                                              NULL};
+/* Checks one entry of require: requests.<resource> or limits.<resource>. */
+static int check_entry(const char *s, const char *path, struct pl_error *err)
+{
+    const char *dot = strchr(s, '.');
+    size_t section_len = dot ? (size_t)(dot - s) : 0;
+    bool section_ok = (section_len == 8 && strncmp(s, "requests", 8) == 0) ||
+                      (section_len == 6 && strncmp(s, "limits", 6) == 0);
+    if (!section_ok || !dot[1]) {
+        return pl_error_set(
+            err, path, 0, "\"%s\" is not of the form requests.<resource> or limits.<resource>", s);
+    }
+    return 0;
+}
 
-static void free_params(void *p)
+/* Splits every entry of require (already checked) into section and resource. */
+static int prepare(void *p, struct pl_error *err)
+{
+    (void)err;
+    struct params *params = p;
+    params->items =
+        pl_xcalloc(params->require.len ? params->require.len : 1, sizeof(*params->items));
+    for (size_t i = 0; i < params->require.len; i++) {
+        const char *s = params->require.items[i];
+        const char *dot = strchr(s, '.');
+        params->items[i].section = pl_xstrndup(s, (size_t)(dot - s));
+        params->items[i].resource = pl_xstrdup(dot + 1);
+        params->items[i].text = s;
+    }
+    return 0;
+}
+
+static void finish(void *p)
 {
     struct params *params = p;
-    if (!params) {
-        return;
-    }
-    for (size_t i = 0; i < params->len; i++) {
+    for (size_t i = 0; params->items && i < params->require.len; i++) {
         free(params->items[i].section);
         free(params->items[i].resource);
-        free(params->items[i].text);
     }
     free(params->items);
-    free(params);
 }
 
-static int parse_params(const json_t *json, void **ret_params, struct pl_error *err)
-{
-    struct pl_strlist list = {0};
-    int r = pl_params_only_strlist(json, "require", default_require, &list, err);
-    if (r < 0) {
-        return r;
-    }
-    struct params *params = pl_xcalloc(1, sizeof(*params));
-    params->items = pl_xcalloc(list.len ? list.len : 1, sizeof(*params->items));
-    for (size_t i = 0; i < list.len; i++) {
-        const char *s = list.items[i];
-        const char *dot = strchr(s, '.');
-        size_t section_len = dot ? (size_t)(dot - s) : 0;
-        bool section_ok = (section_len == 8 && strncmp(s, "requests", 8) == 0) ||
-                          (section_len == 6 && strncmp(s, "limits", 6) == 0);
-        if (!section_ok || !dot[1]) {
-            char path[64];
-            snprintf(path, sizeof(path), "require[%zu]", i);
-            r = pl_error_set(err, path, 0,
-                             "\"%s\" is not of the form requests.<resource> or limits.<resource>",
-                             s);
-            goto fail;
-        }
-        struct requirement *q = &params->items[params->len++];
-        q->section = pl_xstrndup(s, (size_t)(dot - s));
-        q->resource = pl_xstrdup(dot + 1);
-        q->text = pl_xstrdup(s);
-    }
-    pl_strlist_finish(&list);
-    *ret_params = params;
-    return 0;
-fail:
-    pl_strlist_finish(&list);
-    free_params(params);
-    return r;
-}
+static const struct pl_param param_table[] = {
+    {.name = "require",
+     .type = PL_PARAM_STRLIST,
+     .offset = offsetof(struct params, require),
+     .def = "[\"requests.cpu\", \"requests.memory\", \"limits.memory\"]",
+     .check = check_entry,
+     .summary =
+         "requests and limits every container must set, as requests.<resource> or limits.<resource>"},
+    {0},
+};
+
+static const struct pl_param_set param_set = {sizeof(struct params), param_table, prepare, finish};
 
 /* Whether resources.<section>.<resource> is set to a non-empty quantity. */
 static bool is_set(const json_t *container, const struct requirement *q)
@@ -93,14 +91,14 @@ static bool is_set(const json_t *container, const struct requirement *q)
     return json_is_number(v);
 }
 
-static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
+static void check(const struct pl_eval *ev, const json_t *spec, struct pl_report *out)
 {
     const struct params *params = ev->params;
     struct pl_container_iter it;
     struct pl_container c;
     pl_container_iter_init(&it, spec, PL_CTR_REGULAR | PL_CTR_INIT | PL_CTR_SIDECAR);
     while (pl_container_iter_next(&it, &c)) {
-        for (size_t i = 0; params && i < params->len; i++) {
+        for (size_t i = 0; i < params->require.len; i++) {
             if (!is_set(c.json, &params->items[i])) {
                 pl_report_identify(out, NULL, params->items[i].text);
                 pl_report_container(out, &c, NULL, "resources.%s is not set",
@@ -108,21 +106,12 @@ static int check(const struct pl_eval *ev, const json_t *spec, struct pl_report 
             }
         }
     }
-    return 0;
 }
-
-static const struct pl_param param_table[] = {
-    {"require", "list of strings", "[requests.cpu, requests.memory, limits.memory]",
-     "requests and limits every container must set, as requests.<resource> or limits.<resource>"},
-    {NULL, NULL, NULL, NULL},
-};
 
 const struct pl_policy pl_policy_resources = {
     .id = "resources",
     .default_mode = PL_MODE_ENFORCE,
     .summary = "every container and init container sets the listed requests and limits",
-    .params = param_table,
-    .parse_params = parse_params,
+    .params = &param_set,
     .check = check,
-    .free_params = free_params,
 };

@@ -514,11 +514,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_error(d, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                           "too many large requests in flight; retry", NULL);
     }
-    static char no_body[1];
     struct pl_http_request req = {
         .method = method,
         .path = url,
-        .body = st->body.data ? st->body.data : no_body,
+        .body = st->body.data ? st->body.data : "",
         .body_len = st->body.len,
         .conn = conn,
     };
@@ -707,7 +706,39 @@ static void daemon_free(struct pl_http_daemon *d)
     free(d);
 }
 
-static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct sockaddr_storage *addr)
+/* Binds and listens before libmicrohttpd takes the socket, so that a busy
+ * port is reported with the address and the reason, not guessed at. */
+static int listen_socket(const char *where, const struct sockaddr_storage *addr,
+                         struct pl_error *err)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return pl_error_set(err, "", 0, "cannot serve on %s: %s", where, strerror(errno));
+    }
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (addr->ss_family == AF_INET6) {
+        /* "[::]:8443" means IPv6 only, as libmicrohttpd would bind it. */
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    }
+    socklen_t len =
+        addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE) {
+            return pl_error_set(err, "", 0,
+                                "cannot serve on %s: the address is already in use (another "
+                                "process listens there; stop it or choose another address)",
+                                where);
+        }
+        return pl_error_set(err, "", 0, "cannot serve on %s: %s", where, strerror(e));
+    }
+    return fd;
+}
+
+static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct sockaddr_storage *addr,
+                                    int fd)
 {
     const struct pl_http_options *opts = &d->opts;
     unsigned flags =
@@ -747,13 +778,13 @@ static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct socka
      * libmicrohttpd's own limit sits above it (evicted sockets take a moment
      * to close, and it splits its limit between the pool's threads). */
     unsigned mhd_limit = opts->connection_limit + opts->connection_limit / 4 + 16 + opts->threads;
-    return MHD_start_daemon(
-        flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)addr, MHD_OPTION_ARRAY, pool_opts,
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        mhd_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, d, MHD_OPTION_URI_LOG_CALLBACK, on_first_line, d, MHD_OPTION_ARRAY,
-        d->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, d, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, pool_opts,
+                            MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
+                            MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_first_line, d, MHD_OPTION_ARRAY,
+                            d->tls ? tls_opts : no_opts, MHD_OPTION_END);
 }
 
 int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **ret,
@@ -784,13 +815,18 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     if (d->tls && gnutls_session_ticket_key_generate(&d->ticket_key) < 0) {
         d->ticket_key.data = NULL;
     }
-    d->mhd = start_mhd(d, &addr);
-    if (!d->mhd) {
+    int fd = listen_socket(opts->listen, &addr, err);
+    if (fd < 0) {
         daemon_free(d);
-        pl_error_set(
-            err, "", 0,
-            "cannot serve on %s (address in use, no permission, or a certificate/key that does not load)",
-            opts->listen);
+        return -EIO;
+    }
+    d->mhd = start_mhd(d, &addr, fd);
+    if (!d->mhd) {
+        close(fd);
+        daemon_free(d);
+        pl_error_set(err, "", 0,
+                     "cannot serve on %s: the HTTP server did not start (see the debug log)",
+                     opts->listen);
         return -EIO;
     }
     if (pthread_create(&d->reaper, NULL, reaper_main, d) != 0) {

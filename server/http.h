@@ -42,7 +42,8 @@ struct MHD_Connection;
 struct pl_http_request {
     const char *method;
     const char *path;
-    char *body; /* NUL-terminated, "" when none; the handler may rewrite it in place */
+    const char *body; /* NUL-terminated, "" when none; borrowed from the HTTP layer until
+                         the handler returns, which only reads it */
     size_t body_len;
     struct MHD_Connection *conn; /* for header lookups */
 };

@@ -35,14 +35,14 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "core/log.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
 #include "kube/listwatch.h"
 
-#define ANNOTATION_PREFIX "plimsoll.dev/"
-#define NAME_MAX_LEN      253u
-#define NCHUNKS           256u
+#define NAME_MAX_LEN 253u
+#define NCHUNKS      256u
 /* Bounds on what is kept, so that a hostile API server cannot grow the view without limit. */
 #define NAMESPACES_MAX  500000u /* Kubernetes is tested to 10k namespaces */
 #define KEYS_MAX        64u     /* plimsoll.dev/ annotations kept per namespace */
@@ -312,8 +312,8 @@ static json_t *scoped_annotations(const json_t *meta)
     json_t *value;
     json_object_foreach((json_t *)ann, key, value)
     {
-        if (strncmp(key, ANNOTATION_PREFIX, strlen(ANNOTATION_PREFIX)) != 0 ||
-            !json_is_string(value) || json_string_length(value) > VALUE_MAX) {
+        if (strncmp(key, PL_KEY_PREFIX, strlen(PL_KEY_PREFIX)) != 0 || !json_is_string(value) ||
+            json_string_length(value) > VALUE_MAX) {
             continue;
         }
         if (!out && !(out = json_object())) {

@@ -106,12 +106,9 @@ static json_t *violated_ids(const struct pl_decision *d, json_t **ret_suppressed
     json_t *suppressed = NULL;
     for (size_t i = 0; i < d->report.len; i++) {
         const struct pl_violation *v = &d->report.items[i];
-        int index = pl_policy_index(v->policy);
         if (v->mode != PL_MODE_OFF) {
             add_once(ids, v->policy);
-            if (index >= 0) {
-                pl_metrics_violation((size_t)index, v->mode);
-            }
+            pl_metrics_violation(v->policy_index, v->mode);
         }
         if (v->suppression != PL_SUPPRESS_NONE) {
             const char *why = pl_suppression_name(v->suppression);
@@ -124,9 +121,7 @@ static json_t *violated_ids(const struct pl_decision *d, json_t **ret_suppressed
                 json_object_set_new(suppressed, why, list);
             }
             add_once(list, v->policy);
-            if (index >= 0) {
-                pl_metrics_suppressed((size_t)index, v->suppression);
-            }
+            pl_metrics_suppressed(v->policy_index, v->suppression);
         }
     }
     *ret_suppressed = suppressed;
@@ -255,8 +250,9 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
         log_invalid(ep, why, started);
         return;
     }
-    if (s->nswatch && *adm.namespace_) {
-        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, adm.namespace_, pool);
+    const char *ns = pl_request_namespace(&adm.request, NULL);
+    if (s->nswatch && *ns) {
+        adm.request.ns_annotations = pl_nsview_annotations(s->nswatch, ns, pool);
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;

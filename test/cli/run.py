@@ -6,6 +6,7 @@ Usage: run.py PLIMSOLL. Prints ok/not ok lines, ends with "N passed, N failed".
 """
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -89,6 +90,83 @@ def policies_list(b):
     assert all(x["default_mode"] in ("enforce", "warn", "off", "on") for x in data)
     text = run(b, "policies").stdout
     assert "liveness-probe" in text and "enforce" in text
+
+
+def _md_cells(line):
+    """The cells of a Markdown table row: backticks, escaped pipes and links undone."""
+    cells = [c.strip() for c in line.strip().strip("|").replace("\\|", "\0").split("|")]
+    return [re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", c.replace("\0", "|").replace("`", ""))
+            for c in cells]
+
+
+def _md_section(md, heading):
+    """The lines of the section under heading (up to the next heading of its level)."""
+    out, inside = [], False
+    for line in md.splitlines():
+        if line.startswith("## "):
+            inside = line.strip() == heading
+            continue
+        if inside:
+            out.append(line)
+    return out
+
+
+def _md_table(lines):
+    """The body rows of the first Markdown table in lines, as cell lists."""
+    rows = [_md_cells(x) for x in lines if x.startswith("|")]
+    return rows[2:]  # header and separator
+
+
+def _default_items(default):
+    """The items of a list default as `plimsoll policies` renders it ("[a, b]")."""
+    if default.startswith("[") and default.endswith("]") and len(default) > 2:
+        return default[1:-1].split(", ")
+    return [default]
+
+
+@test
+def docs_agree_with_the_table(b):
+    """`plimsoll policies` (read from the descriptors, where every fact is written once),
+    the runbooks' headers and parameter tables, the README's lists and
+    docs/design/configuration.md say the same thing, so the docs cannot drift."""
+    entries = json.loads(run(b, "policies", "--output", "json").stdout)
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    readme_rows = {r[0]: r for r in _md_table(_md_section(readme, "## Policies"))}
+    readme_rows.update({r[0]: r for r in _md_table(_md_section(readme, "## Mutations"))})
+    for e in entries:
+        rid, params = e["id"], e["parameters"]
+        md = open(os.path.join(ROOT, "docs", "policies", rid + ".md")).read()
+        head = " ".join(md.splitlines()[:6])
+        if e["kind"] == "policy":
+            assert f"**Default mode:** {e['default_mode']}" in head, (rid, head)
+        else:
+            assert f"**Default:** {e['default_mode']}" in head, (rid, head)
+        assert rid in readme_rows, f"README lists no {rid}"
+        assert readme_rows[rid][-1] == e["default_mode"], (rid, readme_rows[rid])
+        table = _md_table(_md_section(md, "## Parameters"))
+        if not params:
+            assert "**Parameters:** none" in head, (rid, head)
+            assert not table, f"{rid} takes no parameters but its runbook lists {table}"
+            continue
+        for q in params:
+            assert f"`{q['name']}`" in head, (rid, q["name"], head)
+        assert [r[0] for r in table] == [q["name"] for q in params], (rid, table)
+        for row, q in zip(table, params):
+            assert row[1].startswith(q["type"]), (rid, q["name"], row[1], q["type"])
+            if len(q["default"]) <= 60:
+                assert row[2].startswith(q["default"]), (rid, q["name"], row[2], q["default"])
+            else:  # a long default is shown in the runbook's text: every item of it
+                for item in _default_items(q["default"]):
+                    assert item in md or item.replace("|", "\\|") in md, (rid, item)
+    conf = open(os.path.join(ROOT, "docs", "design", "configuration.md")).read()
+    rows = {r[0]: r for r in _md_table(conf.splitlines())}
+    policies = [e for e in entries if e["kind"] == "policy"]
+    never = sorted(e["id"] for e in policies if not e["exemptible"])
+    said = sorted(rows["exemptions.allow"][2].replace("every policy except", "").replace(
+        ",", " ").split())
+    assert said == never, ("exemptions.allow default", said, never)
+    every_pod = "[" + ", ".join(e["id"] for e in policies if e["enforce_on_pods"]) + "]"
+    assert rows["controllers.enforce-on-pods"][2] == every_pod, rows["controllers.enforce-on-pods"]
 
 
 @test
@@ -196,7 +274,11 @@ spec:
         image: registry.example.com/app:1.0.0
         readinessProbe: {exec: {command: [cat, /tmp/ready]}}
         resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
-        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]},
+                          readOnlyRootFilesystem: true}
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
+         labelSelector: {matchLabels: {app.kubernetes.io/name: worker}}}
 """
 
 
@@ -441,6 +523,7 @@ def sarif_and_junit_for_every_example(b):
         ("image-tag", "error", 16, 9), ("liveness-probe", "error", 15, 9),
         ("pod-security", "error", 15, 9), ("pod-security", "error", 15, 9),
         ("pod-security", "error", 15, 9), ("pod-security", "error", 15, 9),
+        ("read-only-root-filesystem", "warning", 15, 9),
         ("readiness-probe", "error", 15, 9), ("replicas", "warning", 7, 3),
         ("resources", "error", 15, 9)]), got
 

@@ -16,8 +16,9 @@ from e2elib import Plimsoll, check, deployment, until, webhook_config
 POLICIES = {"liveness-probe": "enforce", "readiness-probe": "enforce", "image-tag": "enforce",
             "pod-security": "enforce"}
 OFF = ["automount-token", "commit-labels", "config-mounted", "distinct-probes",
-       "graceful-shutdown", "image-registry", "plain-secrets", "replicas",
-       "required-annotations", "required-labels", "resources"]
+       "graceful-shutdown", "image-registry", "plain-secrets", "priority-class", "probe-ports",
+       "read-only-root-filesystem", "replicas", "required-annotations", "required-labels",
+       "resources", "service-account", "spread"]
 
 
 def write_config(path):

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from e2elib import ROOT, check, deployment, until
-from dashboard import Dashboard
+from dashboard import Dashboard, spotless
 
 NS_R, NS_CLEAN = "rep-a", "rep-clean"
 
@@ -58,7 +58,7 @@ def reports_scenarios(cl, binary, work):
                                         "metadata": {"name": ns,
                                                      "labels": {"plimsoll.dev/skip": "true"}}})).returncode == 0
         cl.apply(deployment("bad", NS_R, liveness=False))
-        cl.apply(deployment("good", NS_CLEAN, secure=True))
+        cl.apply(spotless(deployment("good", NS_CLEAN, secure=True)))
         stale = {"apiVersion": "openreports.io/v1alpha1", "kind": "Report",
                  "metadata": {"name": "plimsoll", "namespace": NS_CLEAN,
                               "labels": {"app.kubernetes.io/managed-by": "plimsoll"}},
@@ -99,7 +99,7 @@ def reports_scenarios(cl, binary, work):
 
     def a_fix_updates_the_report():
         # Fixed but for one replica: only the replicas policy warns.
-        p = cl.apply(deployment("bad", NS_R, secure=True, replicas=1))
+        p = cl.apply(spotless(deployment("bad", NS_R, secure=True, replicas=1)))
         assert p.returncode == 0, p.stderr
 
         def only_replicas():

@@ -42,7 +42,9 @@ def scoping_scenarios(cl, binary, work, certs):
             f"  {p}: {{mode: off}}\n" for p in [
                 "automount-token", "commit-labels", "config-mounted", "distinct-probes",
                 "graceful-shutdown", "image-registry", "image-tag", "plain-secrets",
-                "pod-security", "replicas", "required-annotations", "required-labels"]))
+                "pod-security", "priority-class", "probe-ports", "read-only-root-filesystem",
+                "replicas", "required-annotations", "required-labels", "service-account",
+                "spread"]))
     reader = os.path.join(cl.state, "kubeconfig-namespace-reader")
     pl = Plimsoll(binary, work, certs, config, reader)
     ca = open(os.path.join(certs, "ca.crt")).read()

@@ -2,7 +2,7 @@
 /*
  * Fuzz target: engine/config, the loader of the configuration file that a
  * reload reads from a ConfigMap. Any bytes go to pl_config_parse(), which
- * runs core/yaml and every policy's and mutation's parse_params.
+ * runs core/yaml and every policy's and mutation's parameter table (pl_params_parse).
  *
  * The target aborts when a promise of engine/config.h is broken: failure
  * is -EINVAL with a message (and a line that is not negative), and leaves

@@ -255,7 +255,8 @@ def check_rbac(r, ns, watch):
     if not watch:
         check(p + "namespace watch off: no ClusterRole/Binding", not role and not binding, r.kinds())
         check(p + "namespace watch off: token not mounted", ps.get("automountServiceAccountToken") is False)
-        check(p + "namespace watch off: no automount-token exemption", "plimsoll.dev/exempt" not in ann, ann)
+        check(p + "namespace watch off: no automount-token exemption",
+              "automount-token" not in ann.get("plimsoll.dev/exempt", "").split(","), ann)
         return
     if check(p + "one ClusterRole", role, r.kinds()):
         rules = role.get("rules", [])
@@ -487,6 +488,9 @@ def check_variants(renders, ns, release):
         check("default: commit label defaults to the image tag",
               dep["metadata"]["labels"]["plimsoll.dev/commit"] == c["image"].rsplit(":", 1)[1])
         check("default: no priorityClassName", "priorityClassName" not in dep["spec"])
+        check("default: priority-class exempted with a reason (no class chosen)",
+              "priority-class" in dep["metadata"]["annotations"].get("plimsoll.dev/exempt", "").split(",")
+              and "PriorityClass" in dep["metadata"]["annotations"].get("plimsoll.dev/exempt-reason", ""))
 
     r = get("secret-base64-cabundle")
     other = get("secret-mutations-on")
@@ -543,6 +547,9 @@ def check_variants(renders, ns, release):
               all({"monitoring", ns, "kube-system"} <= set(wh["namespaceSelector"]["matchExpressions"][0]["values"])
                   for _, _, wh in webhooks(r)))
         check("variants: priorityClassName", ps.get("priorityClassName") == "system-cluster-critical")
+        check("variants: a chosen priorityClassName is not exempted",
+              "priority-class" not in r.one("Deployment")["spec"]["template"]["metadata"]
+              .get("annotations", {}).get("plimsoll.dev/exempt", "").split(","))
         check("variants: image pinned by digest", c.get("image", "").endswith("@sha256:" + "0123456789abcdef" * 4),
               c.get("image"))
         labels = r.one("Deployment")["spec"]["template"]["metadata"]["labels"]

@@ -205,6 +205,12 @@ for p in json.load(sys.stdin):
             not_ok "${name}" "${log}"
         fi
     done
+    # The schema's policy part is made from the policy table (scripts/chart-schema.py).
+    if log="$("${python}" "${root}/scripts/chart-schema.py" "${plimsoll_bin}" --check 2>&1)"; then
+        ok "values.schema.json agrees with plimsoll policies"
+    else
+        not_ok "values.schema.json agrees with plimsoll policies" "${log}"
+    fi
 else
     not_ok "plimsoll check over the rendered chart (no binary at ${plimsoll_bin}; set PLIMSOLL_BIN)"
 fi

@@ -16,18 +16,18 @@
 #include "core/report.h"
 #include "test/helpers/fixture.h"
 
-int pl_test_parse_params(pl_parse_params_fn parse_params, const char *yaml, void **ret,
+int pl_test_parse_params(const struct pl_param_set *set, const char *yaml, void **ret,
                          struct pl_error *err)
 {
     json_t *json = yaml ? pl_test_yaml(yaml) : NULL;
     pl_error_init(err);
-    int r = parse_params(json, ret, err);
+    int r = pl_params_parse(set, json, "mode", ret, err);
     json_decref(json);
     return r;
 }
 
-size_t pl_test_run_check(pl_check_fn check, const void *params, const char *object_yaml, char *buf,
-                         size_t size)
+size_t pl_test_run_check(const struct pl_policy *policy, const void *params,
+                         const char *object_yaml, char *buf, size_t size)
 {
     struct pl_error err;
     pl_error_init(&err);
@@ -39,7 +39,9 @@ size_t pl_test_run_check(pl_check_fn check, const void *params, const char *obje
     struct pl_report report;
     pl_report_init(&report, &pool, &obj);
     struct pl_eval ev = {.obj = &obj, .params = params, .pool = &pool};
-    assert_int_equal(check(&ev, obj.pod_spec, &report), 0);
+    if (pl_policy_applies(policy, &obj)) { /* as the evaluator decides */
+        policy->check(&ev, obj.pod_spec, &report);
+    }
     size_t len = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < report.len; i++) {
@@ -59,14 +61,12 @@ size_t pl_test_run_policy(const struct pl_policy *policy, const char *params_yam
 {
     void *params = NULL;
     struct pl_error err;
-    if (!policy->parse_params) {
+    if (!policy->params) {
         assert_null(params_yaml); /* a policy without parameters takes none */
-    } else if (pl_test_parse_params(policy->parse_params, params_yaml, &params, &err) < 0) {
+    } else if (pl_test_parse_params(policy->params, params_yaml, &params, &err) < 0) {
         fail_msg("%s parameters: %s: %s", policy->id, err.path, err.message);
     }
-    size_t count = pl_test_run_check(policy->check, params, object_yaml, buf, size);
-    if (policy->free_params) {
-        policy->free_params(params);
-    }
+    size_t count = pl_test_run_check(policy, params, object_yaml, buf, size);
+    pl_params_free(policy->params, params);
     return count;
 }

@@ -11,16 +11,20 @@
 
 #include "policies/policy.h"
 
-/** Runs parse_params on yaml (NULL: the defaults). err is initialised here. */
-int pl_test_parse_params(pl_parse_params_fn parse_params, const char *yaml, void **ret,
+/**
+ * Runs pl_params_parse() with set on yaml (NULL: the defaults; a policy's
+ * "mode" is let through). err is initialised here. Free with pl_params_free().
+ */
+int pl_test_parse_params(const struct pl_param_set *set, const char *yaml, void **ret,
                          struct pl_error *err);
 
 /**
- * Runs check with params on the object in object_yaml. buf receives the
+ * Runs policy's check with params on the object in object_yaml, when the
+ * policy applies to it (pl_policy_applies, as in the evaluator). buf receives the
  * violations as "path: message", joined by "|". Returns how many there were.
  */
-size_t pl_test_run_check(pl_check_fn check, const void *params, const char *object_yaml, char *buf,
-                         size_t size);
+size_t pl_test_run_check(const struct pl_policy *policy, const void *params,
+                         const char *object_yaml, char *buf, size_t size);
 
 /**
  * pl_test_run_check() with the policy's own parameters parsed from

@@ -208,7 +208,8 @@ policies:
 """.format("\n".join(f"  {p}: {{mode: off}}" for p in [
     "automount-token", "commit-labels", "config-mounted", "distinct-probes",
     "graceful-shutdown", "image-registry", "image-tag", "plain-secrets", "pod-security",
-    "replicas", "required-annotations", "required-labels"]))
+    "priority-class", "probe-ports", "read-only-root-filesystem", "replicas",
+    "required-annotations", "required-labels", "service-account", "spread"]))
 
 # ---------------------------------------------------------------- tests
 
@@ -805,7 +806,14 @@ def startup_errors_are_clear(s):
     p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
                         f"127.0.0.1:{s.port}", "--health-listen", f"127.0.0.1:{free_port()}"],
                        capture_output=True, text=True, timeout=20)
-    assert p.returncode == 2 and "cannot serve on" in p.stdout + p.stderr, (p.stdout, p.stderr)
+    want = f"cannot serve on 127.0.0.1:{s.port}: the address is already in use"
+    assert p.returncode == 2 and want in p.stdout + p.stderr, (p.stdout, p.stderr)
+    # the health port too, named as the operator wrote it
+    p = subprocess.run([s.binary, "serve", "--tls-cert", cert, "--tls-key", key, "--listen",
+                        f"127.0.0.1:{free_port()}", "--health-listen", f"127.0.0.1:{s.port}"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "cannot start the health server" in p.stdout + p.stderr
+    assert want in p.stdout + p.stderr, (p.stdout, p.stderr)
 
 
 @test()
@@ -984,8 +992,9 @@ def mutate_patch_and_oversized_patch(s2):
 def thousand_violation_objects_decide_right(s2):
     cfg = ("policies:\n" + "".join(f"  {p}: {{mode: off}}\n" for p in [
         "automount-token", "commit-labels", "distinct-probes", "graceful-shutdown",
-        "image-registry", "liveness-probe", "pod-security", "readiness-probe", "replicas",
-        "required-annotations", "required-labels", "resources"]) +
+        "image-registry", "liveness-probe", "pod-security", "priority-class", "probe-ports",
+        "read-only-root-filesystem", "readiness-probe", "replicas", "required-annotations",
+        "required-labels", "resources", "service-account", "spread"]) +
         "  config-mounted: {mode: warn}\n  image-tag: {mode: enforce}\n"
         "  plain-secrets: {mode: enforce}\n")
     srv = Server(s2.binary, s2.dir, config=cfg)

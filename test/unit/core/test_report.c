@@ -56,27 +56,6 @@ static const char cronjob[] = "kind: CronJob\nmetadata: {name: nightly, namespac
                               "spec: {jobTemplate: {spec: {template: {spec: {}}}}}\n";
 static const char pod[] = "kind: Pod\nmetadata: {name: p, namespace: ns}\nspec: {}\n";
 
-static void test_mode_names(void **state)
-{
-    (void)state;
-    assert_string_equal(pl_mode_name(PL_MODE_OFF), "off");
-    assert_string_equal(pl_mode_name(PL_MODE_WARN), "warn");
-    assert_string_equal(pl_mode_name(PL_MODE_ENFORCE), "enforce");
-    assert_string_equal(pl_mode_name((enum pl_mode)99), "off");
-    enum pl_mode m = PL_MODE_WARN;
-    assert_int_equal(pl_mode_parse("enforce", &m), 0);
-    assert_int_equal(m, PL_MODE_ENFORCE);
-    assert_int_equal(pl_mode_parse("off", &m), 0);
-    assert_int_equal(m, PL_MODE_OFF);
-    assert_int_equal(pl_mode_parse("warn", &m), 0);
-    assert_int_equal(m, PL_MODE_WARN);
-    assert_int_equal(pl_mode_parse("Enforce", &m), -EINVAL);
-    assert_int_equal(pl_mode_parse("", &m), -EINVAL);
-    assert_int_equal(pl_mode_parse("warning", &m), -EINVAL);
-    assert_int_equal(pl_mode_parse(NULL, &m), -EINVAL);
-    assert_int_equal(m, PL_MODE_WARN); /* untouched on error */
-}
-
 static void test_init(void **state)
 {
     (void)state;
@@ -588,7 +567,6 @@ static void test_runbook_dedup_prefix_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mode_names),
         cmocka_unit_test(test_init),
         cmocka_unit_test(test_paths_by_scope),
         cmocka_unit_test(test_paths_per_kind),

@@ -386,19 +386,6 @@ static void test_operations(void **state)
     assert_false(run.d.allowed);
     run_finish(&run);
     pl_config_unref(cfg);
-
-    enum pl_operation op;
-    assert_int_equal(pl_operation_parse("CREATE", &op), 0);
-    assert_int_equal(op, PL_OP_CREATE);
-    assert_int_equal(pl_operation_parse("UPDATE", &op), 0);
-    assert_int_equal(op, PL_OP_UPDATE);
-    assert_int_equal(pl_operation_parse("DELETE", &op), 0);
-    assert_int_equal(op, PL_OP_DELETE);
-    assert_int_equal(pl_operation_parse("CONNECT", &op), 0);
-    assert_int_equal(op, PL_OP_CONNECT);
-    assert_int_equal(pl_operation_parse("create", &op), -EINVAL);
-    assert_int_equal(pl_operation_parse(NULL, &op), -EINVAL);
-    assert_int_equal(op, PL_OP_CONNECT);
 }
 
 static void test_no_pod_template(void **state)

@@ -492,37 +492,6 @@ static void test_refusals(void **state)
     parse_bad("", "", "one YAML mapping");
 }
 
-static void test_base64(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *in;
-        const char *out; /* NULL: must be refused */
-    } cases[] = {
-        {"QUJD", "ABC"}, {"QUI=", "AB"},     {"QUI", "AB"},
-        {"QQ==", "A"},   {"QQ", "A"},        {"QU\nJD\r\n", "ABC"},
-        {"", ""},        {"Q", NULL},        {"QQ=", NULL},
-        {"QUI==", NULL}, {"QQ===", NULL},    {"QU=I", NULL},
-        {"QU-D", NULL},  {"QUJD====", NULL}, {"Zm9vYmFy", "foobar"},
-    };
-    for (size_t i = 0; i < PL_ARRAY_SIZE(cases); i++) {
-        size_t len = 99;
-        char *got = base64_decode(cases[i].in, &len);
-        if (!cases[i].out) {
-            if (got) {
-                fail_msg("\"%s\" decoded to \"%s\"; want a refusal", cases[i].in, got);
-            }
-            continue;
-        }
-        if (!got) {
-            fail_msg("\"%s\" refused; want \"%s\"", cases[i].in, cases[i].out);
-        }
-        assert_int_equal(len, strlen(cases[i].out));
-        assert_string_equal(got, cases[i].out);
-        free(got);
-    }
-}
-
 static void test_in_cluster(void **state)
 {
     struct tmp *t = *state;
@@ -588,7 +557,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_reads_files_and_rotates, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_load_errors, setup_tmp, teardown_tmp),
         cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_base64),
         cmocka_unit_test_setup_teardown(test_in_cluster, setup_tmp, teardown_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,7 +62,7 @@ static void test_find_volume(void **state)
 
 static size_t run_check(const char *object, char *buf, size_t size)
 {
-    return pl_test_run_check(check, NULL, object, buf, size);
+    return pl_test_run_check(&pl_policy_config_mounted, NULL, object, buf, size);
 }
 
 static void test_check_shapes(void **state)

@@ -19,7 +19,7 @@
 
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    return pl_test_parse_params(parse_params, yaml, ret, err);
+    return pl_test_parse_params(&param_set, yaml, ret, err);
 }
 
 static void test_params(void **state)
@@ -29,14 +29,14 @@ static void test_params(void **state)
     struct pl_error err;
     assert_int_equal(parse(NULL, &p, &err), 0);
     assert_int_equal(((const struct params *)p)->min_grace, 5);
-    free_params(p);
+    pl_params_free(&param_set, p);
     p = NULL;
     assert_int_equal(parse("{min-grace-seconds: 0}", &p, &err), 0);
     assert_int_equal(((const struct params *)p)->min_grace, 0);
-    free_params(p);
+    pl_params_free(&param_set, p);
     p = NULL;
     assert_int_equal(parse("{min-grace-seconds: 3600, mode: warn}", &p, &err), 0);
-    free_params(p);
+    pl_params_free(&param_set, p);
     p = NULL;
     assert_int_equal(parse("{min-grace-seconds: 3601}", &p, &err), -EINVAL);
     assert_string_equal(err.path, "min-grace-seconds");
@@ -46,14 +46,14 @@ static void test_params(void **state)
     assert_int_equal(parse("{min-grace: 10}", &p, &err), -EINVAL);
     assert_string_equal(err.path, "min-grace");
     assert_null(p);
-    free_params(NULL);
+    pl_params_free(&param_set, NULL);
 }
 
 /* Runs the check on object with min-grace-seconds min; messages joined by "|" go to buf. */
 static size_t run_check(const char *object, long long min, char *buf, size_t size)
 {
     struct params params = {.min_grace = min};
-    return pl_test_run_check(check, &params, object, buf, size);
+    return pl_test_run_check(&pl_policy_graceful_shutdown, &params, object, buf, size);
 }
 
 static void test_grace(void **state)

@@ -100,7 +100,7 @@ static struct params *default_params(void)
     void *params = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    assert_int_equal(parse_params(NULL, &params, &err), 0);
+    assert_int_equal(pl_params_parse(&param_set, NULL, NULL, &params, &err), 0);
     return params;
 }
 
@@ -126,7 +126,7 @@ static void test_default_patterns(void **state)
         }
     }
     pl_pool_finish(&pool);
-    free_params(params);
+    pl_params_free(&param_set, params);
 }
 
 static void test_label_safe(void **state)
@@ -163,7 +163,7 @@ static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
     json_t *json = pl_test_yaml(yaml);
     pl_error_init(err);
-    int r = parse_params(json, ret, err);
+    int r = pl_params_parse(&param_set, json, NULL, ret, err);
     json_decref(json);
     return r;
 }
@@ -184,11 +184,11 @@ static void test_params(void **state)
     assert_string_equal(info.commit, "abc1234");
     assert_null(info.branch);
     assert_false(match_tag(&m, "main-abc1234", &info)); /* the defaults are replaced */
-    free_params(params);
+    pl_params_free(&param_set, params);
 
     params = NULL;
     assert_int_equal(parse("{tag-patterns: ['^(?P<branch>[a-z]+)$']}", &params, &err), 0);
-    free_params(params);
+    pl_params_free(&param_set, params);
 
     params = NULL;
     assert_int_equal(parse("{tag-patterns: ['^x$', '^([a-f]+$']}", &params, &err), -EINVAL);
@@ -245,28 +245,27 @@ static void test_catastrophic_pattern_is_refused_at_load(void **state)
         void *params = NULL;
         struct pl_error err;
         pl_error_init(&err);
-        int r = good[i] ? parse(good[i], &params, &err) : parse_params(NULL, &params, &err);
+        int r = good[i] ? parse(good[i], &params, &err)
+                        : pl_params_parse(&param_set, NULL, NULL, &params, &err);
         if (r != 0) {
             fail_msg("refused %s: %s", good[i] ? good[i] : "the defaults", err.message);
         }
-        free_params(params);
+        pl_params_free(&param_set, params);
     }
 }
 
 /* Params from patterns without the load-time probe: what a pattern the probes miss would do. */
 static struct params *unprobed(const char *const *patterns, size_t n)
 {
-    struct pl_strlist list = {0};
-    list.items = pl_xcalloc(n, sizeof(*list.items));
+    struct params *params = pl_xcalloc(1, sizeof(*params));
+    params->texts.items = pl_xcalloc(n, sizeof(*params->texts.items));
     for (size_t i = 0; i < n; i++) {
-        list.items[i] = pl_xstrdup(patterns[i]);
+        params->texts.items[i] = pl_xstrdup(patterns[i]);
     }
-    list.len = n;
-    struct params *params = NULL;
+    params->texts.len = n;
     struct pl_error err;
     pl_error_init(&err);
-    assert_int_equal(compile_all(&list, false, &params, &err), 0);
-    pl_strlist_finish(&list);
+    assert_int_equal(compile_all(params, false, &err), 0);
     return params;
 }
 
@@ -290,7 +289,7 @@ static void test_catastrophic_match_is_bounded(void **state)
     assert_int_equal(m.budget, REVIEW_BUDGET - 111000u);
     assert_false(m.spent);
     pl_pool_finish(&pool);
-    free_params(params);
+    pl_params_free(&param_set, params);
 }
 
 /*
@@ -358,7 +357,7 @@ static void test_review_budget_stops_matching(void **state)
     json_decref(notes);
     pl_patch_finish(&patch);
     pl_pool_finish(&pool);
-    free_params(params);
+    pl_params_free(&param_set, params);
     json_decref(object);
 }
 
@@ -382,7 +381,7 @@ static void test_ordinary_tags_are_cheap(void **state)
     }
     assert_false(m.spent);
     pl_pool_finish(&pool);
-    free_params(params);
+    pl_params_free(&param_set, params);
 }
 
 /* Runs the mutation on yaml (and old_yaml on UPDATE) with default params; returns the ops. */
@@ -412,7 +411,7 @@ static json_t *run(const char *yaml, const char *old_yaml)
     json_t *ops = pl_patch_take_ops(&patch);
     pl_patch_finish(&patch);
     pl_pool_finish(&pool);
-    free_params(params);
+    pl_params_free(&param_set, params);
     json_decref(old);
     json_decref(object);
     return ops;

@@ -22,7 +22,7 @@
 
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    return pl_test_parse_params(parse_params, yaml, ret, err);
+    return pl_test_parse_params(&param_set, yaml, ret, err);
 }
 
 static void test_params(void **state)
@@ -32,25 +32,25 @@ static void test_params(void **state)
     struct pl_error err;
     assert_int_equal(parse(NULL, &p, &err), 0);
     struct params *params = p;
-    assert_null(params->endpoint);
-    assert_string_equal(params->propagators, "tracecontext,baggage");
-    assert_int_equal(params->n_annotations, 0);
-    free_params(p);
+    assert_null(params->endpoint_value);
+    assert_string_equal(params->propagators_value, "tracecontext,baggage");
+    assert_int_equal(params->annotations.len, 0);
+    pl_params_free(&param_set, p);
 
     assert_int_equal(parse("{endpoint: 'http://otel.observability:4317/$x', propagators: [b3], "
                            "annotations: {sidecar.istio.io/trace: 'true', x: ''}}",
                            &p, &err),
                      0);
     params = p;
-    assert_string_equal(params->endpoint, "http://otel.observability:4317/$$x");
-    assert_string_equal(params->propagators, "b3");
-    assert_int_equal(params->n_annotations, 2);
-    assert_string_equal(params->annotations[0].key, "sidecar.istio.io/trace");
-    free_params(p);
+    assert_string_equal(params->endpoint_value, "http://otel.observability:4317/$$x");
+    assert_string_equal(params->propagators_value, "b3");
+    assert_int_equal(params->annotations.len, 2);
+    assert_string_equal(params->annotations.keys[0], "sidecar.istio.io/trace");
+    pl_params_free(&param_set, p);
 
     assert_int_equal(parse("{propagators: []}", &p, &err), 0);
-    assert_null(((struct params *)p)->propagators);
-    free_params(p);
+    assert_null(((struct params *)p)->propagators_value);
+    pl_params_free(&param_set, p);
 
     static const struct {
         const char *yaml;
@@ -172,7 +172,7 @@ static json_t *run(const char *yaml, const char *params_yaml, bool spec_mutable)
     json_t *doc = json_incref(patch.doc);
     pl_patch_finish(&patch);
     pl_pool_finish(&pool);
-    free_params(params);
+    pl_params_free(&param_set, params);
     json_decref(object);
     return doc;
 }

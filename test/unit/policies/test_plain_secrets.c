@@ -17,6 +17,7 @@
 
 #include "policies/plain_secrets.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 /* The words of name joined with "|", in buf. */
 static const char *words_of(const char *name, char *buf, size_t size)
@@ -75,7 +76,7 @@ static struct params *defaults(void)
     void *p = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    assert_int_equal(parse_params(NULL, &p, &err), 0);
+    assert_int_equal(pl_params_parse(&param_set, NULL, NULL, &p, &err), 0);
     return p;
 }
 
@@ -129,7 +130,7 @@ static void test_name_matches_defaults(void **state)
         assert_int_equal(last.n, strlen(cases[i].last));
         assert_memory_equal(last.s, cases[i].last, last.n);
     }
-    free_params(params);
+    pl_params_free(&param_set, params);
 }
 
 static void test_value_allowed(void **state)
@@ -195,7 +196,7 @@ static void test_value_allowed(void **state)
                      cases[i].allowed);
         }
     }
-    free_params(params);
+    pl_params_free(&param_set, params);
 }
 
 static void test_pem(void **state)
@@ -237,7 +238,7 @@ static void test_params(void **state)
     pl_error_init(&err);
 
     json_t *json = pl_test_yaml("name-patterns: [pin, session-key, apiToken]");
-    assert_int_equal(parse_params(json, &p, &err), 0);
+    assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), 0);
     json_decref(json);
     struct params *params = p;
     assert_int_equal(params->len, 3);
@@ -250,7 +251,7 @@ static void test_params(void **state)
     assert_true(name_matches(params, "api_token", &last));
     assert_false(name_matches(params, "DB_PASSWORD", &last)); /* the list replaces the default */
     assert_false(name_matches(params, "SESSION", &last));
-    free_params(p);
+    pl_params_free(&param_set, p);
 
     static const char *const bad[] = {
         "name-patterns: [\"api key\"]",
@@ -261,17 +262,17 @@ static void test_params(void **state)
     for (size_t i = 0; i < PL_ARRAY_SIZE(bad); i++) {
         json = pl_test_yaml(bad[i]);
         p = NULL;
-        assert_int_equal(parse_params(json, &p, &err), -EINVAL);
+        assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), -EINVAL);
         assert_string_equal(err.path, "name-patterns[0]");
         assert_null(p);
         json_decref(json);
     }
     json = pl_test_yaml("name-patterns: [ok, \"\"]");
-    assert_int_equal(parse_params(json, &p, &err), -EINVAL);
+    assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), -EINVAL);
     assert_string_equal(err.path, "name-patterns[1]");
     json_decref(json);
     json = pl_test_yaml("patterns: [x]");
-    assert_int_equal(parse_params(json, &p, &err), -EINVAL);
+    assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), -EINVAL);
     json_decref(json);
 
     /* At most PATTERNS_MAX patterns: the list bounds the work per env var. */
@@ -280,22 +281,22 @@ static void test_params(void **state)
         json_array_append_new(json_object_get(json, "name-patterns"), json_string("TOKEN"));
     }
     p = NULL;
-    assert_int_equal(parse_params(json, &p, &err), 0);
-    free_params(p);
+    assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), 0);
+    pl_params_free(&param_set, p);
     json_array_append_new(json_object_get(json, "name-patterns"), json_string("TOKEN"));
     p = NULL;
-    assert_int_equal(parse_params(json, &p, &err), -EINVAL);
+    assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), -EINVAL);
     assert_string_equal(err.path, "name-patterns");
-    assert_string_equal(err.message, "has more than 256 patterns");
+    assert_string_equal(err.message, "has more than 256 entries");
     assert_null(p);
     json_decref(json);
 
     /* An empty list checks only for PEM keys. */
     json = pl_test_yaml("name-patterns: []");
-    assert_int_equal(parse_params(json, &p, &err), 0);
+    assert_int_equal(pl_params_parse(&param_set, json, NULL, &p, &err), 0);
     json_decref(json);
     assert_false(name_matches(p, "DB_PASSWORD", &last));
-    free_params(p);
+    pl_params_free(&param_set, p);
 }
 
 static void test_check_all_containers(void **state)
@@ -330,7 +331,7 @@ static void test_check_all_containers(void **state)
     report.policy = "plain-secrets";
     struct params *params = defaults();
     struct pl_eval ev = {.obj = &obj, .params = params, .pool = &pool};
-    assert_int_equal(check(&ev, obj.pod_spec, &report), 0);
+    check(&ev, obj.pod_spec, &report);
 
     static const char *const paths[] = {
         "spec.containers[0] (web).env[0].value",
@@ -348,13 +349,16 @@ static void test_check_all_containers(void **state)
     assert_string_equal(report.items[1].message,
                         "env \"TLS_KEY\" holds a PEM private key; mount it from a Secret instead");
 
-    /* No parameters at all (never the case after a config load) checks PEM keys only. */
+    /* An empty name-patterns list checks PEM keys only. */
+    void *none = NULL;
+    assert_int_equal(pl_test_parse_params(&param_set, "{name-patterns: []}", &none, &err), 0);
     pl_report_init(&report, &pool, &obj);
-    ev.params = NULL;
-    assert_int_equal(check(&ev, obj.pod_spec, &report), 0);
+    ev.params = none;
+    check(&ev, obj.pod_spec, &report);
     assert_int_equal(report.len, 1);
+    pl_params_free(&param_set, none);
 
-    free_params(params);
+    pl_params_free(&param_set, params);
     pl_pool_finish(&pool);
     json_decref(root);
 }

@@ -4,9 +4,11 @@
  * sorted; every policy documented in docs/policies/<id>.md and covered by at
  * least one passing and one failing case in test/cases/<id>/; every mutation
  * documented and covered by cases in test/cases-mutate/<id>/; every table
- * entry complete; defaults accepted by the entry's own parse_params.
+ * entry complete; every parameter table well formed, its defaults accepted
+ * by pl_params_parse(); mutations in an order that keeps each `after`.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +53,50 @@ static void test_ids_unique_sorted_kebab(void **state)
     assert_null(pl_policies[n]);
 }
 
+/* Every kind bit a policy may name. */
+#define PL_KINDS_ANY                                                                               \
+    (PL_KINDS(PL_KIND_POD) | PL_KINDS(PL_KIND_DEPLOYMENT) | PL_KINDS(PL_KIND_STATEFULSET) |        \
+     PL_KINDS(PL_KIND_DAEMONSET) | PL_KINDS(PL_KIND_REPLICASET) |                                  \
+     PL_KINDS(PL_KIND_REPLICATIONCONTROLLER) | PL_KINDS(PL_KIND_JOB) | PL_KINDS(PL_KIND_CRONJOB))
+
+/*
+ * A parameter table is well formed: kebab-case names, unique; a type; an
+ * offset inside the struct; a summary; bounds that hold their own default;
+ * an ENUM with choices; and the defaults parse (they go through the same
+ * checks as configured values). Unknown keys are refused.
+ */
+static void assert_params(const char *id, const struct pl_param_set *set)
+{
+    if (!set) {
+        return;
+    }
+    assert_non_null(set->table);
+    assert_true(set->size > 0);
+    for (const struct pl_param *q = set->table; q->name; q++) {
+        assert_kebab(q->name);
+        for (const struct pl_param *other = set->table; other < q; other++) {
+            assert_string_not_equal(other->name, q->name);
+        }
+        assert_true(q->type >= PL_PARAM_BOOL && q->type <= PL_PARAM_STRMAP);
+        assert_true(q->offset < set->size);
+        assert_true(q->summary && strlen(q->summary) > 10);
+        assert_true(q->type != PL_PARAM_ENUM || (q->choices && q->choices[0] && q->choices[1]));
+        assert_true(q->type != PL_PARAM_INT || q->min <= q->max);
+        assert_false(q->def && q->def_list); /* one default, written once */
+    }
+    void *params = NULL;
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_params_parse(set, NULL, NULL, &params, &err) < 0) {
+        fail_msg("%s: the defaults do not parse: %s: %s", id, err.path, err.message);
+    }
+    pl_params_free(set, params);
+    json_t *unknown = json_pack("{s:b}", "no-such-parameter", 1);
+    assert_int_equal(pl_params_parse(set, unknown, NULL, &params, &err), -EINVAL);
+    assert_string_equal(err.path, "no-such-parameter");
+    json_decref(unknown);
+}
+
 static void test_descriptors_complete(void **state)
 {
     (void)state;
@@ -61,20 +107,16 @@ static void test_descriptors_complete(void **state)
         assert_true(strlen(p->summary) > 10);
         assert_true(p->default_mode == PL_MODE_OFF || p->default_mode == PL_MODE_WARN ||
                     p->default_mode == PL_MODE_ENFORCE);
-        /* A parameter table goes with a parser, and the defaults parse. */
-        if (p->params && p->params[0].name) {
-            assert_non_null(p->parse_params);
-        }
-        if (p->parse_params) {
-            void *params = NULL;
-            struct pl_error err;
-            pl_error_init(&err);
-            assert_int_equal(p->parse_params(NULL, &params, &err), 0);
-            if (p->free_params) {
-                p->free_params(params);
-            }
-        }
+        assert_true(p->kinds == 0 || (p->kinds & ~PL_KINDS_ANY) == 0);
+        assert_params(p->id, p->params);
     }
+    /* The facts SPEC §6 states of particular policies, now written in their descriptors. */
+    assert_true(pl_policies[pl_policy_index("pod-security")]->never_exempt);
+    assert_true(pl_policies[pl_policy_index("image-registry")]->never_exempt);
+    assert_true(pl_policies[pl_policy_index("plain-secrets")]->never_exempt);
+    assert_false(pl_policies[pl_policy_index("liveness-probe")]->never_exempt);
+    assert_true(pl_policies[pl_policy_index("pod-security")]->every_pod);
+    assert_false(pl_policies[pl_policy_index("resources")]->every_pod);
 }
 
 static bool file_exists(const char *relative)
@@ -165,13 +207,21 @@ static void test_mutations(void **state)
     (void)state;
     size_t n = pl_mutation_count();
     assert_int_equal(n, 3);
+    /* Declared, not derived from spelling: inject-tracing reads inject-commit's commit. */
+    const struct pl_mutation *tracing = pl_mutations[pl_mutation_index("inject-tracing")];
+    assert_non_null(tracing->after);
+    assert_string_equal(tracing->after[0], "inject-commit");
     for (size_t i = 0; i < n; i++) {
         const struct pl_mutation *m = pl_mutations[i];
         assert_kebab(m->id);
         assert_non_null(m->mutate);
         assert_true(m->summary && strlen(m->summary) > 10);
-        if (i > 0) {
-            assert_true(strcmp(pl_mutations[i - 1]->id, m->id) < 0);
+        /* The table is in the order mutations run: what one reads runs before it. */
+        for (const char *const *a = m->after; a && *a; a++) {
+            int before = pl_mutation_index(*a);
+            if (before < 0 || before >= (int)i) {
+                fail_msg("%s reads %s, which must run before it (policies/meson.build)", m->id, *a);
+            }
         }
         assert_int_equal(pl_mutation_index(m->id), (int)i);
         assert_int_equal(pl_policy_index(m->id), -1); /* one namespace of ids */
@@ -184,15 +234,7 @@ static void test_mutations(void **state)
         if (!dir_has_cases(path)) {
             fail_msg("%s has no cases in %s", m->id, path);
         }
-        if (m->parse_params) {
-            void *params = NULL;
-            struct pl_error err;
-            pl_error_init(&err);
-            assert_int_equal(m->parse_params(NULL, &params, &err), 0);
-            if (m->free_params) {
-                m->free_params(params);
-            }
-        }
+        assert_params(m->id, m->params);
     }
     assert_null(pl_mutations[n]);
 }

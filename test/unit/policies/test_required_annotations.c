@@ -19,7 +19,7 @@
 
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    return pl_test_parse_params(parse_params, yaml, ret, err);
+    return pl_test_parse_params(&param_set, yaml, ret, err);
 }
 
 static void test_params(void **state)
@@ -29,12 +29,12 @@ static void test_params(void **state)
     struct pl_error err;
     assert_int_equal(parse(NULL, &p, &err), 0);
     assert_int_equal(((const struct pl_required_keys_params *)p)->keys.len, 0);
-    free_params(p);
+    pl_params_free(&param_set, p);
 
     p = NULL;
     assert_int_equal(parse("{annotations: [example.com/owner, owner]}", &p, &err), 0);
     assert_int_equal(((const struct pl_required_keys_params *)p)->keys.len, 2);
-    free_params(p);
+    pl_params_free(&param_set, p);
 
     p = NULL;
     assert_int_equal(parse("{annotations: ['Example.com/owner']}", &p, &err), -EINVAL);

@@ -66,7 +66,7 @@ static void test_label_key(void **state)
 /* parse_params on a YAML text; returns its result, err filled. */
 static int parse(const char *yaml, void **ret, struct pl_error *err)
 {
-    return pl_test_parse_params(parse_params, yaml, ret, err);
+    return pl_test_parse_params(&param_set, yaml, ret, err);
 }
 
 static void test_params(void **state)
@@ -78,18 +78,18 @@ static void test_params(void **state)
     const struct pl_required_keys_params *params = p;
     assert_int_equal(params->keys.len, 1);
     assert_string_equal(params->keys.items[0], "app.kubernetes.io/name");
-    free_params(p);
+    pl_params_free(&param_set, p);
 
     p = NULL;
     assert_int_equal(parse("{labels: [team, example.com/owner], mode: warn}", &p, &err), 0);
     params = p;
     assert_int_equal(params->keys.len, 2);
-    free_params(p);
+    pl_params_free(&param_set, p);
 
     p = NULL;
     assert_int_equal(parse("{labels: []}", &p, &err), 0);
     assert_int_equal(((const struct pl_required_keys_params *)p)->keys.len, 0);
-    free_params(p);
+    pl_params_free(&param_set, p);
 
     p = NULL;
     assert_int_equal(parse("{labels: [team, 'bad key']}", &p, &err), -EINVAL);
@@ -101,7 +101,7 @@ static void test_params(void **state)
     assert_int_equal(parse("{labels: team}", &p, &err), -EINVAL);
     assert_int_equal(parse("{labels: [team, '']}", &p, &err), -EINVAL);
     assert_null(p);
-    free_params(NULL);
+    pl_params_free(&param_set, NULL);
 }
 
 /* Runs the check with params (YAML or NULL for defaults); messages joined by "|" go to buf. */

@@ -6,8 +6,9 @@
  * with its +Inf bucket, sum and count, violations by policy and mode,
  * config and certificate reloads, connections shed by the HTTP limits,
  * certificate pairs alive, out-of-range arguments folded or ignored, and the
- * buffer ceiling (-E2BIG). Counters are process-wide, so tests compare
- * values before and after.
+ * buffer ceiling (-E2BIG). Counters are process-wide: every test starts
+ * from zeroed counters (reset_counters, reaching the statics by including
+ * the .c), so no test depends on which ran before it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,7 +22,24 @@
 #include <cmocka.h>
 
 #include "policies/registry.h"
-#include "server/metrics.h"
+#include "server/metrics.c"
+
+/* Zeroes every counter of metrics.c, as a fresh process has them. */
+static int reset_counters(void **state)
+{
+    (void)state;
+    memset(requests, 0, sizeof(requests));
+    memset(latency_buckets, 0, sizeof(latency_buckets));
+    memset(latency_count, 0, sizeof(latency_count));
+    memset(latency_sum_ns, 0, sizeof(latency_sum_ns));
+    memset(violations, 0, sizeof(violations));
+    memset(suppressed, 0, sizeof(suppressed));
+    memset(reloads, 0, sizeof(reloads));
+    memset(&budget_refusals, 0, sizeof(budget_refusals));
+    memset(cert_reloads, 0, sizeof(cert_reloads));
+    memset(shed, 0, sizeof(shed));
+    return 0;
+}
 
 static const struct pl_metrics_gauges no_gauges = {0};
 
@@ -66,7 +84,7 @@ static size_t occurrences(const char *text, const char *needle)
 static void test_fresh_exposition(void **state)
 {
     (void)state;
-    /* Runs first: nothing recorded yet. */
+    /* Nothing recorded yet (reset_counters). */
     char *text = render(&no_gauges);
     assert_non_null(strstr(text, "# HELP plimsoll_build_info Build information.\n"
                                  "# TYPE plimsoll_build_info gauge\n"
@@ -309,14 +327,14 @@ static void test_buffer_ceiling(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fresh_exposition),
-        cmocka_unit_test(test_request_counters),
-        cmocka_unit_test(test_out_of_range_arguments),
-        cmocka_unit_test(test_latency_histogram),
-        cmocka_unit_test(test_violations_and_reloads),
-        cmocka_unit_test(test_gauges),
-        cmocka_unit_test(test_buffer_ceiling),
-        cmocka_unit_test(test_certificate_reloads_and_shed_connections),
+        cmocka_unit_test_setup(test_fresh_exposition, reset_counters),
+        cmocka_unit_test_setup(test_request_counters, reset_counters),
+        cmocka_unit_test_setup(test_out_of_range_arguments, reset_counters),
+        cmocka_unit_test_setup(test_latency_histogram, reset_counters),
+        cmocka_unit_test_setup(test_violations_and_reloads, reset_counters),
+        cmocka_unit_test_setup(test_gauges, reset_counters),
+        cmocka_unit_test_setup(test_buffer_ceiling, reset_counters),
+        cmocka_unit_test_setup(test_certificate_reloads_and_shed_connections, reset_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

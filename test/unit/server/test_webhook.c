@@ -120,6 +120,7 @@ static void decision_with(struct pl_decision *d, struct pl_pool *pool, const cha
     pl_report_init(&d->report, pool, &d->obj);
     for (size_t i = 0; i < n; i++) {
         d->report.policy = ids[i];
+        d->report.policy_index = (size_t)pl_policy_index(ids[i]); /* the evaluator's job */
         d->report.mode = i % 2 ? PL_MODE_WARN : PL_MODE_ENFORCE;
         pl_report_add(&d->report, PL_SCOPE_OBJECT, "spec", "m");
     }
