@@ -59,7 +59,7 @@ def deployment(name, ns, bad):
                                 "capabilities": {"drop": ["ALL"]},
                                 "seccompProfile": {"type": "RuntimeDefault"}}
         c["ports"] = [{"containerPort": 8080}]
-    c["lifecycle"] = {"preStop": {"httpGet": {"path": "/healthz", "port": 8080}}}
+        c["lifecycle"] = {"preStop": {"httpGet": {"path": "/healthz", "port": 8080}}}
         pod["automountServiceAccountToken"] = False
         pod["topologySpreadConstraints"] = [{
             "maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
