@@ -313,17 +313,22 @@ static int ns_metrics(struct pl_cluster *c, struct pl_buf *b, const char *ns, co
     return r;
 }
 
+/* Failed lists and watches of lw (a 410 Gone that only asks for a relist is no error). */
+static unsigned long long lw_errors(struct pl_kube_listwatch *lw)
+{
+    return pl_kube_listwatch_errors(lw, false) + pl_kube_listwatch_errors(lw, true);
+}
+
 static int watch_metrics(struct pl_cluster *c, struct pl_buf *b)
 {
     int r = pl_buf_puts(b, "# HELP plimsoll_dashboard_watch_errors_total Failed lists and "
-                           "watches, by resource.\n"
+                           "watches, by resource (410 Gone excluded).\n"
                            "# TYPE plimsoll_dashboard_watch_errors_total counter\n");
     r |= pl_buf_printf(b, "plimsoll_dashboard_watch_errors_total{resource=\"namespaces\"} %llu\n",
-                       (unsigned long long)pl_kube_listwatch_failures(c->ns_lw));
+                       lw_errors(c->ns_lw));
     for (size_t i = 0; i < c->n_kinds; i++) {
         r |= pl_buf_printf(b, "plimsoll_dashboard_watch_errors_total{resource=\"%s\"} %llu\n",
-                           c->kinds[i].kind->plural,
-                           (unsigned long long)pl_kube_listwatch_failures(c->kinds[i].lw));
+                           c->kinds[i].kind->plural, lw_errors(c->kinds[i].lw));
     }
     r |= pl_buf_puts(b, "# HELP plimsoll_dashboard_watch_staleness_seconds Seconds the view of "
                         "a resource may be behind (0 while its watch is up).\n"

@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -21,6 +23,10 @@
 #include <openssl/x509v3.h>
 
 #include "core/buf.h"
+#include "core/file.h"
+
+/* A CA certificate or key file is a few kilobytes; refuse anything larger unread. */
+#define MAX_CA_FILE (1024u * 1024u)
 
 static EVP_PKEY *new_p256_key(void)
 {
@@ -187,7 +193,108 @@ static int check_request(const struct pl_certs_request *req, struct pl_error *er
     if (req->days < 1 || req->days > 36500) {
         return pl_error_set(err, "--days", 0, "must be from 1 to 36500");
     }
+    if (!req->ca_cert_path != !req->ca_key_path) {
+        return pl_error_set(err, req->ca_cert_path ? "--ca-key" : "--ca-cert", 0,
+                            "--ca-cert and --ca-key go together");
+    }
+    if (req->ca_cert_path && req->write_ca_key) {
+        return pl_error_set(err, "--write-ca-key", 0,
+                            "only a new CA's key is written; the given one is in %s",
+                            req->ca_key_path);
+    }
     return 0;
+}
+
+/* A new self-signed CA (key and certificate) valid for req->days. */
+static int new_ca(const struct pl_certs_request *req, X509 **ret_ca, EVP_PKEY **ret_key,
+                  struct pl_error *err)
+{
+    EVP_PKEY *key = new_p256_key();
+    X509 *ca = NULL;
+    char cn[300];
+    snprintf(cn, sizeof(cn), "plimsoll-ca %s.%s", req->service, req->namespace_);
+    if (key) {
+        ca = new_cert(key, cn, req->days, NULL, NULL);
+    }
+    if (!ca || add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
+        add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
+        add_ext(ca, ca, NID_subject_key_identifier, "hash") < 0 ||
+        X509_sign(ca, key, EVP_sha256()) == 0) {
+        X509_free(ca);
+        EVP_PKEY_free(key);
+        return pl_error_set(err, "", 0, "cannot build the CA certificate");
+    }
+    *ret_ca = ca;
+    *ret_key = key;
+    return 0;
+}
+
+/* Reads one PEM object of path: a certificate (want_key false) or a private key. */
+static void *read_pem(const char *path, const char *flag, bool want_key, struct pl_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (pl_file_read(path, MAX_CA_FILE, &text, &len, err) < 0) {
+        return NULL;
+    }
+    BIO *bio = BIO_new_mem_buf(text, (int)len);
+    void *v = NULL;
+    if (bio) {
+        v = want_key ? (void *)PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+                     : (void *)PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    }
+    BIO_free(bio);
+    free(text);
+    if (!v) {
+        pl_error_set(err, flag, 0, "%s holds no PEM %s", path,
+                     want_key ? "private key (an encrypted key is not supported)" : "certificate");
+    }
+    return v;
+}
+
+/* Loads the CA of req->ca_cert_path/ca_key_path and checks that it can sign
+ * a serving certificate valid for req->days: a CA, its own key, valid now and
+ * until after the serving certificate expires. */
+static int load_ca(const struct pl_certs_request *req, X509 **ret_ca, EVP_PKEY **ret_key,
+                   struct pl_error *err)
+{
+    X509 *ca = read_pem(req->ca_cert_path, "--ca-cert", false, err);
+    EVP_PKEY *key = ca ? read_pem(req->ca_key_path, "--ca-key", true, err) : NULL;
+    int r = -EINVAL;
+    if (!ca || !key) {
+        goto fail;
+    }
+    if (X509_check_ca(ca) != 1) {
+        pl_error_set(err, "--ca-cert", 0, "%s is not a CA certificate (basicConstraints CA:TRUE)",
+                     req->ca_cert_path);
+        goto fail;
+    }
+    if (X509_check_private_key(ca, key) != 1) {
+        pl_error_set(err, "--ca-key", 0, "%s is not the key of the CA in %s", req->ca_key_path,
+                     req->ca_cert_path);
+        goto fail;
+    }
+    if (X509_cmp_current_time(X509_get0_notBefore(ca)) > 0 ||
+        X509_cmp_current_time(X509_get0_notAfter(ca)) < 0) {
+        pl_error_set(err, "--ca-cert", 0, "the CA in %s is expired or not valid yet",
+                     req->ca_cert_path);
+        goto fail;
+    }
+    time_t until = time(NULL) + (time_t)req->days * 24 * 3600;
+    if (X509_cmp_time(X509_get0_notAfter(ca), &until) < 0) {
+        pl_error_set(err, "--days", 0,
+                     "the CA in %s expires before a certificate valid for %d days would: "
+                     "ask for fewer --days, or rotate to a new CA",
+                     req->ca_cert_path, req->days);
+        goto fail;
+    }
+    *ret_ca = ca;
+    *ret_key = key;
+    return 0;
+fail:
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    return r;
 }
 
 int pl_certs_generate(const struct pl_certs_request *req, struct pl_error *err)
@@ -209,35 +316,32 @@ int pl_certs_generate(const struct pl_certs_request *req, struct pl_error *err)
         r = -EIO;
         goto out;
     }
+    r = req->ca_cert_path ? load_ca(req, &ca, &ca_key, err) : new_ca(req, &ca, &ca_key, err);
+    if (r < 0) {
+        goto out;
+    }
     r = -EIO;
-    ca_key = new_p256_key();
     key = new_p256_key();
-    if (!ca_key || !key) {
+    if (!key) {
         pl_error_set(err, "", 0, "cannot generate an ECDSA P-256 key");
         goto out;
     }
     char cn[300];
-    snprintf(cn, sizeof(cn), "plimsoll-ca %s.%s", req->service, req->namespace_);
-    ca = new_cert(ca_key, cn, req->days, NULL, NULL);
-    if (!ca || add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
-        add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
-        add_ext(ca, ca, NID_subject_key_identifier, "hash") < 0 ||
-        X509_sign(ca, ca_key, EVP_sha256()) == 0) {
-        pl_error_set(err, "", 0, "cannot build the CA certificate");
-        goto out;
-    }
     snprintf(cn, sizeof(cn), "%s.%s.svc", req->service, req->namespace_);
     cert = new_cert(key, cn, req->days, ca, ca_key);
     if (!cert || add_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
         add_ext(cert, ca, NID_key_usage, "critical,digitalSignature") < 0 ||
         add_ext(cert, ca, NID_ext_key_usage, "serverAuth") < 0 ||
-        add_ext(cert, ca, NID_authority_key_identifier, "keyid:always") < 0 ||
+        add_ext(cert, ca, NID_authority_key_identifier, "keyid") < 0 ||
         add_ext(cert, ca, NID_subject_alt_name, pl_buf_str(&san)) < 0 ||
         X509_sign(cert, ca_key, EVP_sha256()) == 0) {
         pl_error_set(err, "", 0, "cannot build the serving certificate");
         goto out;
     }
     r = write_pem(req->out_dir, "ca.crt", 0644, ca, NULL, err);
+    if (r == 0 && req->write_ca_key && !req->ca_cert_path) {
+        r = write_pem(req->out_dir, "ca.key", 0600, NULL, ca_key, err);
+    }
     if (r == 0) {
         r = write_pem(req->out_dir, "tls.key", 0600, NULL, key, err);
     }

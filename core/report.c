@@ -307,6 +307,46 @@ static bool append_warning(json_t *arr, size_t *total, const char *s)
     return true;
 }
 
+/* The last warning line, "Runbooks: <url> <url> ...": one link per distinct
+ * policy, and only whole links. A link that does not fit within
+ * PL_WARNING_MAX (room kept for RUNBOOKS_MORE) is left out and counted, never
+ * cut: a cut URL leads nowhere. */
+#define RUNBOOKS_PREFIX "Runbooks:"
+#define RUNBOOKS_MORE   " (+%zu more: plimsoll policies)"
+#define RUNBOOKS_ROOM   40 /* RUNBOOKS_MORE with any count */
+struct runbooks {
+    char line[PL_WARNING_MAX + 1];
+    size_t len;             /* 0: no link yet */
+    size_t dropped;         /* links left out for room */
+    const char *linked[64]; /* policies linked (or dropped) already */
+    size_t n_linked;
+};
+
+static void add_runbook(struct runbooks *rb, const char *base, const char *policy)
+{
+    for (size_t k = 0; k < rb->n_linked; k++) {
+        if (strcmp(rb->linked[k], policy) == 0) {
+            return;
+        }
+    }
+    if (rb->n_linked == PL_ARRAY_SIZE(rb->linked)) {
+        rb->dropped++;
+        return;
+    }
+    rb->linked[rb->n_linked++] = policy;
+    size_t start = rb->len ? rb->len : strlen(RUNBOOKS_PREFIX);
+    size_t need = 1 + strlen(base) + strlen(policy);
+    if (start + need + RUNBOOKS_ROOM > PL_WARNING_MAX) {
+        rb->dropped++;
+        return;
+    }
+    if (!rb->len) {
+        memcpy(rb->line, RUNBOOKS_PREFIX, start);
+    }
+    snprintf(rb->line + start, sizeof(rb->line) - start, " %s%s", base, policy);
+    rb->len = start + need;
+}
+
 json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook_base,
                                   const json_t *extra_warnings)
 {
@@ -327,10 +367,7 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
             (void)append_warning(arr, &total, json_string_value(extra));
         }
     }
-    char runbooks[PL_WARNING_MAX + 1] = "";
-    size_t runbooks_len = 0;
-    const char *linked[64]; /* policies already in the runbook line */
-    size_t n_linked = 0;
+    struct runbooks rb = {.len = 0};
     for (i = 0; i < r->len; i++) {
         const struct pl_violation *v = &r->items[i];
         if (v->mode != PL_MODE_WARN) {
@@ -348,20 +385,7 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
         }
         (void)append_warning(arr, &total, line);
         shown++;
-        /* One runbook link per distinct policy, gathered into a last line. */
-        bool seen = false;
-        for (size_t k = 0; k < n_linked && !seen; k++) {
-            seen = strcmp(linked[k], v->policy) == 0;
-        }
-        char link[160];
-        int m = snprintf(link, sizeof(link), "%s%s%s", runbooks_len ? " " : "", runbook_base,
-                         v->policy);
-        if (!seen && n_linked < PL_ARRAY_SIZE(linked) && m > 0 &&
-            runbooks_len + (size_t)m < sizeof(runbooks)) {
-            memcpy(runbooks + runbooks_len, link, (size_t)m + 1);
-            runbooks_len += (size_t)m;
-            linked[n_linked++] = v->policy;
-        }
+        add_runbook(&rb, runbook_base, v->policy);
     }
     if (shown < wanted) {
         char more[128];
@@ -370,10 +394,12 @@ json_t *pl_report_render_warnings(const struct pl_report *r, const char *runbook
                  wanted - shown);
         (void)append_warning(arr, &total, more);
     }
-    if (runbooks_len) {
-        char line[PL_WARNING_MAX + 16];
-        snprintf(line, sizeof(line), "Runbooks: %s", runbooks);
-        (void)append_warning(arr, &total, line);
+    if (rb.len) {
+        if (rb.dropped) {
+            /* Room was kept for this: the line stays within PL_WARNING_MAX. */
+            snprintf(rb.line + rb.len, sizeof(rb.line) - rb.len, RUNBOOKS_MORE, rb.dropped);
+        }
+        (void)append_warning(arr, &total, rb.line);
     }
     return arr;
 }

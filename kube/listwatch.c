@@ -74,7 +74,7 @@ struct pl_kube_listwatch {
     atomic_bool synced;
     atomic_bool stop;
     atomic_uint_fast64_t requests;
-    atomic_uint_fast64_t failures;
+    atomic_ullong errors[2]; /* failed lists [0] and watches [1]; 410 Gone is no error */
     pthread_t thread;
     bool started;
 
@@ -637,7 +637,9 @@ static void failed(struct pl_kube_listwatch *lw, const char *what, enum outcome 
 {
     double now = now_mono();
     set_not_current(lw);
-    atomic_fetch_add(&lw->failures, 1);
+    if (o != OUT_GONE) {
+        atomic_fetch_add(&lw->errors[strcmp(what, "list") == 0 ? 0 : 1], 1);
+    }
     lw->attempt++;
     lw->unanswered = o == OUT_FAILED;
     unsigned delay = backoff_ms(lw, lw->attempt);
@@ -787,7 +789,6 @@ int pl_kube_listwatch_new(struct pl_kube_client *client,
     atomic_init(&lw->synced, false);
     atomic_init(&lw->stop, false);
     atomic_init(&lw->requests, 0);
-    atomic_init(&lw->failures, 0);
     pl_kube_client_set_stop(client, &lw->stop);
     *ret = lw;
     return 0;
@@ -840,6 +841,11 @@ bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw)
     return lw && atomic_load(&lw->synced);
 }
 
+unsigned long long pl_kube_listwatch_errors(struct pl_kube_listwatch *lw, bool watch)
+{
+    return lw ? atomic_load(&lw->errors[watch ? 1 : 0]) : 0;
+}
+
 double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw)
 {
     if (!lw) {
@@ -862,11 +868,6 @@ double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw)
 uint64_t pl_kube_listwatch_requests(struct pl_kube_listwatch *lw)
 {
     return lw ? (uint64_t)atomic_load(&lw->requests) : 0;
-}
-
-uint64_t pl_kube_listwatch_failures(struct pl_kube_listwatch *lw)
-{
-    return lw ? (uint64_t)atomic_load(&lw->failures) : 0;
 }
 
 void pl_kube_listwatch_stop(struct pl_kube_listwatch *lw)

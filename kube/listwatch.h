@@ -105,6 +105,12 @@ PL_MUST_CHECK int pl_kube_listwatch_list_once(struct pl_kube_listwatch *lw, char
 bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw);
 
 /**
+ * Requests that failed so far: lists (watch false) or watches (watch true).
+ * A 410 Gone (resourceVersion expired, relist) is not counted. Thread-safe.
+ */
+unsigned long long pl_kube_listwatch_errors(struct pl_kube_listwatch *lw, bool watch);
+
+/**
  * 0 while a watch is established and has been open a second or more;
  * otherwise the seconds since the view was last known current (or since
  * start when it never was). Thread-safe.
@@ -113,9 +119,6 @@ double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw);
 
 /** Requests made so far (lists pages and watches). Thread-safe. */
 uint64_t pl_kube_listwatch_requests(struct pl_kube_listwatch *lw);
-
-/** Failed lists and watches so far (each one that led to a backoff). Thread-safe. */
-uint64_t pl_kube_listwatch_failures(struct pl_kube_listwatch *lw);
 
 /**
  * Asks the thread to stop without waiting for it, so that several

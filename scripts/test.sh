@@ -16,11 +16,15 @@
 #   image      the Containerfile built daemonless (buildah, a debootstrap base) and checked
 #   helm       helm lint/template of the chart, and plimsoll check over it
 #   mutate     mutation cases: patches applied with python3-jsonpatch, reinvocation
-#   e2e        the namespace watch and a real kube-apiserver calling plimsoll; plimsoll
-#              audit and dashboard against the same API server (test/e2e/audit.py,
-#              dashboard.py: the page in Debian's chromium via playwright-core;
-#              screenshot build-ci/logs/dashboard.png; reports.py: OpenReports with
-#              the chart's CRD)
+#   prometheus the chart's alerts through promtool (check rules, unit tests firing and
+#              silent), and Debian's prometheus scraping the real server: documented
+#              series and types, alert expressions and every dashboard query (~20 s)
+#   e2e        the namespace watch and a real kube-apiserver calling plimsoll, with a
+#              CA rotation and back counted request by request (test/e2e/rotation.py,
+#              about 1.5 min of the suite); plimsoll audit and dashboard against the same
+#              API server (test/e2e/audit.py, dashboard.py: the page in Debian's chromium
+#              via playwright-core, screenshot build-ci/logs/dashboard.png; reports.py:
+#              OpenReports with the chart's CRD; about 45 s together)
 #              (skipped with PLIMSOLL_SKIP_E2E=1)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
@@ -174,6 +178,9 @@ if want image; then
 fi
 if want helm && [ -x test/helm/run.sh ]; then
   run_counted helm env PLIMSOLL_BIN="$gcc_bin" test/helm/run.sh
+fi
+if want prometheus && [ -n "${built[gcc]:-}" ]; then
+  run_counted prometheus python3 test/prometheus/run.py "$gcc_bin"
 fi
 if want e2e && [ "${PLIMSOLL_SKIP_E2E:-0}" != 1 ]; then
   # Both need the real kube-apiserver of ../shared/k8s (built once, ~5 minutes, cached).

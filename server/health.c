@@ -61,6 +61,8 @@ void pl_health_metrics(void *ctx, const struct pl_http_request *req, struct pl_h
         .certificate_not_after = (double)pl_certstore_not_after(),
         .certificate_pairs = (unsigned)pl_certstore_pairs_alive(),
         .config_source = cfg->source,
+        .watch_list_errors = pl_nsview_errors(s->nswatch, false),
+        .watch_watch_errors = pl_nsview_errors(s->nswatch, true),
     };
     struct pl_buf b;
     pl_buf_init(&b, 4u * 1024u * 1024u);

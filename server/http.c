@@ -37,6 +37,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "server/handshake.h"
 #include "server/metrics.h"
 
 /* Appended to every priority string: TLS 1.2 is the floor (SPEC §8). */
@@ -64,10 +65,12 @@ struct conn {
     int fd;
     struct in6_addr addr; /* IPv4 as v4-mapped IPv6 */
     enum phase phase;
-    bool served;      /* completed at least one request */
-    bool cut;         /* shut down by us; no longer counted */
-    int64_t since_ms; /* start of the phase: accept, first line, or last answer */
-    void *tls_hold;   /* certificate reference, released at close */
+    bool served;                       /* completed at least one request */
+    bool cut;                          /* shut down by us; no longer counted */
+    int64_t since_ms;                  /* start of the phase: accept, first line, or last answer */
+    void *tls_hold;                    /* certificate reference, released at close */
+    struct pl_handshake_seen tls_seen; /* how far the TLS handshake got */
+    bool tls_done; /* the client's TLS Finished arrived: the handshake completed */
 };
 
 struct pl_http_daemon {
@@ -540,6 +543,53 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* GnuTLS handshake hook, before and after each message. The client's Finished is the
+ * last message of every handshake (full or resumed, TLS 1.2 or 1.3), so once
+ * it is in the handshake has completed; the ClientHello and our Certificate
+ * tell how far a failed one got. (The alert a client sends cannot be had:
+ * MHD frees the session before its CLOSED notification, and GnuTLS gives
+ * alerts to a callback only in QUIC mode.) */
+static int on_handshake_message(gnutls_session_t session, unsigned htype, unsigned when,
+                                unsigned incoming, const gnutls_datum_t *msg)
+{
+    (void)msg;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    struct conn *c = conn ? conn_of(conn) : NULL;
+    if (!c) {
+        return 0;
+    }
+    /* Only this connection's thread reads or writes these. A ClientHello counts
+     * from before it is processed (the one GnuTLS then refuses included); the
+     * others once done. */
+    if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && incoming) {
+        c->tls_seen.client_hello = true;
+    } else if (when != GNUTLS_HOOK_POST) {
+        return 0;
+    } else if (htype == GNUTLS_HANDSHAKE_FINISHED && incoming) {
+        c->tls_done = true;
+    } else if (htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT && !incoming) {
+        c->tls_seen.certificate = true;
+    }
+    return 0;
+}
+
+/* At close: a TLS connection whose handshake never completed, and that we did
+ * not cut ourselves, is a failed handshake. Only the record is read: MHD has
+ * freed the GnuTLS session by now. */
+static void check_handshake(struct pl_http_daemon *d, const struct conn *c)
+{
+    if (!d->tls || c->tls_done || c->cut || atomic_load(&d->closing)) {
+        return;
+    }
+    char peer[INET6_ADDRSTRLEN] = "";
+    if (IN6_IS_ADDR_V4MAPPED(&c->addr)) {
+        inet_ntop(AF_INET, &c->addr.s6_addr[12], peer, sizeof(peer));
+    } else {
+        inet_ntop(AF_INET6, &c->addr, peer, sizeof(peer));
+    }
+    pl_handshake_failed(c->tls_seen, peer, (double)now_ms() / 1000.0);
+}
+
 /* Adds a record for a new connection (and lets a TLS one resume an earlier
  * session from a ticket); removes it, and releases its certificate, at close. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -561,6 +611,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             c->next->prev = c->prev;
         }
         pthread_mutex_unlock(&d->lock);
+        check_handshake(d, c);
         if (d->opts.tls_cert_release) {
             d->opts.tls_cert_release(c->tls_hold);
         }
@@ -589,14 +640,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     d->conns = c;
     pthread_mutex_unlock(&d->lock);
     *socket_context = c;
-    if (!d->ticket_key.data) {
+    const union MHD_ConnectionInfo *info =
+        d->tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+    if (!info || !info->tls_session) {
         return;
     }
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (info && info->tls_session) {
-        (void)gnutls_session_ticket_enable_server((gnutls_session_t)info->tls_session,
-                                                  &d->ticket_key);
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
+                                       on_handshake_message);
+    if (d->ticket_key.data) {
+        (void)gnutls_session_ticket_enable_server(session, &d->ticket_key);
     }
 }
 

@@ -494,6 +494,11 @@ double pl_nsview_staleness_seconds(struct pl_nsview *v)
     return v ? pl_kube_listwatch_staleness_seconds(v->lw) : 0;
 }
 
+unsigned long long pl_nsview_errors(struct pl_nsview *v, bool watch)
+{
+    return v ? pl_kube_listwatch_errors(v->lw, watch) : 0;
+}
+
 size_t pl_nsview_count(struct pl_nsview *v)
 {
     if (!v) {

@@ -56,6 +56,9 @@ bool pl_nsview_synced(struct pl_nsview *v);
  */
 double pl_nsview_staleness_seconds(struct pl_nsview *v);
 
+/** Failed requests of the watch so far: lists (watch false) or watches. Thread-safe. */
+unsigned long long pl_nsview_errors(struct pl_nsview *v, bool watch);
+
 /** Namespaces in the published view. Thread-safe. */
 size_t pl_nsview_count(struct pl_nsview *v);
 

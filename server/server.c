@@ -110,29 +110,30 @@ static void log_error(const char *msg, const struct pl_error *err)
            json_pack("{s:s}", "error", pl_error_format(err, text, sizeof(text))));
 }
 
-static int load_config(const struct pl_server_options *opts, struct pl_config **ret)
+/* Loads the configuration (or the defaults); the caller logs a failure, in one line. */
+static int load_config(const struct pl_server_options *opts, struct pl_config **ret,
+                       struct pl_error *err)
 {
-    struct pl_error err;
-    pl_error_init(&err);
     if (!opts->config_path) {
         *ret = pl_config_new_default(opts->self_namespace);
         return 0;
     }
-    int r = pl_config_load_file(opts->config_path, opts->self_namespace, ret, &err);
-    if (r < 0) {
-        log_error("invalid configuration", &err);
-    }
-    return r;
+    return pl_config_load_file(opts->config_path, opts->self_namespace, ret, err);
 }
 
 static void reload_config(struct pl_server *s, const char *why)
 {
     struct pl_config *cfg = NULL;
-    if (load_config(s->opts, &cfg) < 0) {
+    struct pl_error err;
+    pl_error_init(&err);
+    if (load_config(s->opts, &cfg, &err) < 0) {
+        char text[1024];
         pl_metrics_config_reload(false);
+        /* One line: what was rejected, why, and what stays. */
         pl_log(PL_LOG_ERROR,
                "configuration reload rejected; the previous configuration stays in force",
-               json_pack("{s:s, s:s}", "path", s->opts->config_path, "trigger", why));
+               json_pack("{s:s, s:s, s:s}", "path", s->opts->config_path, "trigger", why, "error",
+                         pl_error_format(&err, text, sizeof(text))));
         return;
     }
     pl_metrics_config_reload(true);
@@ -286,7 +287,8 @@ static void warn_expiry(time_t not_after)
                json_pack("{s:I}", "not_after", (json_int_t)not_after));
     } else if (days < 14) {
         pl_log(PL_LOG_WARN, "the serving certificate expires soon",
-               json_pack("{s:I, s:f}", "not_after", (json_int_t)not_after, "days_left", days));
+               json_pack("{s:I, s:f}", "not_after", (json_int_t)not_after, "days_left",
+                         (double)(long long)(days * 10 + 0.5) / 10)); /* 9.9999 days: 10.0 */
     }
 }
 
@@ -416,7 +418,8 @@ static int serve(struct pl_server *s, const sigset_t *set)
     struct pl_error err;
     pl_error_init(&err);
     int code = 2;
-    if (load_config(s->opts, &s->cfg) < 0) {
+    if (load_config(s->opts, &s->cfg, &err) < 0) {
+        log_error("invalid configuration", &err);
         goto out;
     }
     if (pl_certstore_init(s->opts->tls_cert, s->opts->tls_key, &err) < 0) {

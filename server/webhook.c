@@ -74,8 +74,7 @@ static void decref_cleanup(void *arg)
 
 static void log_invalid(enum pl_endpoint ep, const char *why, double started)
 {
-    pl_metrics_request(ep, PL_KIND_OTHER, PL_OP_CREATE, PL_OUTCOME_INVALID,
-                       now_seconds() - started);
+    pl_metrics_invalid(ep, now_seconds() - started);
     pl_log(PL_LOG_WARN, "invalid admission review",
            json_pack("{s:s, s:s}", "endpoint", ep == PL_ENDPOINT_VALIDATE ? "validate" : "mutate",
                      "error", why));
@@ -148,6 +147,11 @@ static void log_decision(enum pl_endpoint ep, const struct pl_admission *adm,
     pl_log_bool(&line, "dry_run", adm->dry_run);
     json_t *suppressed;
     json_t *violations = violated_ids(d, &suppressed); /* counts them in the metrics, too */
+    unsigned counted = 0;
+    for (size_t i = 0; i < d->report.len; i++) {
+        counted += d->report.items[i].mode != PL_MODE_OFF;
+    }
+    pl_metrics_namespace_violations(adm->namespace_, counted);
     pl_log_json(&line, "violations", violations);
     json_decref(violations);
     if (suppressed) {
@@ -280,7 +284,7 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     /* A DELETE carries no object: the request's kind is what was reviewed. */
     enum pl_kind kind =
         decision.obj.kind != PL_KIND_OTHER ? decision.obj.kind : pl_kind_from_name(adm.kind);
-    pl_metrics_request(ep, kind, op, outcome, seconds);
+    pl_metrics_request(ep, kind, op, adm.dry_run, outcome, seconds);
     log_decision(ep, &adm, &decision, outcome, seconds, pl_http_header(req, "traceparent"),
                  patch_ops);
 }

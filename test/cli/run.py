@@ -452,6 +452,51 @@ def certs_generate(b):
             assert run(b, "certs", "generate", *bad).returncode == 2, bad
 
 
+@test
+def certs_generate_reusing_a_ca(b):
+    """--write-ca-key keeps the CA's key; --ca-cert/--ca-key renew only the serving
+    certificate, so the caBundle the API server holds (ca.crt) stays the same and
+    still verifies it. A CA that cannot serve is refused with a reason."""
+    with tempfile.TemporaryDirectory() as d:
+        first, renewed = os.path.join(d, "first"), os.path.join(d, "renewed")
+        base = ["certs", "generate", "--service", "plimsoll", "--namespace", "ops"]
+        p = run(b, *base, "--out", first, "--write-ca-key")
+        assert p.returncode == 0, p.stderr
+        assert "ca.key" in p.stdout, p.stdout
+        ca_crt, ca_key = os.path.join(first, "ca.crt"), os.path.join(first, "ca.key")
+        assert stat.S_IMODE(os.stat(ca_key).st_mode) == 0o600
+        p = run(b, *base, "--out", renewed, "--ca-cert", ca_crt, "--ca-key", ca_key,
+                "--days", "30")
+        assert p.returncode == 0, p.stderr
+        assert not os.path.exists(os.path.join(renewed, "ca.key"))
+        with open(ca_crt) as f1, open(os.path.join(renewed, "ca.crt")) as f2:
+            assert f1.read() == f2.read(), "ca.crt must be the reused CA"
+        with open(os.path.join(first, "tls.crt")) as f1, \
+                open(os.path.join(renewed, "tls.crt")) as f2:
+            assert f1.read() != f2.read(), "the serving certificate must be new"
+        v = subprocess.run(["openssl", "verify", "-CAfile", ca_crt,
+                            os.path.join(renewed, "tls.crt")], capture_output=True, text=True)
+        assert v.returncode == 0, v.stdout + v.stderr
+        # Without --write-ca-key no CA key is left behind.
+        p = run(b, *base, "--out", os.path.join(d, "plain"))
+        assert p.returncode == 0 and not os.path.exists(os.path.join(d, "plain", "ca.key"))
+        out = os.path.join(d, "bad")
+        for bad, says in (
+                (["--ca-cert", ca_crt], "--ca-cert and --ca-key go together"),
+                (["--ca-cert", ca_crt, "--ca-key", os.path.join(first, "tls.key")],
+                 "is not the key of the CA"),
+                (["--ca-cert", os.path.join(first, "tls.crt"), "--ca-key", ca_key],
+                 "is not a CA certificate"),
+                (["--ca-cert", ca_crt, "--ca-key", ca_key, "--days", "400"],
+                 "expires before a certificate valid for 400 days"),
+                (["--ca-cert", ca_crt, "--ca-key", ca_key, "--write-ca-key"],
+                 "only a new CA's key is written"),
+                (["--ca-cert", "/etc/hostname", "--ca-key", ca_key], "holds no PEM certificate")):
+            p = run(b, *base, "--out", out, *bad)
+            assert p.returncode == 2 and says in p.stderr, (bad, p.returncode, p.stderr)
+        assert not os.path.exists(os.path.join(out, "tls.crt"))
+
+
 # ---------------------------------------------------------------- issue 16: check in pipelines
 
 def check_json(b, *args, input=None, cwd=None, want=(0, 1)):

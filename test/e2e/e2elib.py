@@ -52,14 +52,14 @@ class Cluster:
 
 
 class Plimsoll:
-    def __init__(self, binary, workdir, certs, config, kubeconfig):
+    def __init__(self, binary, workdir, certs, config, kubeconfig, extra=()):
         self.port, self.health = free_port(), free_port()
         self.log_path = os.path.join(workdir, f"plimsoll-{self.port}.log")
         self.log = open(self.log_path, "w")
         args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--health-listen",
                 f"127.0.0.1:{self.health}", "--tls-cert", os.path.join(certs, "tls.crt"),
                 "--tls-key", os.path.join(certs, "tls.key"), "--config", config,
-                "--kubeconfig", kubeconfig, "--drain-seconds", "0"]
+                "--kubeconfig", kubeconfig, "--drain-seconds", "0", *extra]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -91,7 +91,7 @@ class Plimsoll:
         return self.proc.returncode
 
 
-def webhook_config(name, port, ca_pem, selector_key="plimsoll.dev/skip"):
+def webhook_config(name, port, ca_pem, selector_key="plimsoll.dev/skip", timeout=10):
     ca = base64.b64encode(ca_pem.encode()).decode()
     return f"""
 apiVersion: admissionregistration.k8s.io/v1
@@ -102,7 +102,7 @@ webhooks:
   admissionReviewVersions: [v1, v1beta1]
   sideEffects: None
   failurePolicy: Fail
-  timeoutSeconds: 10
+  timeoutSeconds: {timeout}
   matchPolicy: Equivalent
   namespaceSelector:
     matchExpressions:

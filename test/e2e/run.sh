@@ -10,6 +10,7 @@
 # The cluster gets its own state dir and ports, so it never touches a cluster a
 # developer already runs; it is stopped and wiped at the end.
 #   PLIMSOLL_BIN   the plimsoll binary (default build/cli/plimsoll)
+#   PLIMSOLL_E2E_ONLY  one scenario group (scoping, controllers, chart, rotation)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -40,4 +41,5 @@ trap cleanup EXIT
 env_lines=$("$kit/start.sh" 2>/tmp/plimsoll-e2e-start.log) || { tail -20 /tmp/plimsoll-e2e-start.log; echo "not ok - shared/k8s/start.sh"; echo "0 passed, 1 failed"; exit 1; }
 eval "$env_lines"
 
-python3 "$root/test/e2e/run.py" --plimsoll "$bin" --kit "$kit" --state "$PLIMSOLL_K8S_DIR"
+python3 "$root/test/e2e/run.py" --plimsoll "$bin" --kit "$kit" --state "$PLIMSOLL_K8S_DIR" \
+  ${PLIMSOLL_E2E_ONLY:+--only "$PLIMSOLL_E2E_ONLY"}

@@ -9,6 +9,7 @@ PyYAML and the openssl command (to check the generated certificates).
 
 import argparse
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -514,7 +515,12 @@ def check_variants(renders, ns, release):
             rules = [x for g in pr["spec"]["groups"] for x in g["rules"]]
             alerts = {x.get("alert"): x for x in rules}
             for a, what in (("PlimsollWebhookErrors", "errors"), ("PlimsollWebhookSlow", "latency"),
-                            ("PlimsollCertificateExpiresSoon", "certificate expiry")):
+                            ("PlimsollWebhookLatencyNearTimeout", "latency near the timeout"),
+                            ("PlimsollCertificateExpiresSoon", "certificate expiry"),
+                            ("PlimsollCertificateReloadFailed", "certificate reloads"),
+                            ("PlimsollConfigReloadFailed", "config reloads"),
+                            ("PlimsollNamespaceViewStale", "stale namespace view"),
+                            ("PlimsollTLSHandshakeFailures", "handshake failures")):
                 check("optional-on: alert on %s (%s)" % (what, a), a in alerts and alerts[a].get("expr"))
             check("optional-on: alert expressions carry no unrendered template",
                   not any("{{" in str(x.get("expr")) for x in rules))
@@ -574,6 +580,33 @@ def check_variants(renders, ns, release):
         check("config-changed: the ConfigMap carries the change",
               cfg["policies"].get("replicas", {}).get("min") == 5
               and cfg["policies"].get("image-tag", {}).get("mode") == "warn", cfg)
+
+    r = get("webhook-url")
+    if check("webhook-url: rendered", r):
+        whs = [(k, wh) for k, _, wh in webhooks(r)]
+        urls = {k: wh["clientConfig"].get("url") for k, wh in whs}
+        check("webhook-url: URL-form clientConfig, /validate and /mutate appended once",
+              urls == {"ValidatingWebhookConfiguration": "https://plimsoll.example.com:8443/hooks/validate",
+                       "MutatingWebhookConfiguration": "https://plimsoll.example.com:8443/hooks/mutate"},
+              urls)
+        check("webhook-url: no service clientConfig beside the URL",
+              not any("service" in wh["clientConfig"] for _, wh in whs))
+        check("webhook-url: caBundle kept", all(wh["clientConfig"].get("caBundle") for _, wh in whs))
+    r = get("dashboard-on")
+    if check("dashboard-on: rendered", r):
+        cms = [c for c in r.all("ConfigMap") if c["metadata"]["name"].endswith("-dashboard")]
+        if check("dashboard-on: a dashboard ConfigMap", len(cms) == 1, r.kinds()):
+            md = cms[0]["metadata"]
+            check("dashboard-on: labelled for the Grafana sidecar (grafana_dashboard: \"1\")",
+                  md["labels"].get("grafana_dashboard") == "1", md["labels"])
+            check("dashboard-on: annotations passed (sidecar folder)",
+                  md.get("annotations", {}).get("grafana_folder") == "Kubernetes", md)
+            d = json.loads(cms[0]["data"]["plimsoll.json"])
+            check("dashboard-on: the dashboard parses, with panels", d.get("panels"), d.keys())
+    base = get("generate-mutations-on")
+    if base:
+        check("default: no dashboard ConfigMap (grafanaDashboard off by default)",
+              not [c for c in base.all("ConfigMap") if c["metadata"]["name"].endswith("-dashboard")])
 
     r = get("mutating-forced-on")
     if check("mutating-forced-on: rendered", r):

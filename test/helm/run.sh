@@ -163,6 +163,11 @@ render variants --set namespaceWatch.enabled=false --set preStop.action=sleep \
     --set tls.mode=cert-manager --set webhook.mutating.failurePolicy=Fail
 render mutating-forced-on --set config.mutations.inject-commit.enabled=false --set webhook.mutating.enabled=true
 render config-changed --set config.policies.replicas.min=5 --set config.policies.image-tag.mode=warn
+# shellcheck disable=SC2046
+render webhook-url --set webhook.url=https://plimsoll.example.com:8443/hooks/ $(mode_args secret) \
+    --set webhook.mutating.enabled=true
+render dashboard-on --set grafanaDashboard.enabled=true \
+    --set grafanaDashboard.annotations.grafana_folder=Kubernetes
 render dashboard-off --set dashboard.enabled=false
 render dashboard-reports --set dashboard.reports.enabled=true --set dashboard.reports.installCRD=true
 
@@ -244,6 +249,18 @@ must_fail "tls.mode=secret without tls.secret.name" "name" --set tls.mode=secret
 must_fail "tls.mode=secret without caBundle (helm template cannot read the Secret)" "caBundle" \
     --set tls.mode=secret --set tls.secret.name=plimsoll-serving
 must_fail "values file with a typo" "resource" -f <(printf 'resource:\n  requests:\n    cpu: 1\n')
+must_fail "replicaCount=1 with the PDB on (every drain would block)" "replicaCount 1 with podDisruptionBudget" \
+    --set replicaCount=1
+# ...while one replica without a PDB (a test cluster) still renders, with no PDB.
+if log="$("${helm}" template "${release}" "${chart}" --namespace "${namespace}" --set replicaCount=1 \
+    --set podDisruptionBudget.enabled=false 2>&1)" && ! grep -q '^kind: PodDisruptionBudget' <<<"${log}"; then
+    ok "replicaCount=1 renders with podDisruptionBudget.enabled=false, without a PDB"
+else
+    not_ok "replicaCount=1 renders with podDisruptionBudget.enabled=false, without a PDB" "${log}"
+fi
+must_fail "webhook.url over http" "must be https://" --set webhook.url=http://plimsoll.example.com
+must_fail "webhook.url with a query" "must be https://" --set 'webhook.url=https://h.example.com/x?a=b'
+must_fail "webhook.url with user info" "must be https://" --set webhook.url=https://u:p@h.example.com
 
 # ---------------------------------------------------------------- optional: a real cluster
 # With PLIMSOLL_HELM_KUBECONFIG (a disposable cluster, e.g. shared/k8s/start.sh's),
@@ -282,6 +299,37 @@ cluster_test() {
             ok "cluster: caBundle and certificate unchanged by the upgrade (lookup)"
         else
             not_ok "cluster: caBundle and certificate unchanged by the upgrade (lookup)"
+        fi
+        # The upgrade that renews the certificate trusts the new CA and the old one (pods
+        # serve the old certificate until the kubelet updates their volume); the next
+        # upgrade trusts the new CA alone.
+        if log="$("${helm}" upgrade "${rel}" "${chart}" "${args[@]}" --set tls.generate.renewBeforeDays=36500 2>&1)"; then
+            local ca3 crt3 sca3 ca4 sca4 verdict
+            ca3="$("${kubectl}" get validatingwebhookconfiguration "${rel}" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')"
+            sca3="$("${kubectl}" -n "${ns}" get secret "${rel}-tls" -o jsonpath='{.data.ca\.crt}')"
+            crt3="$("${kubectl}" -n "${ns}" get secret "${rel}-tls" -o jsonpath='{.data.tls\.crt}')"
+            verdict="$(printf '%s\n%s\n%s\n%s\n' "${ca1}" "${ca3}" "${sca3}" "${crt3}" | "${python}" -c '
+import base64, sys
+old, bundle, new, crt = [base64.b64decode(x).decode() for x in sys.stdin.read().split()]
+certs = ["-----BEGIN" + c for c in bundle.split("-----BEGIN")[1:]]
+ok = len(certs) == 2 and certs[0].strip() == new.strip() and certs[1].strip() == old.strip() and new != old
+print("ok" if ok else "bundle has %d certificates; new first: %s; old second: %s" % (
+    len(certs), certs and certs[0].strip() == new.strip(), len(certs) > 1 and certs[1].strip() == old.strip()))')"
+            if [[ "${verdict}" == ok && "${crt3}" != "${crt1}" ]]; then
+                ok "cluster: the renewing upgrade trusts the new CA and the old one (new certificate)"
+            else
+                not_ok "cluster: the renewing upgrade trusts the new CA and the old one (new certificate)" "${verdict}"
+            fi
+            "${helm}" upgrade "${rel}" "${chart}" "${args[@]}" >/dev/null 2>&1
+            ca4="$("${kubectl}" get validatingwebhookconfiguration "${rel}" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')"
+            sca4="$("${kubectl}" -n "${ns}" get secret "${rel}-tls" -o jsonpath='{.data.ca\.crt}')"
+            if [[ -n "${ca4}" && "${ca4}" == "${sca4}" && "${sca4}" == "${sca3}" ]]; then
+                ok "cluster: the next upgrade trusts the new CA alone"
+            else
+                not_ok "cluster: the next upgrade trusts the new CA alone"
+            fi
+        else
+            not_ok "cluster: helm upgrade renewing the certificate" "${log}"
         fi
         pdb="$("${kubectl}" -n "${ns}" get pdb "${rel}" -o jsonpath='{.metadata.managedFields[0].apiVersion}' 2>&1)"
         want=policy/v1beta1

@@ -550,11 +550,21 @@ def health_ready_metrics(s):
     assert s.get("/healthz")[0] == 200
     assert s.get("/readyz") == (200, "ok\n")
     s.review(review(pod(containers=[good_container()])))
+    s.review(review(pod(containers=[good_container()]), dry_run=True))
+    assert s.post("/validate", b"{not json")[0] == 400
     status, text = s.get("/metrics")
     assert status == 200
     assert 'plimsoll_build_info{version="' in text
-    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",decision="allowed"}' in text, text
-    assert "plimsoll_admission_duration_seconds_bucket" in text
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",dry_run="false",decision="allowed"}' in text, text
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",dry_run="true",decision="allowed"}' in text, text
+    # An invalid body is not a CREATE of anything.
+    assert 'plimsoll_admission_requests_total{endpoint="validate",kind="unknown",operation="unknown",dry_run="unknown",decision="invalid"}' in text, text
+    samples = [l for l in text.splitlines() if not l.startswith("#")]
+    assert not [l for l in samples if 'decision="invalid"' in l and 'kind="unknown"' not in l], text
+    assert 'plimsoll_admission_duration_seconds_bucket{endpoint="validate",le="30"}' in text
+    for family in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                   "process_max_fds", "process_start_time_seconds", "process_virtual_memory_bytes"):
+        assert f"\n{family} " in text, family
     assert "plimsoll_certificate_expiry_timestamp_seconds" in text
 
 
@@ -680,9 +690,13 @@ def config_reload_keeps_old_on_error(s2):
         time.sleep(2.5)
         assert srv.review(bad)["response"]["allowed"] is False
         logs = srv.log_lines()
-        assert any("reload rejected" in l.get("msg", "") for l in logs), logs[-3:]
-        assert any("mode must be enforce, warn or off" in l.get("error", "") and
-                   "line 2" in l.get("error", "") for l in logs), logs[-4:]
+        # One line per rejected reload, with the reason in its error field.
+        rejected = [l for l in logs if "reload rejected" in l.get("msg", "")]
+        assert len(rejected) == 1, logs[-3:]
+        assert "mode must be enforce, warn or off" in rejected[0].get("error", "") and \
+            "line 2" in rejected[0]["error"], rejected
+        assert rejected[0].get("trigger") and rejected[0].get("path") == srv.config_path
+        assert not any(l.get("msg") == "invalid configuration" for l in logs), logs[-3:]
         # a valid file, swapped in like a ConfigMap update (rename): takes effect
         tmp = srv.config_path + ".new"
         with open(tmp, "w") as f:

@@ -16,9 +16,15 @@
                          not keep other clients out; deadlines close them
   drain_*                requests in flight at the drain deadline are answered; new
                          connections are refused
+  handshake_failures_*   clients that do not trust the CA (TLS 1.3 and 1.2), one with
+                         no cipher suite in common and a plain-HTTP client: each counted
+                         once by how far it got, one log line per 10 s; trusted clients
+                         count nothing
+  expiry_warning_*       a certificate 10 days from expiry: "days_left": 10.0
 
 Usage: run.py PLIMSOLL [--quick] [--filter SUBSTR]
-  --quick runs only the held-handshake test (what the valgrind suite runs).
+  --quick runs only the held-handshake and handshake-failure tests (what the valgrind
+  suite runs).
   PLIMSOLL_WRAPPER="valgrind ..." runs the servers under a wrapper.
 Prints "ok - name" / "not ok - name" and ends with "N passed, N failed".
 """
@@ -622,6 +628,106 @@ def drain_finishes_requests_in_flight(s):
         assert data.startswith(b"HTTP/1.1 200") and b'"uid":' in data, data[:300]
     assert srv.proc.wait(20) == 0
     srv.log.close()
+
+
+def handshake_failures(srv):
+    _, text = srv.get("/metrics")
+    return {m.group(1): float(m.group(2)) for m in re.finditer(
+        r'^plimsoll_tls_handshake_failures_total\{reason="([a-z-]+)"\} (\S+)$', text, re.M)}
+
+
+@test(quick=True)  # the valgrind suite runs it: the close path must not touch a freed session
+def handshake_failures_counted_and_logged(s):
+    """The API server after a CA rotation it was not told about: every handshake fails
+    on its side. plimsoll must count each (by the client's alert where one is read)
+    and log it, rate limited, instead of staying silent."""
+    served = os.path.join(s.dir, "hs-served")
+    other = os.path.join(s.dir, "hs-other")
+    for out in (served, other):
+        subprocess.run([s.binary, "certs", "generate", "--service", "plimsoll", "--namespace",
+                        "t", "--out", out, "--dns", "127.0.0.1"], check=True, capture_output=True)
+    srv = Server(s.binary, s.dir, config=ONLY_CORE,
+                 extra=["--tls-cert", os.path.join(served, "tls.crt"), "--tls-key",
+                        os.path.join(served, "tls.key")])
+    try:
+        before = handshake_failures(srv)
+        assert set(before) == {"closed-after-certificate", "closed-before-certificate",
+                               "no-client-hello"}, before
+        assert sum(before.values()) == 0, before
+        # Trusted clients: no failure counted.
+        trusted = ssl.create_default_context(cafile=os.path.join(served, "ca.crt"))
+        trusted.check_hostname = False  # post_ok connects by address; the chain is verified
+        for _ in range(3):
+            post_ok(srv, ctx=trusted)
+        # Clients trusting another CA: 3 over TLS 1.3, 3 over TLS 1.2.
+        refused = 0
+        for version in [ssl.TLSVersion.TLSv1_3] * 3 + [ssl.TLSVersion.TLSv1_2] * 3:
+            ctx = ssl.create_default_context(cafile=os.path.join(other, "ca.crt"))
+            ctx.maximum_version = version
+            try:
+                with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+                    with ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
+                        pass
+            except ssl.SSLCertVerificationError:
+                refused += 1
+        assert refused == 6
+        # A client with nothing in common: static RSA key exchange only, which the
+        # server's ECDSA certificate and priorities never offer.
+        ctx = ssl.create_default_context(cafile=os.path.join(served, "ca.crt"))
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("AES128-GCM-SHA256")
+        try:
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
+                    pass
+            raise AssertionError("a static-RSA-only client completed a handshake")
+        except ssl.SSLError:
+            pass
+        # A client that does not speak TLS at all.
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+            raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            raw.recv(100)
+        wait_for(lambda: sum(handshake_failures(srv).values()) == 8, 10,
+                 "8 failed handshakes counted")
+        after = handshake_failures(srv)
+        # Each told apart by how far its handshake got.
+        assert after == {"closed-after-certificate": 6, "closed-before-certificate": 1,
+                         "no-client-hello": 1}, after
+        # Rate limited: the first failure logged at once, the rest within 10 s not.
+        lines = [l for l in srv.log_lines() if l.get("msg") == "TLS handshake failed"]
+        assert len(lines) == 1, lines
+        assert lines[0]["level"] == "warn" and lines[0]["client"] == "127.0.0.1", lines
+        assert lines[0]["reason"] == "closed-after-certificate", lines
+        assert "caBundle" in lines[0]["error"], lines
+        # After the interval the next failure is logged, with the count left unlogged.
+        time.sleep(10.2)
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+            raw.sendall(b"\x00" * 16)
+        wait_for(lambda: len([l for l in srv.log_lines()
+                              if l.get("msg") == "TLS handshake failed"]) == 2, 10,
+                 "a second line after the interval")
+        second = [l for l in srv.log_lines() if l.get("msg") == "TLS handshake failed"][1]
+        assert second["unlogged_since_last"] == 7 and second["reason"] == "no-client-hello", \
+            second
+    finally:
+        assert srv.stop() == 0
+
+
+@test()
+def expiry_warning_rounds_days_left(s):
+    out = os.path.join(s.dir, "ten-days")
+    subprocess.run([s.binary, "certs", "generate", "--service", "plimsoll", "--namespace", "t",
+                    "--out", out, "--days", "10"], check=True, capture_output=True)
+    srv = Server(s.binary, s.dir, config=ONLY_CORE,
+                 extra=["--tls-cert", os.path.join(out, "tls.crt"), "--tls-key",
+                        os.path.join(out, "tls.key")])
+    try:
+        lines = [l for l in srv.log_lines() if l.get("msg") == "the serving certificate expires soon"]
+        assert len(lines) == 1, srv.log_lines()[-5:]
+        # notAfter is 10 days from now less a few seconds: a person reads 10.0, not 9.99989...
+        assert lines[0]["days_left"] == 10.0, lines
+    finally:
+        assert srv.stop() == 0
 
 
 def main():

@@ -564,9 +564,76 @@ static void test_runbook_dedup_prefix_ids(void **state)
     fixture_finish(&f);
 }
 
+/* The runbook line never cuts a URL: links that do not fit are left out whole and
+ * counted, and the line stays within PL_WARNING_MAX (so append_warning never cuts it). */
+static void test_runbook_line_never_cuts_a_url(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"liveness-probe",    "readiness-probe", "distinct-probes",
+                                      "graceful-shutdown", "resources",       "replicas",
+                                      "image-tag",         "image-registry",  "pod-security"};
+    const size_t n_ids = sizeof(ids) / sizeof(ids[0]);
+    static const char *const bases[] = {
+        BASE, "https://wiki.example.com/platform/production-readiness/plimsoll/runbooks/"};
+    for (size_t b = 0; b < 2; b++) {
+        struct fixture f;
+        fixture_init(&f, pod);
+        f.report.mode = PL_MODE_WARN;
+        for (size_t i = 0; i < n_ids; i++) {
+            f.report.policy = ids[i];
+            pl_report_add(&f.report, PL_SCOPE_OBJECT, "a", "m");
+        }
+        json_t *w = pl_report_render_warnings(&f.report, bases[b], NULL);
+        const char *line = json_string_value(json_array_get(w, json_array_size(w) - 1));
+        assert_true(strncmp(line, "Runbooks: ", 10) == 0);
+        assert_true(strlen(line) <= PL_WARNING_MAX);
+        assert_null(strstr(line, "..."));
+        /* Every word after the prefix is a whole link, in report order, then the count. */
+        char copy[PL_WARNING_MAX + 1];
+        snprintf(copy, sizeof(copy), "%s", line + 10);
+        char *more = strstr(copy, " (+");
+        size_t dropped = 0;
+        if (more) {
+            assert_int_equal(sscanf(more, " (+%zu more: plimsoll policies)", &dropped), 1);
+            *more = '\0';
+        }
+        size_t links = 0;
+        for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
+             tok = strtok_r(NULL, " ", &save)) {
+            char want[256];
+            snprintf(want, sizeof(want), "%s%s", bases[b], ids[links]);
+            assert_string_equal(tok, want);
+            links++;
+        }
+        assert_true(links >= 2);
+        assert_int_equal(links + dropped, n_ids);
+        /* The longer base leaves room for fewer links: some must have been dropped. */
+        if (b == 1) {
+            assert_true(dropped > 0);
+        }
+        json_decref(w);
+        fixture_finish(&f);
+    }
+    /* A base so long that not one link fits: no runbook line at all, never a cut one. */
+    char huge[PL_WARNING_MAX];
+    memset(huge, 'x', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    struct fixture f;
+    fixture_init(&f, pod);
+    f.report.mode = PL_MODE_WARN;
+    f.report.policy = "resources";
+    pl_report_add(&f.report, PL_SCOPE_OBJECT, "a", "m");
+    json_t *w = pl_report_render_warnings(&f.report, huge, NULL);
+    assert_int_equal(json_array_size(w), 1);
+    assert_null(strstr(json_string_value(json_array_get(w, 0)), "Runbooks"));
+    json_decref(w);
+    fixture_finish(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runbook_line_never_cuts_a_url),
         cmocka_unit_test(test_init),
         cmocka_unit_test(test_paths_by_scope),
         cmocka_unit_test(test_paths_per_kind),

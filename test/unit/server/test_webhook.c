@@ -304,8 +304,8 @@ static void test_decision_log_line(void **state)
 static void test_invalid_log_line(void **state)
 {
     (void)state;
-    const char *series = "plimsoll_admission_requests_total{endpoint=\"mutate\",kind=\"Other\","
-                         "operation=\"CREATE\",decision=\"invalid\"}";
+    const char *series = "plimsoll_admission_requests_total{endpoint=\"mutate\",kind=\"unknown\","
+                         "operation=\"unknown\",dry_run=\"unknown\",decision=\"invalid\"}";
     double before = metric(series);
     log_invalid(PL_ENDPOINT_MUTATE, "invalid AdmissionReview: kind must be AdmissionReview",
                 now_seconds());
