@@ -21,7 +21,11 @@
 #              series and types, alert expressions and every dashboard query (~20 s)
 #   e2e        the namespace watch and a real kube-apiserver calling plimsoll, with a
 #              CA rotation and back counted request by request (test/e2e/rotation.py,
-#              about 1.5 min of the suite) (skipped with PLIMSOLL_SKIP_E2E=1)
+#              about 1.5 min of the suite); plimsoll audit and dashboard against the same
+#              API server (test/e2e/audit.py, dashboard.py: the page in Debian's chromium
+#              via playwright-core, screenshot build-ci/logs/dashboard.png; reports.py:
+#              OpenReports with the chart's CRD; about 45 s together)
+#              (skipped with PLIMSOLL_SKIP_E2E=1)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
 #   scripts/test.sh [SUITE...]     run only the named suites
