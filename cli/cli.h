@@ -12,6 +12,8 @@
 
 int pl_cmd_serve(int argc, char **argv);
 int pl_cmd_check(int argc, char **argv);
+int pl_cmd_audit(int argc, char **argv);
+int pl_cmd_dashboard(int argc, char **argv);
 int pl_cmd_certs(int argc, char **argv);
 int pl_cmd_policies(int argc, char **argv);
 int pl_cmd_version(int argc, char **argv);

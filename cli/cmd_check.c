@@ -27,15 +27,13 @@
 #include "cli/output.h"
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "core/json.h"
 #include "core/keys.h"
-#include "core/object.h"
 #include "core/pool.h"
 #include "engine/config.h"
 #include "engine/evaluate.h"
 #include "engine/manifest.h"
-#include "engine/schema.h"
-#include "policies/registry.h"
+#include "engine/verdict.h"
+#include "kube/client.h"
 
 /* Largest manifest file read. */
 #define MAX_INPUT (64u * 1024u * 1024u)
@@ -63,7 +61,7 @@ struct check {
     const char *base_dir;            /* --base-dir, else the working directory */
     bool allow_empty;
     json_t *results;
-    size_t rejected, warned, invalid, skipped;
+    struct pl_verdict_counts counts;
 };
 
 static void usage(FILE *out)
@@ -121,14 +119,6 @@ static int add_cli_annotation(struct check *c, const char *arg)
     return 0;
 }
 
-/* A namespace name is a DNS label: lower-case alphanumerics and '-', at most 63. */
-static bool valid_namespace(const char *ns)
-{
-    size_t n = strlen(ns);
-    return n > 0 && n <= 63 && strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
-           ns[0] != '-' && ns[n - 1] != '-';
-}
-
 static int load_config(struct check *c, const char *config)
 {
     if (!config) {
@@ -161,7 +151,7 @@ static int check_options(struct check *c)
         fputc('\n', stderr);
         return -EINVAL;
     }
-    if (!valid_namespace(c->default_ns)) {
+    if (!pl_kube_namespace_name_ok(c->default_ns)) {
         fprintf(stderr,
                 "plimsoll check: --namespace \"%s\" is not a namespace name (a DNS label)\n",
                 c->default_ns);
@@ -299,165 +289,23 @@ static int load_inputs(struct check *c, int n, char **paths)
     return failed ? -EINVAL : 0;
 }
 
-/* Sets "line" and "column" of item to where path (relative to object i) is. */
-static void set_location(const struct check *c, size_t i, json_t *item, const char *path)
-{
-    int line, column;
-    pl_manifest_locate(&c->manifest, i, path, &line, &column);
-    json_object_set_new(item, "line", json_integer(line));
-    json_object_set_new(item, "column", json_integer(column));
-}
-
-/* One violation as --output json has it; suppression is added when there is one. */
-static json_t *violation_json(const struct check *c, size_t i, const struct pl_violation *v)
-{
-    char runbook[512];
-    snprintf(runbook, sizeof(runbook), "%s%s", c->cfg->runbook_base_url, v->policy);
-    json_t *item =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "policy", v->policy, "mode",
-                  pl_mode_name(v->suppression == PL_SUPPRESS_EXEMPT ? v->base_mode : v->mode),
-                  "path", v->path, "message", v->message, "runbook", runbook);
-    if (v->suppression != PL_SUPPRESS_NONE) {
-        json_object_set_new(item, "suppression", json_string(pl_suppression_name(v->suppression)));
-    }
-    set_location(c, i, item, v->path);
-    return item;
-}
-
-/* Why an object nothing was judged on was skipped. */
-static const char *skip_reason(const struct check *c, const struct pl_request *req,
-                               const struct pl_decision *d, char *buf, size_t size)
-{
-    if (req->operation != PL_OP_CREATE && req->operation != PL_OP_UPDATE) {
-        snprintf(buf, size, "only CREATE and UPDATE are judged");
-    } else if (d->obj.kind == PL_KIND_OTHER) {
-        snprintf(buf, size, "plimsoll does not judge %s objects",
-                 *d->obj.kind_name ? d->obj.kind_name : "kindless");
-    } else if (pl_config_excludes(c->cfg, d->obj.namespace_)) {
-        snprintf(buf, size, "namespace %s is excluded by the configuration", d->obj.namespace_);
-    } else {
-        snprintf(buf, size, "nothing to judge");
-    }
-    return buf;
-}
-
-/* The policies that applied to an evaluated object, with the modes the evaluator resolved,
- * for the reports (JUnit has one test case per policy). */
-static json_t *applied_policies(const struct pl_decision *d)
-{
-    json_t *out = json_array();
-    for (size_t i = 0; d->modes && pl_policies[i]; i++) {
-        if (d->modes[i] != PL_MODE_OFF) {
-            json_array_append_new(out, json_pack("{s:s, s:s}", "policy", pl_policies[i]->id, "mode",
-                                                 pl_mode_name(d->modes[i])));
-        }
-    }
-    return out;
-}
-
-/* The verdict part of a result (status, allowed, violations, ...) for a judged object. */
-static json_t *verdict_json(struct check *c, size_t i, const struct pl_request *req,
-                            const struct pl_decision *d)
-{
-    json_t *counted = json_array();
-    json_t *suppressed = json_array();
-    for (size_t k = 0; k < d->report.len; k++) {
-        const struct pl_violation *v = &d->report.items[k];
-        json_array_append_new(v->suppression == PL_SUPPRESS_EXEMPT ? suppressed : counted,
-                              violation_json(c, i, v));
-    }
-    const char *status = !d->allowed ? "rejected" : d->evaluated ? "admitted" : "skipped";
-    json_t *out =
-        json_pack("{s:s, s:b, s:b, s:s?, s:o, s:o, s:O, s:O}", "status", status, "allowed",
-                  d->allowed, "evaluated", d->evaluated, "message", d->message, "violations",
-                  counted, "suppressed", suppressed, "warnings", d->warnings, "notes", d->notes);
-    if (d->evaluated) {
-        json_object_set_new(out, "policies", applied_policies(d));
-    } else {
-        char reason[256];
-        json_object_set_new(out, "reason",
-                            json_string(skip_reason(c, req, d, reason, sizeof(reason))));
-        c->skipped++;
-    }
-    c->rejected += !d->allowed;
-    c->warned += d->allowed && d->evaluated && json_array_size(d->warnings) > 0;
-    return out;
-}
-
-/*
- * Makes result say the object is invalid (the API server would refuse it):
- * status "invalid", not allowed, and the problems with their lines. What the
- * policies found stays: it is true of the object too. Counted as invalid only.
- */
-static void mark_invalid(struct check *c, size_t i, json_t *result, json_t *problems)
-{
-    const char *status = pl_json_string(result, "status");
-    if (status && strcmp(status, "rejected") == 0) {
-        c->rejected--;
-    } else if (status && strcmp(status, "skipped") == 0) {
-        c->skipped--;
-    } else if (json_array_size(json_object_get(result, "warnings")) > 0) {
-        c->warned--;
-    }
-    c->invalid++;
-    size_t j;
-    json_t *p;
-    struct pl_buf msg;
-    pl_buf_init(&msg, 4096);
-    int r = pl_buf_printf(&msg, "%s %s is not a valid object; the API server would refuse it:",
-                          pl_json_string(result, "kind"), pl_json_string(result, "name"));
-    json_array_foreach(problems, j, p)
-    {
-        set_location(c, i, p, pl_json_string(p, "path"));
-        r |= pl_buf_printf(&msg, "\n- %s: %s", pl_json_string(p, "path"),
-                           pl_json_string(p, "message"));
-    }
-    (void)r; /* a message cut at its ceiling is still a message */
-    json_object_set_new(result, "status", json_string("invalid"));
-    json_object_set_new(result, "allowed", json_false());
-    json_object_set_new(result, "message", json_string(pl_buf_str(&msg)));
-    json_object_set(result, "problems", problems);
-    json_object_del(result, "reason");
-    pl_buf_finish(&msg);
-}
-
 static int evaluate_object(struct check *c, size_t i, struct pl_pool *pool)
 {
-    const struct pl_manifest_object *o = &c->manifest.objects[i];
-    const char *file = c->manifest.files[o->file].name;
-    struct pl_request req;
-    json_t *annotations = NULL;
+    struct pl_verdict_input in = {.cfg = c->cfg,
+                                  .manifest = &c->manifest,
+                                  .default_ns = c->default_ns,
+                                  .annotations = c->cli_annotations,
+                                  .neighbours = &c->neighbours};
     struct pl_error err;
     pl_error_init(&err);
-    int line, column;
-    pl_manifest_locate(&c->manifest, i, NULL, &line, &column);
-    if (pl_manifest_request(&c->manifest, i, c->default_ns, c->cli_annotations, &req, &annotations,
-                            &err) < 0) {
-        fprintf(stderr, "plimsoll check: %s:%d: invalid AdmissionReview: %s\n", file, line,
-                err.message);
-        return -EINVAL;
-    }
-    req.neighbours = &c->neighbours;
-    struct pl_decision d;
-    int r = pl_evaluate(c->cfg, &req, pool, &d, &err);
+    json_t *result = NULL;
+    int r = pl_verdict_judge(&in, i, pool, &c->counts, &result, &err);
     if (r < 0) {
-        fprintf(stderr, "plimsoll check: %s:%d: %s\n", file, line, err.message);
-        json_decref(annotations);
+        const char *file = c->manifest.files[c->manifest.objects[i].file].name;
+        fprintf(stderr, "plimsoll check: %s:%d: %s\n", file, err.line, err.message);
         return r;
     }
-    json_t *problems = pl_schema_check(req.object);
-    json_t *result = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "file", file, "document",
-                               (json_int_t)o->document, "line", line, "column", column, "kind",
-                               d.obj.kind_name, "namespace", req.namespace_, "name", d.obj.name);
-    json_t *verdict = verdict_json(c, i, &req, &d);
-    json_object_update(result, verdict);
-    json_decref(verdict);
-    if (json_array_size(problems) > 0) {
-        mark_invalid(c, i, result, problems);
-    }
     json_array_append_new(c->results, result);
-    json_decref(problems);
-    json_decref(annotations);
     return 0;
 }
 
@@ -547,14 +395,10 @@ static int run(struct check *c, int argc, char **argv)
     if (r < 0) {
         return PL_EXIT_USAGE;
     }
-    json_t *doc =
-        json_pack("{s:{s:I, s:I, s:I, s:I, s:I}, s:O}", "summary", "objects",
-                  (json_int_t)json_array_size(c->results), "rejected", (json_int_t)c->rejected,
-                  "warned", (json_int_t)c->warned, "invalid", (json_int_t)c->invalid, "skipped",
-                  (json_int_t)c->skipped, "results", c->results);
+    json_t *doc = pl_verdict_document(&c->counts, c->results);
     render(c, doc);
     json_decref(doc);
-    return c->rejected || c->invalid ? PL_EXIT_VIOLATIONS : PL_EXIT_OK;
+    return c->counts.rejected || c->counts.invalid ? PL_EXIT_VIOLATIONS : PL_EXIT_OK;
 }
 
 int pl_cmd_check(int argc, char **argv)

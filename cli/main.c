@@ -18,6 +18,9 @@ struct command {
 static const struct command commands[] = {
     {"serve", pl_cmd_serve, "run the admission webhook server"},
     {"check", pl_cmd_check, "evaluate manifests exactly as admission would"},
+    {"audit", pl_cmd_audit, "judge every workload in the cluster as admission would now"},
+    {"dashboard", pl_cmd_dashboard,
+     "serve a live page, JSON and metrics of the cluster's verdicts"},
     {"certs", pl_cmd_certs, "generate a CA and a serving certificate (certs generate)"},
     {"policies", pl_cmd_policies, "list every policy and mutation"},
     {"version", pl_cmd_version, "print version, git commit and build date"},

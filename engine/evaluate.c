@@ -39,6 +39,9 @@ static bool annotation_mode(const json_t *annotations, const char *key, json_t *
     if (pl_mode_parse(value, ret_mode) == 0) {
         return true;
     }
+    if (!notes) {
+        return false; /* pl_policy_mode(): no one to tell */
+    }
     char note[320]; /* the longest key (128) and value (64) fit whole */
     snprintf(
         note, sizeof(note),
@@ -65,6 +68,13 @@ static enum pl_mode effective_mode(const struct pl_config *cfg, size_t index,
         return ns_mode;
     }
     return mode;
+}
+
+enum pl_mode pl_policy_mode(const struct pl_config *cfg, const json_t *annotations, size_t index)
+{
+    enum pl_mode ns_mode = PL_MODE_OFF;
+    bool has_ns_mode = annotation_mode(annotations, PL_KEY_MODE, NULL, &ns_mode);
+    return effective_mode(cfg, index, annotations, has_ns_mode, ns_mode, NULL);
 }
 
 /* Every policy's effective mode for this request, worked out once: the new

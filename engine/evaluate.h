@@ -64,6 +64,15 @@ struct pl_decision {
 const char *pl_request_namespace(const struct pl_request *req, const struct pl_object *obj);
 
 /**
+ * The effective mode of policy index (into pl_policies[]) in a namespace with
+ * these annotations (borrowed, may be NULL), by the same SPEC §6 precedence
+ * pl_evaluate() resolves; bad annotation values are ignored here (pl_evaluate
+ * notes them). For views of a namespace without an object (the dashboard).
+ * Excluded namespaces are the caller's to check.
+ */
+enum pl_mode pl_policy_mode(const struct pl_config *cfg, const json_t *annotations, size_t index);
+
+/**
  * Evaluates req under cfg. With req->neighbours set (check, audit) the
  * policies that need them run too, and so do the policies of kinds without a
  * pod template (PodDisruptionBudgets, HorizontalPodAutoscalers), which are

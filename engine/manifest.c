@@ -237,6 +237,21 @@ static void roll_back(struct pl_manifest *m, size_t n_objects, json_t *ns_before
     m->ns_annotations = ns_before;
 }
 
+/* Records a file whose objects were just added: its name, text and line maps (taken). */
+static void add_file(struct pl_manifest *m, const char *name, const char *data, size_t len,
+                     json_t *lines)
+{
+    m->files = pl_xrealloc(m->files, (m->n_files + 1) * sizeof(*m->files));
+    struct pl_manifest_file *f = &m->files[m->n_files++];
+    f->name = pl_xstrdup(name);
+    f->text = pl_xmalloc(len + 1);
+    memcpy(f->text, data, len);
+    f->text[len] = '\0';
+    f->len = len;
+    f->lines = lines;
+    index_lines(f);
+}
+
 int pl_manifest_add(struct pl_manifest *m, const char *name, const char *data, size_t len,
                     size_t *ret_documents, struct pl_error *err)
 {
@@ -267,18 +282,29 @@ int pl_manifest_add(struct pl_manifest *m, const char *name, const char *data, s
         return r;
     }
     json_decref(ns_before);
-    m->files = pl_xrealloc(m->files, (m->n_files + 1) * sizeof(*m->files));
-    struct pl_manifest_file *f = &m->files[m->n_files++];
-    f->name = pl_xstrdup(name);
-    f->text = pl_xmalloc(len + 1);
-    memcpy(f->text, data, len);
-    f->text[len] = '\0';
-    f->len = len;
-    f->lines = lines;
-    index_lines(f);
+    add_file(m, name, data, len, lines);
     if (ret_documents) {
         *ret_documents = n_docs;
     }
+    return 0;
+}
+
+int pl_manifest_add_object(struct pl_manifest *m, const char *name, json_t *doc,
+                           struct pl_error *err)
+{
+    json_t *lines = json_pack("[{}]"); /* no text: every field is on "line 1" */
+    size_t n_before = m->n_objects;
+    json_t *ns_before = json_deep_copy(m->ns_annotations);
+    struct adding a = {
+        .m = m, .file = m->n_files, .document = 0, .lines = json_array_get(lines, 0), .err = err};
+    int r = add_value(&a, doc, "", NULL, 0);
+    if (r < 0) {
+        roll_back(m, n_before, ns_before);
+        json_decref(lines);
+        return r;
+    }
+    json_decref(ns_before);
+    add_file(m, name, "", 0, lines);
     return 0;
 }
 

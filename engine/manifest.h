@@ -79,6 +79,15 @@ PL_MUST_CHECK int pl_manifest_add(struct pl_manifest *m, const char *name, const
                                   size_t len, size_t *ret_documents, struct pl_error *err);
 
 /**
+ * Appends doc (borrowed; a Kubernetes object or a List, as a parsed
+ * document) as a file named name that has no text: every location is line 1,
+ * column 1. For callers that judge objects they did not read from a file
+ * (the dashboard) and need no lines. Returns 0 or -EINVAL as pl_manifest_add.
+ */
+PL_MUST_CHECK int pl_manifest_add_object(struct pl_manifest *m, const char *name, json_t *doc,
+                                         struct pl_error *err);
+
+/**
  * The request for object i as CREATE (or, for an AdmissionReview, its own
  * request). Objects whose kind has a pod template and no namespace are put in
  * default_ns. *ret_annotations is a new reference to the namespace's

@@ -362,6 +362,15 @@ int pl_kube_client_get(struct pl_kube_client *c, const struct pl_kube_request *r
     if (!headers) {
         return -EIO;
     }
+    if (req->body) {
+        char type[128];
+        snprintf(type, sizeof(type), "Content-Type: %s",
+                 req->content_type ? req->content_type : "application/json");
+        headers = curl_slist_append(headers, type);
+        if (!headers) {
+            pl_oom();
+        }
+    }
     struct pl_buf url;
     pl_buf_init(&url, PL_KUBE_URL_MAX);
     int r;
@@ -373,6 +382,13 @@ int pl_kube_client_get(struct pl_kube_client *c, const struct pl_kube_request *r
         goto out;
     }
     set_options(c, pl_buf_str(&url), headers, &x);
+    if (req->method) {
+        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    if (req->body) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
     c->curl_error[0] = '\0';
     CURLcode rc = curl_easy_perform(c->curl);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
@@ -385,4 +401,11 @@ out:
     pl_buf_finish(&x.error);
     pl_buf_finish(&url);
     return r;
+}
+
+bool pl_kube_namespace_name_ok(const char *ns)
+{
+    size_t n = ns ? strlen(ns) : 0;
+    return n > 0 && n <= 63 && strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
+           ns[0] != '-' && ns[n - 1] != '-';
 }

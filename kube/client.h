@@ -40,11 +40,15 @@ typedef int (*pl_kube_open_fn)(void *ud, long status);
 typedef void (*pl_kube_tick_fn)(void *ud);
 
 struct pl_kube_request {
-    const char *path;        /* path and query, already escaped: "/api/v1/namespaces?limit=500" */
-    long timeout_s;          /* whole-request timeout */
-    pl_kube_data_fn on_data; /* 2xx body */
-    pl_kube_open_fn on_open; /* may be NULL */
-    pl_kube_tick_fn on_tick; /* may be NULL */
+    const char *path;   /* path and query, already escaped: "/api/v1/namespaces?limit=500" */
+    const char *method; /* NULL: GET; else "PATCH", "POST", "DELETE" (a write) */
+    const char *body;   /* request body, or NULL */
+    size_t body_len;
+    const char *content_type; /* of the body; NULL: "application/json" */
+    long timeout_s;           /* whole-request timeout */
+    pl_kube_data_fn on_data;  /* 2xx body */
+    pl_kube_open_fn on_open;  /* may be NULL */
+    pl_kube_tick_fn on_tick;  /* may be NULL */
     void *ud;
 };
 
@@ -81,7 +85,8 @@ const char *pl_kube_client_server(const struct pl_kube_client *c);
 const char *pl_kube_client_source(const struct pl_kube_client *c);
 
 /**
- * GET req->path. Returns 0 when a 2xx answer was read to its end; -ECANCELED
+ * GET req->path (or req->method, with req->body sent as application/json).
+ * Returns 0 when a 2xx answer was read to its end; -ECANCELED
  * when the stop flag ended it; -EPROTO for a non-2xx answer (res->http,
  * res->code, res->reason and res->message from its Status); a callback's
  * negative return when a callback aborted; -EIO for a connection, TLS,
@@ -90,6 +95,9 @@ const char *pl_kube_client_source(const struct pl_kube_client *c);
  */
 PL_MUST_CHECK int pl_kube_client_get(struct pl_kube_client *c, const struct pl_kube_request *req,
                                      struct pl_kube_result *res);
+
+/** Whether ns is a namespace name: a DNS label (lower-case alphanumerics and '-', 1-63). */
+bool pl_kube_namespace_name_ok(const char *ns);
 
 /** Appends "&name=<value, URL-escaped>" to buf. Returns 0 or -E2BIG. */
 PL_MUST_CHECK int pl_kube_append_param(struct pl_buf *buf, const char *name, const char *value);

@@ -84,6 +84,7 @@ struct pl_kube_listwatch {
     double down_since;     /* first failure of this outage; 0 none */
     double last_retry_log; /* the last rate-limited line */
     bool unanswered;       /* the last failure was an error answer or no answer at all */
+    long last_http;        /* HTTP status of the last request, 0 when none arrived */
 };
 
 /* One list page or one watch in progress. */
@@ -385,6 +386,7 @@ static int get(struct pl_kube_listwatch *lw, const struct pl_kube_request *req,
 {
     atomic_fetch_add(&lw->requests, 1);
     int r = pl_kube_client_get(lw->client, req, res);
+    lw->last_http = res->http;
     if (res->warning[0]) {
         lw_log(lw, PL_LOG_WARN, "credential file", json_pack("{s:s}", "error", res->warning));
     }
@@ -814,6 +816,26 @@ int pl_kube_listwatch_start(struct pl_kube_listwatch *lw)
     return 0;
 }
 
+int pl_kube_listwatch_list_once(struct pl_kube_listwatch *lw, char *why, size_t size)
+{
+    if (!lw || lw->started) {
+        return -EINVAL;
+    }
+    char text[WHY_MAX];
+    unsigned pages = 0;
+    text[0] = '\0';
+    enum outcome o = list_all(lw, &pages, text);
+    snprintf(why, size, "%s", text);
+    switch (o) {
+    case OUT_OK:
+        return 0;
+    case OUT_STOPPED:
+        return -ECANCELED;
+    default:
+        return lw->last_http == 404 ? -ENOENT : -EIO;
+    }
+}
+
 bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw)
 {
     return lw && atomic_load(&lw->synced);
@@ -848,16 +870,24 @@ uint64_t pl_kube_listwatch_requests(struct pl_kube_listwatch *lw)
     return lw ? (uint64_t)atomic_load(&lw->requests) : 0;
 }
 
+void pl_kube_listwatch_stop(struct pl_kube_listwatch *lw)
+{
+    if (!lw) {
+        return;
+    }
+    pthread_mutex_lock(&lw->lock);
+    atomic_store(&lw->stop, true);
+    pthread_cond_broadcast(&lw->wake);
+    pthread_mutex_unlock(&lw->lock);
+}
+
 void pl_kube_listwatch_free(struct pl_kube_listwatch *lw)
 {
     if (!lw) {
         return;
     }
     if (lw->started) {
-        pthread_mutex_lock(&lw->lock);
-        atomic_store(&lw->stop, true);
-        pthread_cond_broadcast(&lw->wake);
-        pthread_mutex_unlock(&lw->lock);
+        pl_kube_listwatch_stop(lw);
         pthread_join(lw->thread, NULL);
     }
     pl_kube_client_free(lw->client);

@@ -28,6 +28,7 @@
 #define PL_KUBE_LISTWATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -89,6 +90,17 @@ PL_MUST_CHECK int pl_kube_listwatch_new(struct pl_kube_client *client,
 /** Starts the thread (all signals blocked in it). Returns 0, -EINVAL (started) or -errno. */
 PL_MUST_CHECK int pl_kube_listwatch_start(struct pl_kube_listwatch *lw);
 
+/**
+ * Lists the collection once, in the calling thread, into the list callbacks
+ * (list_begin, list_item per item, list_end), for one-shot commands such as
+ * `plimsoll audit`; lw must not be started. No retry: a failure is the
+ * caller's to report (only a continue token that expired restarts the list,
+ * once). Returns 0; -ENOENT when the API server answered 404 (no such
+ * resource in this API version); -ECANCELED when the stop flag ended it; -EIO
+ * for any other failure; why (size bytes) then says why.
+ */
+PL_MUST_CHECK int pl_kube_listwatch_list_once(struct pl_kube_listwatch *lw, char *why, size_t size);
+
 /** Whether a first list has completed. Thread-safe. */
 bool pl_kube_listwatch_synced(struct pl_kube_listwatch *lw);
 
@@ -107,6 +119,13 @@ double pl_kube_listwatch_staleness_seconds(struct pl_kube_listwatch *lw);
 
 /** Requests made so far (lists pages and watches). Thread-safe. */
 uint64_t pl_kube_listwatch_requests(struct pl_kube_listwatch *lw);
+
+/**
+ * Asks the thread to stop without waiting for it, so that several
+ * list+watches stop in parallel before their pl_kube_listwatch_free().
+ * Thread-safe. Accepts NULL.
+ */
+void pl_kube_listwatch_stop(struct pl_kube_listwatch *lw);
 
 /** Stops the thread (promptly, whatever it does) and frees everything. Accepts NULL. */
 void pl_kube_listwatch_free(struct pl_kube_listwatch *lw);

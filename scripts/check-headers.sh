@@ -6,8 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 cflags=$(pkg-config --cflags jansson yaml-0.1 libmicrohttpd gnutls openssl 2>/dev/null)
 bad=0 n=0
-for h in $(git ls-files 'core/*.h' 'policies/*.h' 'engine/*.h' 'certs/*.h' 'kube/*.h' 'server/*.h' 'cli/*.h'; \
-           git ls-files --others --exclude-standard 'core/*.h' 'policies/*.h' 'engine/*.h' 'certs/*.h' 'kube/*.h' 'server/*.h' 'cli/*.h'); do
+for h in $(git ls-files 'core/*.h' 'policies/*.h' 'engine/*.h' 'certs/*.h' 'kube/*.h' 'server/*.h' 'audit/*.h' 'cli/*.h'; \
+           git ls-files --others --exclude-standard 'core/*.h' 'policies/*.h' 'engine/*.h' 'certs/*.h' 'kube/*.h' 'server/*.h' 'audit/*.h' 'cli/*.h'); do
   [ -f "$h" ] || continue
   n=$((n + 1))
   guard=PL_$(echo "$h" | tr 'a-z/.' 'A-Z__')

@@ -12,7 +12,8 @@ runtime=(build-essential meson ninja-build pkg-config libmicrohttpd-dev libgnutl
          curl jq openssl ca-certificates git)
 testing=(libcmocka-dev clang clang-format-14 clang-tools-14 libclang-rt-14-dev valgrind
          python3 python3-yaml python3-jsonpatch python3-jsonschema unzip wrk
-         prometheus)
+         prometheus
+         chromium)  # chromium: the dashboard page in a real browser (test/e2e/page_check.js)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--test" ] && want+=("${testing[@]}")

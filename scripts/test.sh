@@ -21,7 +21,11 @@
 #              series and types, alert expressions and every dashboard query (~20 s)
 #   e2e        the namespace watch and a real kube-apiserver calling plimsoll, with a
 #              CA rotation and back counted request by request (test/e2e/rotation.py,
-#              about 1.5 min of the suite) (skipped with PLIMSOLL_SKIP_E2E=1)
+#              about 1.5 min of the suite); plimsoll audit and dashboard against the same
+#              API server (test/e2e/audit.py, dashboard.py: the page in Debian's chromium
+#              via playwright-core, screenshot build-ci/logs/dashboard.png; reports.py:
+#              OpenReports with the chart's CRD; about 45 s together)
+#              (skipped with PLIMSOLL_SKIP_E2E=1)
 #   apibench   bench/apiserver.sh --smoke: the end-to-end benchmark's harness through the
 #              real kube-apiserver, every mode reached, no create failing (about 15 s;
 #              skipped with PLIMSOLL_SKIP_E2E=1; the benchmark itself is not run by CI)

@@ -63,7 +63,7 @@ def exit_codes(b):
 
 @test
 def help_for_every_command(b):
-    for cmd in (["--help"], ["serve", "--help"], ["check", "--help"], ["certs", "--help"],
+    for cmd in (["--help"], ["serve", "--help"], ["check", "--help"], ["audit", "--help"], ["certs", "--help"],
                 ["certs", "generate", "--help"], ["policies", "--help"], ["version", "--help"]):
         p = run(b, *cmd)
         assert p.returncode == 0 and "Usage: plimsoll" in p.stdout, (cmd, p.stdout, p.stderr)
@@ -781,7 +781,9 @@ def lines_in_helm_rendered_input(b):
         assert lines[r["line"] - 2].startswith(("# Source:", "---")), (r["kind"], lines[r["line"] - 2])
         if r["kind"] in ("Service", "ServiceAccount", "ConfigMap", "Secret"):
             assert r["status"] == "skipped" and r["reason"], r
-    dep = [r for r in d["results"] if r["kind"] == "Deployment"][0]
+    # The webhook's Deployment (the dashboard's exempts replicas: one replica is its design).
+    dep = [r for r in d["results"] if r["kind"] == "Deployment"
+           and not r["name"].endswith("-dashboard")][0]
     reps = [v for v in dep["violations"] if v["policy"] == "replicas"][0]
     assert lines[reps["line"] - 1].strip().startswith("replicas:"), lines[reps["line"] - 1]
     team = [v for v in dep["violations"] if v["policy"] == "required-labels"][0]
@@ -987,6 +989,52 @@ def stdin_name_and_uri_encoding(b):
         assert art["uri"].startswith("file:///") and "uriBaseId" not in art, art
     assert run(b, "check", "--base-dir", "/nonexistent", BAD).returncode == 2
     assert run(b, "check", "--stdin-name", "", "-", input=pod("a")).returncode == 2
+
+
+@test
+def audit_refuses_bad_usage_and_an_unreachable_api_server(b):
+    """What `plimsoll audit` does without a cluster: exit 2, a reason on stderr, nothing
+    on stdout (the cluster side is in test/e2e/audit.py)."""
+    p = run(b, "audit", "--help")
+    for flag in ("--kubeconfig", "--config", "--namespace NS", "--output", "Exit status"):
+        assert flag in p.stdout, flag
+    with tempfile.TemporaryDirectory() as d:
+        closed = socket_port()
+        kc = os.path.join(d, "kubeconfig")
+        with open(kc, "w") as f:
+            f.write(f"""apiVersion: v1
+kind: Config
+current-context: c
+contexts: [{{name: c, context: {{cluster: k, user: u}}}}]
+clusters: [{{name: k, cluster: {{server: "https://127.0.0.1:{closed}", insecure-skip-tls-verify: true}}}}]
+users: [{{name: u, user: {{token: abc}}}}]
+""")
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": d}
+        cases = [
+            (["--output", "xml", "--kubeconfig", kc], env, "--output must be"),
+            (["--namespace", "Not_A_Name", "--kubeconfig", kc], env, "not a namespace name"),
+            (["--kubeconfig", kc, "extra"], env, "unexpected argument"),
+            (["--kubeconfig", os.path.join(d, "missing")], env, "missing"),
+            ([], {**env, "KUBECONFIG": kc + ":" + kc}, "several files"),
+            ([], env, "no credentials for the API server"),
+            (["--kubeconfig", kc], env, "cannot list namespaces"),
+            (["--config", os.path.join(d, "missing.yaml"), "--kubeconfig", kc], env,
+             "invalid configuration"),
+        ]
+        for args, e, why in cases:
+            p = subprocess.run([b, "audit", *args], capture_output=True, text=True, timeout=30,
+                               env=e)
+            assert p.returncode == 2, (args, p.returncode, p.stderr)
+            assert why in p.stderr, (args, p.stderr)
+            assert p.stdout == "", (args, p.stdout)
+
+
+def socket_port():
+    """A loopback port nothing listens on (bound, then closed)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @test

@@ -12,7 +12,11 @@ and kubectl shows a bad Deployment rejected and a good one admitted. Controller-
 admission (controllers.py): Pods that the controllers really create after a scale, a
 rollout, an exemption or a warn -> enforce switch, counted with kubectl.
 Certificate rotation (rotation.py): to a new CA and back with the API server
-reconnecting, every request counted; a wrong caBundle counted as failed handshakes.
+reconnecting, every request counted; a wrong caBundle counted as failed handshakes. The
+cluster audit (audit.py): `plimsoll audit` over workloads in three namespaces equals
+`plimsoll check` on the same objects as kubectl returns them. The dashboard
+(dashboard.py): live changes within seconds, metrics, and the page in chromium; with
+--reports (reports.py), OpenReports Reports the API server's schema accepts.
 
 Prints "ok - ..." / "not ok - ..." and ends with "N passed, N failed".
 """
@@ -26,6 +30,9 @@ import tempfile
 import time
 
 from e2elib import ROOT, RESULTS, Cluster, Plimsoll, check, deployment, until, webhook_config
+import audit  # noqa: E402 - beside this file
+import dashboard  # noqa: E402 - beside this file
+import reports  # noqa: E402 - beside this file
 import controllers  # noqa: E402 - beside this file
 import rotation  # noqa: E402 - beside this file
 
@@ -255,7 +262,8 @@ def main():
     ap.add_argument("--plimsoll", required=True)
     ap.add_argument("--kit", required=True)
     ap.add_argument("--state", required=True)
-    ap.add_argument("--only", help="run one scenario group: scoping, controllers, chart, rotation")
+    ap.add_argument("--only", help="run one scenario group: scoping, controllers, chart, rotation, "
+                    "audit, dashboard, reports")
     a = ap.parse_args()
     cl = Cluster(a.kit, a.state)
     with tempfile.TemporaryDirectory(prefix="plimsoll-e2e-") as work:
@@ -267,7 +275,10 @@ def main():
                   "scoping": lambda: scoping_scenarios(cl, a.plimsoll, work, certs),
                   "controllers": lambda: controllers.controller_scenarios(cl, a.plimsoll, work,
                                                                           certs),
-                  "chart": lambda: chart_install(cl, a.plimsoll, work, certs)}
+                  "chart": lambda: chart_install(cl, a.plimsoll, work, certs),
+                  "audit": lambda: audit.audit_scenarios(cl, a.plimsoll, work),
+                  "dashboard": lambda: dashboard.dashboard_scenarios(cl, a.plimsoll, work),
+                  "reports": lambda: reports.reports_scenarios(cl, a.plimsoll, work)}
         for name, run in groups.items():
             if not a.only or a.only == name:
                 run()

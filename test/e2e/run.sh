@@ -4,7 +4,8 @@
 # built and run by ../shared/k8s): plimsoll serve watches Namespaces with a
 # kubeconfig that may only get/list/watch them, the API server calls it through
 # webhook configurations (by URL, with our caBundle), and kubectl shows what a
-# user would see. Scenarios: test/e2e/run.py.
+# user would see; `plimsoll audit` is compared with `plimsoll check` on the same
+# objects. Scenarios: test/e2e/run.py (audit: test/e2e/audit.py).
 #
 # The cluster gets its own state dir and ports, so it never touches a cluster a
 # developer already runs; it is stopped and wiped at the end.

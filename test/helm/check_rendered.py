@@ -37,13 +37,22 @@ def check(name, cond, detail=""):
     return bool(cond)
 
 
+def is_dashboard(doc):
+    labels = (doc.get("metadata") or {}).get("labels") or {}
+    return labels.get("app.kubernetes.io/component") == "dashboard"
+
+
 class Render:
     """One rendered file: its objects by kind."""
 
     def __init__(self, path):
         self.name = os.path.basename(path)[: -len(".yaml")]
         with open(path, encoding="utf-8") as f:
-            self.docs = [d for d in yaml.safe_load_all(f) if d]
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        # The dashboard's objects (component dashboard) are checked apart, by
+        # check_dashboard; every other check is about the webhook's.
+        self.dashboard = [d for d in docs if is_dashboard(d)]
+        self.docs = [d for d in docs if not is_dashboard(d)]
 
     def all(self, kind):
         return [d for d in self.docs if d.get("kind") == kind]
@@ -266,6 +275,58 @@ def check_rbac(r, ns, watch):
     check(p + "pod carries the automount-token exemption with a reason",
           "automount-token" in ann.get("plimsoll.dev/exempt", "").split(",")
           and ann.get("plimsoll.dev/exempt-reason", "").strip(), ann)
+
+
+DASHBOARD_RULES = [([""], ["namespaces", "pods", "replicationcontrollers"]),
+                   (["apps"], ["daemonsets", "deployments", "replicasets", "statefulsets"]),
+                   (["batch"], ["cronjobs", "jobs"])]
+
+
+def check_dashboard(r, ns, enabled):
+    """The dashboard: its own Deployment (one replica, restricted, probes, resources),
+    ClusterIP Service, ServiceAccount and read-only RBAC on exactly the kinds it reads."""
+    p = r.name + ": dashboard: "
+    by_kind = {}
+    for d in r.dashboard:
+        by_kind.setdefault(d["kind"], []).append(d)
+    if not enabled:
+        check(p + "disabled: no dashboard object", not r.dashboard, sorted(by_kind))
+        return
+    for kind in ("Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"):
+        check(p + "one " + kind, len(by_kind.get(kind, [])) == 1, sorted(by_kind))
+    if len(by_kind.get("Deployment", [])) != 1:
+        return
+    dep = by_kind["Deployment"][0]
+    spec = dep["spec"]["template"]["spec"]
+    c = spec["containers"][0]
+    check(p + "one replica", dep["spec"]["replicas"] == 1)
+    check(p + "runs plimsoll dashboard on its port", c["args"][:3] == ["dashboard", "--listen", "0.0.0.0:8080"], c["args"])
+    check(p + "probes /healthz and /readyz", c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+          and c["readinessProbe"]["httpGet"]["path"] == "/readyz")
+    check(p + "restricted securityContext", c["securityContext"].get("allowPrivilegeEscalation") is False
+          and c["securityContext"]["capabilities"]["drop"] == ["ALL"]
+          and spec["securityContext"].get("runAsNonRoot") is True)
+    check(p + "resources set", {"cpu", "memory"} <= set(c["resources"]["requests"]) and "memory" in c["resources"]["limits"])
+    sa = by_kind["ServiceAccount"][0]
+    check(p + "its own ServiceAccount, not the webhook's", spec["serviceAccountName"] == sa["metadata"]["name"]
+          and all(spec["serviceAccountName"] != d["metadata"]["name"] for d in r.all("ServiceAccount")))
+    svc = by_kind["Service"][0]
+    check(p + "ClusterIP Service selecting the dashboard pods only", svc["spec"]["type"] == "ClusterIP"
+          and svc["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+          and svc["spec"]["selector"].get("app.kubernetes.io/component") == "dashboard")
+    webhook_svc = r.one("Service")
+    check(p + "the webhook Service does not select the dashboard", webhook_svc and
+          webhook_svc["spec"]["selector"].get("app.kubernetes.io/component") == "webhook")
+    rules = sorted((sorted(x["apiGroups"]), sorted(x["resources"]), sorted(x["verbs"]))
+                   for x in by_kind["ClusterRole"][0]["rules"])
+    want = sorted((g, sorted(res), ["get", "list", "watch"]) for g, res in DASHBOARD_RULES)
+    check(p + "ClusterRole is exactly get/list/watch on the kinds it reads", rules == want, rules)
+    binding = by_kind["ClusterRoleBinding"][0]
+    check(p + "binding names its ServiceAccount", binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": ns}])
+    check(p + "every dashboard object in the release namespace or cluster-scoped",
+          all(d["kind"] in ("ClusterRole", "ClusterRoleBinding") or d["metadata"].get("namespace") == ns
+              for d in r.dashboard))
 
 
 def check_webhooks(r, ns):
@@ -579,8 +640,29 @@ def main():
                 continue
             check_common(r, a.namespace, a.release)
             check_rbac(r, a.namespace, watch=True)
+            check_dashboard(r, a.namespace, enabled=True)
             check_mode(r, mode, mutations == "on", a.namespace, a.ca)
     check_variants(renders, a.namespace, a.release)
+    r = renders.get("dashboard-reports")
+    if check("dashboard-reports: rendered and parsed", r):
+        dep = next(d for d in r.dashboard if d["kind"] == "Deployment")
+        args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+        check("dashboard-reports: runs with --reports every 10 s",
+              "--reports" in args and args[args.index("--reports-interval-seconds") + 1] == "10", args)
+        role = next(d for d in r.dashboard if d["kind"] == "ClusterRole")
+        extra = [x for x in role["rules"] if x["apiGroups"] == ["openreports.io"]]
+        check("dashboard-reports: writes only reports.openreports.io", extra == [
+            {"apiGroups": ["openreports.io"], "resources": ["reports"],
+             "verbs": ["get", "list", "create", "patch", "delete"]}], role["rules"])
+        crd = [d for d in r.dashboard if d["kind"] == "CustomResourceDefinition"]
+        check("dashboard-reports: the reports.openreports.io CRD, kept on uninstall",
+              len(crd) == 1 and crd[0]["metadata"]["name"] == "reports.openreports.io"
+              and crd[0]["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"
+              and crd[0]["spec"]["versions"][0]["name"] == "v1alpha1", crd)
+        check_common(r, a.namespace, a.release)
+    if check("dashboard-off: rendered and parsed", renders.get("dashboard-off")):
+        check_dashboard(renders["dashboard-off"], a.namespace, enabled=False)
+        check_common(renders["dashboard-off"], a.namespace, a.release)
     # A render for Kubernetes 1.20 must keep every common promise too.
     if "kube-1.20" in renders:
         check_common(renders["kube-1.20"], a.namespace, a.release)

@@ -168,6 +168,8 @@ render webhook-url --set webhook.url=https://plimsoll.example.com:8443/hooks/ $(
     --set webhook.mutating.enabled=true
 render dashboard-on --set grafanaDashboard.enabled=true \
     --set grafanaDashboard.annotations.grafana_folder=Kubernetes
+render dashboard-off --set dashboard.enabled=false
+render dashboard-reports --set dashboard.reports.enabled=true --set dashboard.reports.installCRD=true
 
 if log="$("${python}" "${here}/values_table.py" "${chart}/values.yaml" "${chart}/README.md" 2>&1)"; then
     ok "README.md documents every value (values table up to date)"

@@ -308,7 +308,10 @@ def dashboard(c):
     with open(os.path.join(CHART, "dashboards", "plimsoll.json")) as f:
         dash = json.load(f)
     # Shipped by the chart, off by default, with the sidecar's label.
-    assert not [d for d in render() if d["metadata"]["name"].endswith("-dashboard")]
+    # (the ConfigMap: `plimsoll dashboard`'s own Deployment and Service, on by default,
+    # are named <release>-dashboard too)
+    assert not [d for d in render() if d["kind"] == "ConfigMap"
+                and d["metadata"]["name"].endswith("-dashboard")]
     cms = [d for d in render("grafanaDashboard.enabled=true")
            if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "plimsoll-dashboard"]
     assert len(cms) == 1, cms

@@ -45,6 +45,30 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end -}}
 
+{{/* The dashboard's pod labels (component dashboard: the webhook Service never selects them). */}}
+{{- define "plimsoll.dashboardSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "plimsoll.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: dashboard
+{{- end -}}
+
+{{/* Labels on every dashboard object. */}}
+{{- define "plimsoll.dashboardLabels" -}}
+helm.sh/chart: {{ include "plimsoll.chart" . }}
+{{ include "plimsoll.dashboardSelectorLabels" . }}
+app.kubernetes.io/version: {{ include "plimsoll.imageTag" . | quote }}
+app.kubernetes.io/part-of: plimsoll
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Name of the dashboard's objects. */}}
+{{- define "plimsoll.dashboardName" -}}
+{{- printf "%s-dashboard" (include "plimsoll.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* Image tag: image.tag or the chart's appVersion. */}}
 {{- define "plimsoll.imageTag" -}}
 {{- .Values.image.tag | default .Chart.AppVersion | toString -}}

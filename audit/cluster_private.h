@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The inside of struct pl_cluster, shared by audit/cluster.c (the writers:
+ * list+watch threads, judging) and audit/view.c (the readers: summary,
+ * workloads, metrics). Not for anyone else.
+ */
+#ifndef PL_AUDIT_CLUSTER_PRIVATE_H
+#define PL_AUDIT_CLUSTER_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "audit/cluster.h"
+#include "audit/workloads.h"
+#include "core/pool.h"
+#include "kube/listwatch.h"
+
+#define PL_CLUSTER_KINDS_MAX 16
+
+/* One workload's verdict (and what re-judging it needs). Under the cluster's lock. */
+struct pl__workload {
+    struct pl__workload *next; /* hash chain */
+    char *key;                 /* "namespace/Kind/name" */
+    const struct pl_audit_kind *kind;
+    const char *api_version; /* static: the table's */
+    char *ns;
+    char *name;
+    char *object;              /* compact JSON of what policies read, for re-judging */
+    char *verdict;             /* compact JSON: {"status", "violations", "suppressed", "notes"} */
+    unsigned n_violations;     /* in verdict's "violations" (what counts: enforce and warn) */
+    char *exempt_reason;       /* plimsoll.dev/exempt-reason, or NULL */
+    uint64_t fail_mask;        /* policies (pl_policies[] index bits) with an enforce violation */
+    uint64_t warn_mask;        /* ... with a violation that only warns */
+    uint64_t exempt_mask;      /* ... exempted */
+    bool skipped;              /* not judged (an excluded namespace) */
+    bool rejected;             /* would be rejected now (status rejected or invalid) */
+    bool rejected_if_enforced; /* would be, were its namespace plimsoll.dev/mode: enforce */
+    unsigned gen;              /* the list generation it was last seen in */
+};
+
+struct pl__kindwatch {
+    struct pl_cluster *c;
+    const struct pl_audit_kind *kind;
+    const char *api_version;
+    struct pl_kube_listwatch *lw;
+    unsigned gen; /* the list in progress */
+    bool listed;  /* a list has completed */
+    char name[64];
+};
+
+struct pl_cluster {
+    struct pl_cluster_options opts;
+    char *kubeconfig;
+    pthread_mutex_t lock;
+    struct pl_config *cfg;
+    json_t *namespaces; /* name -> its plimsoll.dev/ annotations */
+    json_t *ns_listing; /* the namespace list in progress (list thread only) */
+    struct pl__workload **buckets;
+    size_t n_buckets;
+    size_t n_workloads;
+    struct pl_kube_listwatch *ns_lw;
+    struct pl__kindwatch kinds[PL_CLUSTER_KINDS_MAX];
+    size_t n_kinds; /* started so far (under lock) */
+    pthread_t starter;
+    bool starter_started;
+    struct pl_kube_listwatch *probe; /* under lock: the version probe in progress, or NULL */
+    atomic_bool stop;
+    atomic_bool ready;
+    double last_full_sync; /* wall clock of the last list that left every kind listed */
+    uint64_t judged;       /* workloads judged so far */
+    struct pl_pool pool;   /* judging temporaries, under lock */
+};
+
+/** Every workload, in no order; *ret_n of them. Under lock; the array is the caller's (free). */
+struct pl__workload **pl__cluster_all(struct pl_cluster *c, size_t *ret_n);
+
+#endif

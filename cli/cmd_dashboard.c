@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * plimsoll dashboard: the live cluster view (issue 15). Lists and watches
+ * Namespaces and every workload kind (audit/cluster.c), keeps each
+ * workload's verdict, and serves the page, the JSON API, /metrics, /healthz
+ * and /readyz over plain HTTP (audit/web.c). It never changes a workload.
+ *
+ * The configuration file (--config) is checked every two seconds (its
+ * inode, size and modification time, through the ConfigMap's ..data symlink
+ * swap); a valid new one re-judges every workload, an invalid one is logged
+ * and the old one stays. SIGTERM or SIGINT: /readyz turns 503, the HTTP
+ * daemon, the reports writer and then every watch stop, exit 0.
+ *
+ * With --reports it also keeps one OpenReports Report per namespace
+ * (audit/reports.c): its only writes, and only to reports.openreports.io.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "audit/cluster.h"
+#include "audit/reports.h"
+#include "audit/web.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "engine/config.h"
+
+#define CONFIG_POLL_S 2
+
+struct dashboard {
+    const char *listen;
+    const char *kubeconfig;
+    const char *config;
+    bool reports;
+    unsigned reports_interval_s;
+    struct stat config_stat;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: plimsoll dashboard [OPTIONS]\n\n"
+            "Lists and watches Namespaces and workloads through the API server, judges every\n"
+            "workload as admission would now, and serves over plain HTTP (read-only):\n"
+            "  /                                  the page (filters: ?namespace=NS&policy=ID)\n"
+            "  /api/v1/summary                    scores, counts, modes per namespace (JSON)\n"
+            "  /api/v1/workloads                  every workload with its findings (JSON)\n"
+            "  /api/v1/namespaces/NS/workloads    the same for one namespace\n"
+            "  /metrics  /healthz  /readyz        Prometheus text; liveness; readiness\n\n"
+            "Options (each also settable as PLIMSOLL_DASHBOARD_<NAME>, e.g. "
+            "PLIMSOLL_DASHBOARD_LISTEN):\n"
+            "  --listen ADDR:PORT   where to serve (default 0.0.0.0:8080)\n"
+            "  --kubeconfig FILE    credentials (default: $KUBECONFIG, else in-cluster, else\n"
+            "                       ~/.kube/config)\n"
+            "  --config FILE        policy configuration, reloaded when it changes (default:\n"
+            "                       built-in defaults)\n"
+            "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+            "  --reports            keep one openreports.io/v1alpha1 Report per namespace with\n"
+            "                       failing or warned workloads (needs the reports.openreports.io\n"
+            "                       CRD, and get/list/create/patch/delete on reports)\n"
+            "  --reports-interval-seconds N  compare and write every N seconds (default 5)\n"
+            "  --help               this text\n"
+            "The namespace it runs in (env POD_NAMESPACE) is excluded, as by plimsoll serve.\n"
+            "RBAC: get, list and watch on namespaces, pods, replicationcontrollers,\n"
+            "deployments, statefulsets, daemonsets, replicasets, jobs and cronjobs.\n");
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+static int parse_args(struct dashboard *d, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"kubeconfig", required_argument, NULL, 'k'},
+        {"config", required_argument, NULL, 'c'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"reports", no_argument, NULL, 'r'},
+        {"reports-interval-seconds", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *level = env_or("PLIMSOLL_DASHBOARD_LOG_LEVEL", "info");
+    d->listen = env_or("PLIMSOLL_DASHBOARD_LISTEN", "0.0.0.0:8080");
+    d->kubeconfig = env_or("PLIMSOLL_DASHBOARD_KUBECONFIG", NULL);
+    d->config = env_or("PLIMSOLL_DASHBOARD_CONFIG", NULL);
+    d->reports = strcmp(env_or("PLIMSOLL_DASHBOARD_REPORTS", "false"), "true") == 0;
+    const char *interval = env_or("PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS", "5");
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'l':
+            d->listen = optarg;
+            break;
+        case 'k':
+            d->kubeconfig = optarg;
+            break;
+        case 'c':
+            d->config = optarg;
+            break;
+        case 'v':
+            level = optarg;
+            break;
+        case 'r':
+            d->reports = true;
+            break;
+        case 'i':
+            interval = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "plimsoll dashboard: unexpected argument \"%s\"\n", argv[optind]);
+        return -EINVAL;
+    }
+    char *end = NULL;
+    unsigned long n = strtoul(interval, &end, 10);
+    if (!*interval || *end || n < 1 || n > 3600) {
+        fprintf(stderr, "plimsoll dashboard: --reports-interval-seconds must be 1 to 3600\n");
+        return -EINVAL;
+    }
+    d->reports_interval_s = (unsigned)n;
+    if (pl_log_set_level_name(level) < 0) {
+        fprintf(stderr, "plimsoll dashboard: --log-level must be debug, info, warn or error\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* As plimsoll serve: the namespace it runs in (POD_NAMESPACE) is excluded. */
+static struct pl_config *load_config(const char *path, struct pl_error *err)
+{
+    const char *self_ns = getenv("POD_NAMESPACE");
+    self_ns = self_ns && *self_ns ? self_ns : NULL;
+    if (!path) {
+        return pl_config_new_default(self_ns);
+    }
+    struct pl_config *cfg = NULL;
+    return pl_config_load_file(path, self_ns, &cfg, err) == 0 ? cfg : NULL;
+}
+
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Reloads the configuration when its file changed. */
+static void poll_config(struct dashboard *d, struct pl_cluster *c)
+{
+    struct stat st;
+    if (!d->config || stat(d->config, &st) != 0 || same_stat(&st, &d->config_stat)) {
+        return;
+    }
+    d->config_stat = st;
+    struct pl_error err;
+    pl_error_init(&err);
+    struct pl_config *cfg = load_config(d->config, &err);
+    if (!cfg) {
+        char text[1024];
+        pl_log(PL_LOG_ERROR, "configuration reload failed; the previous one stays",
+               json_pack("{s:s, s:s}", "config", d->config, "error",
+                         pl_error_format(&err, text, sizeof(text))));
+        return;
+    }
+    pl_cluster_set_config(c, cfg);
+    pl_config_unref(cfg);
+    pl_log(PL_LOG_INFO, "configuration reloaded; every workload re-judged",
+           json_pack("{s:s}", "config", d->config));
+}
+
+static int serve(struct dashboard *d, struct pl_cluster *c)
+{
+    static atomic_bool draining;
+    atomic_init(&draining, false);
+    struct pl_error err;
+    pl_error_init(&err);
+    struct pl_audit_web *web = NULL;
+    if (pl_audit_web_start(d->listen, c, &draining, &web, &err) < 0) {
+        fprintf(stderr, "plimsoll dashboard: %s\n", err.message);
+        return PL_EXIT_USAGE;
+    }
+    if (pl_cluster_start(c) < 0) {
+        pl_audit_web_stop(web);
+        fprintf(stderr, "plimsoll dashboard: cannot start the watches\n");
+        return PL_EXIT_USAGE;
+    }
+    struct pl_reports *reports = NULL;
+    struct pl_reports_options ro = {
+        .kubeconfig = d->kubeconfig, .interval_ms = d->reports_interval_s * 1000u, .log = pl_log};
+    if (d->reports && pl_reports_start(c, &ro, &reports) < 0) {
+        pl_audit_web_stop(web);
+        fprintf(stderr, "plimsoll dashboard: cannot start the reports writer\n");
+        return PL_EXIT_USAGE;
+    }
+    pl_log(PL_LOG_INFO, "dashboard serving",
+           json_pack("{s:s, s:b}", "listen", d->listen, "reports", d->reports));
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    struct timespec poll = {.tv_sec = CONFIG_POLL_S, .tv_nsec = 0};
+    int sig;
+    while ((sig = sigtimedwait(&set, NULL, &poll)) < 0) {
+        poll_config(d, c);
+    }
+    atomic_store(&draining, true);
+    pl_log(PL_LOG_INFO, "shutting down", json_pack("{s:i}", "signal", sig));
+    pl_audit_web_stop(web);
+    pl_reports_free(reports);
+    return PL_EXIT_OK;
+}
+
+int pl_cmd_dashboard(int argc, char **argv)
+{
+    struct dashboard d = {0};
+    int r = parse_args(&d, argc, argv);
+    if (r != 0) {
+        return r > 0 ? PL_EXIT_OK : PL_EXIT_USAGE;
+    }
+    /* Before any thread starts, so that they all inherit the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    /* The list+watch threads allocate one at a time under the view's lock: per-thread
+     * malloc arenas would only hold memory apart (measured: bench/dashboard.py). */
+    mallopt(M_ARENA_MAX, 2);
+    struct pl_error err;
+    pl_error_init(&err);
+    if (d.config) {
+        (void)stat(d.config, &d.config_stat);
+    }
+    struct pl_config *cfg = load_config(d.config, &err);
+    if (!cfg) {
+        char text[1024];
+        fprintf(stderr, "plimsoll dashboard: invalid configuration %s: %s\n", d.config,
+                pl_error_format(&err, text, sizeof(text)));
+        return PL_EXIT_USAGE;
+    }
+    struct pl_cluster_options o = {.kubeconfig = d.kubeconfig, .log = pl_log};
+    struct pl_cluster *c = NULL;
+    r = pl_cluster_new(&o, cfg, &c, &err);
+    pl_config_unref(cfg);
+    if (r < 0) {
+        fprintf(stderr, "plimsoll dashboard: %s\n", err.message);
+        return PL_EXIT_USAGE;
+    }
+    int code = serve(&d, c);
+    pl_cluster_free(c);
+    return code;
+}
