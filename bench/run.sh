@@ -7,10 +7,12 @@
 # with the server pinned to CPU 0 and every load generator to CPU 1:
 #
 #   - plimsoll serve --threads 1, every policy enforced, every mutation on
-#     (bench/config.yaml): reviews/s at saturation (wrk, keep-alive, TLS),
+#     (bench/config.yaml): reviews/s at saturation (wrk, keep-alive, TLS;
+#     /validate and /mutate windows in turn),
 #     p50/p99/p99.9 at fixed rates of 1,000 and 5,000 reviews/s (loadgen,
 #     open loop), a new TLS connection per request (full handshake, then
-#     resumed), server CPU per review (/proc/PID/task/*/schedstat), RSS;
+#     resumed; windows taking turns with nginx's), server CPU per review
+#     (/proc/PID/task/*/schedstat), RSS;
 #   - the physical limit on the same machine in the same run: nginx answering
 #     the same POSTs over TLS 1.3 with a fixed AdmissionReview, plus the
 #     jansson parse/respond floor (bench/floor.c);
@@ -49,9 +51,9 @@ done
 # CPU-cost figures are the best of REP windows (the least disturbed one: on a
 # shared machine other tenants only ever add to a measured cost).
 if [ "$QUICK" = 1 ]; then
-  SAT=1; MUT=1; R1K=4; R5K=2; NEWC=1; WARM=0.5; EVAL_S=0.3; JIT=1; REP=2; TAILW=3
+  SAT=1; R1K=4; R5K=2; NEWC=1; WARM=0.5; EVAL_S=0.3; JIT=1; REP=2; TAILW=3
 else
-  SAT=2; MUT=2; R1K=10; R5K=5; NEWC=1.5; WARM=1; EVAL_S=0.5; JIT=3; REP=3; TAILW=5
+  SAT=2; R1K=10; R5K=5; NEWC=1.5; WARM=1; EVAL_S=0.5; JIT=3; REP=3; TAILW=5
 fi
 # In-process figures are short runs: more of them, each stage its least disturbed.
 EVAL_REP=5
@@ -142,6 +144,38 @@ wrk_sat() {
   BODY=$2 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s --timeout 5s -s "$ROOT/bench/post.lua" \
     "$1" >/dev/null
   best_of "$REP" cpu_us_per_req wrk_once "$@"
+}
+
+# wrk_alt BODY SECONDS PID...: /validate and /mutate at saturation in turn, REP
+# windows each after a second of warm-up of both, so that both meet the same
+# noise (their ratio is a target); prints the best /validate line, then the best
+# /mutate line, each with errors_all= of its REP windows.
+wrk_alt() {
+  local body=$1 secs=$2
+  shift 2
+  local ep line v
+  declare -A best bestv all
+  for ep in validate mutate; do
+    BODY=$body taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s --timeout 5s \
+      -s "$ROOT/bench/post.lua" "$URL/$ep" >/dev/null
+    best[$ep]=""
+    bestv[$ep]=""
+    all[$ep]=0
+  done
+  for _ in $(seq 1 "$REP"); do
+    for ep in validate mutate; do
+      line=$(wrk_once "$URL/$ep" "$body" "$secs" "$@")
+      all[$ep]=$(calc0 "${all[$ep]} + $(errs "$line")")
+      v=$(kv "$line" cpu_us_per_req)
+      [ -n "$v" ] || continue
+      if [ -z "${best[$ep]}" ] || awk "BEGIN { exit !($v < ${bestv[$ep]}) }"; then
+        best[$ep]=$line
+        bestv[$ep]=$v
+      fi
+    done
+  done
+  echo "${best[validate]} errors_all=${all[validate]}"
+  echo "${best[mutate]} errors_all=${all[mutate]}"
 }
 
 # wrk_once URL BODY SECONDS PID...: one wrk window; its line plus the server's
@@ -268,7 +302,7 @@ echo "$JITTER" >>"$RAW"
 log "policy evaluation and the jansson floor"
 declare -A EVAL FLOOR
 for n in "${NAMES[@]}"; do
-  EVAL[$n]="eval file=$n.json $(least_each "$EVAL_REP" "parse_us evaluate_us mutate_us pipeline_us" \
+  EVAL[$n]="eval file=$n.json $(least_each "$EVAL_REP" "parse_us evaluate_us mutate_us pipeline_us mutate_pipeline_us" \
              taskset -c "$SERVER_CPU" "$BUILD/bench/eval_bench" --config bench/config.yaml \
              --seconds "$EVAL_S" "$BODIES/$n.json")"
   FLOOR[$n]=$(best_of "$EVAL_REP" us_per_review taskset -c "$SERVER_CPU" "$BUILD/bench/floor" \
@@ -305,19 +339,13 @@ declare -A SAT_V SAT_M R1 R5 NC NR
 for n in "${NAMES[@]}"; do
   b=$BODIES/$n.json
   log "plimsoll, $n: saturation"
-  SAT_V[$n]=$(wrk_sat "$URL/validate" "$b" "$SAT" "$SERVER_PID")
-  SAT_M[$n]=$(wrk_sat "$URL/mutate" "$b" "$MUT" "$SERVER_PID")
+  mapfile -t pair < <(wrk_alt "$b" "$SAT" "$SERVER_PID")
+  SAT_V[$n]=${pair[0]}
+  SAT_M[$n]=${pair[1]}
   log "plimsoll, $n: 1,000 and 5,000 reviews/s"
   R1[$n]=$(fixed_rate 1000 "$b" "$(kv "${SAT_V[$n]}" rps)")
   R5[$n]=$(fixed_rate 5000 "$b" "$(kv "${SAT_V[$n]}" rps)")
-  log "plimsoll, $n: a new TLS connection per request"
-  NC[$n]=$(best_of "$REP" cpu_us_per_req lg --port "$PORT" --body "$b" --connections 4 \
-           --new-conn --warmup "$WARM" --duration "$NEWC" --expect '"allowed":true' \
-           --pid "$SERVER_PID")
-  NR[$n]=$(best_of "$REP" cpu_us_per_req lg --port "$PORT" --body "$b" --connections 4 \
-           --new-conn --resume --warmup "$WARM" --duration "$NEWC" --expect '"allowed":true' \
-           --pid "$SERVER_PID")
-  for v in "${SAT_V[$n]}" "${SAT_M[$n]}" "${R1[$n]}" "${R5[$n]}" "${NC[$n]}" "${NR[$n]}"; do
+  for v in "${SAT_V[$n]}" "${SAT_M[$n]}" "${R1[$n]}" "${R5[$n]}"; do
     echo "plimsoll $n $v" >>"$RAW"
   done
 done
@@ -394,16 +422,50 @@ if [ -z "$WORKER" ]; then
 fi
 NURL="https://127.0.0.1:$NPORT"
 declare -A N_SAT N_NC N_NR
+
+# least_line KEY LINE...: the line with the smallest KEY, plus errors_all= of all of them.
+least_line() {
+  local key=$1 best="" bestv="" all=0 line v
+  shift
+  for line in "$@"; do
+    all=$(calc0 "$all + $(errs "$line")")
+    v=$(kv "$line" "$key")
+    [ -n "$v" ] || continue
+    if [ -z "$best" ] || awk "BEGIN { exit !($v < $bestv) }"; then
+      best=$line
+      bestv=$v
+    fi
+  done
+  echo "$best errors_all=$all"
+}
+
+# nc_alt BODY [--resume]: a new TLS connection per review, plimsoll and nginx in
+# turn, REP windows each, so that both meet the same noise (their ratio is a
+# target); prints plimsoll's least disturbed line, then nginx's.
+nc_alt() {
+  local b=$1 pl=() ng=()
+  shift
+  for _ in $(seq 1 "$REP"); do
+    pl+=("$(lg --port "$PORT" --body "$b" --connections 4 --new-conn "$@" --warmup "$WARM" \
+            --duration "$NEWC" --expect '"allowed":true' --pid "$SERVER_PID")")
+    ng+=("$(lg --port "$NPORT" --body "$b" --connections 4 --new-conn "$@" --warmup "$WARM" \
+            --duration "$NEWC" --expect '"allowed":true' --pid "$NGINX_PID" --pid "$WORKER")")
+  done
+  least_line cpu_us_per_req "${pl[@]}"
+  least_line cpu_us_per_req "${ng[@]}"
+}
 for n in "${NAMES[@]}"; do
   b=$BODIES/$n.json
   log "nginx, $n"
   N_SAT[$n]=$(wrk_sat "$NURL/validate" "$b" "$SAT" "$NGINX_PID" "$WORKER")
-  N_NC[$n]=$(best_of "$REP" cpu_us_per_req lg --port "$NPORT" --body "$b" --connections 4 \
-             --new-conn --warmup "$WARM" --duration "$NEWC" --expect '"allowed":true' \
-             --pid "$NGINX_PID" --pid "$WORKER")
-  N_NR[$n]=$(best_of "$REP" cpu_us_per_req lg --port "$NPORT" --body "$b" --connections 4 \
-             --new-conn --resume --warmup "$WARM" --duration "$NEWC" --expect '"allowed":true' \
-             --pid "$NGINX_PID" --pid "$WORKER")
+  log "plimsoll and nginx in turn, $n: a new TLS connection per request"
+  mapfile -t pair < <(nc_alt "$b")
+  NC[$n]=${pair[0]}
+  N_NC[$n]=${pair[1]}
+  mapfile -t pair < <(nc_alt "$b" --resume)
+  NR[$n]=${pair[0]}
+  N_NR[$n]=${pair[1]}
+  for v in "${NC[$n]}" "${NR[$n]}"; do echo "plimsoll $n $v" >>"$RAW"; done
   for v in "${N_SAT[$n]}" "${N_NC[$n]}" "${N_NR[$n]}"; do echo "nginx $n $v" >>"$RAW"; done
 done
 
@@ -435,6 +497,10 @@ for _ in $(seq 1 "$TAILW"); do
 done
 TAIL=$(median_of p999_us "${TAIL_P[@]}")
 N_R1=$(median_of p999_us "${TAIL_N[@]}")
+# The tail target is relative: p99 and p99.9 each within 1.25 x nginx's, each
+# figure the median over its windows (p99 and p99.9 medians taken separately).
+TAIL99=$(kv "$(median_of p99_us "${TAIL_P[@]}")" p99_us)
+N_TAIL99=$(kv "$(median_of p99_us "${TAIL_N[@]}")" p99_us)
 M_R1=$(median_of p999_us "${TAIL_M[@]}")
 TAIL_ERRS=0
 for r in "${TAIL_P[@]}" "${TAIL_N[@]}"; do TAIL_ERRS=$(calc0 "$TAIL_ERRS + $(errs "$r")"); done
@@ -530,11 +596,11 @@ done
 echo
 echo "plimsoll's own work, in-process, µs per review (bench/eval_bench):"
 echo
-echo "| body | parse | evaluate (whole catalog) | mutate | parse + evaluate + respond | jansson floor |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| body | parse | evaluate (whole catalog) | mutate (on a copy) | parse + evaluate + respond | /mutate: parse + mutate in place + respond | jansson floor |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for i in 0 1 2; do
   n=${NAMES[$i]}; e=${EVAL[$n]}
-  echo "| ${LABELS[$i]} | $(kv "$e" parse_us) | $(kv "$e" evaluate_us) | $(kv "$e" mutate_us) | $(kv "$e" pipeline_us) | $(kv "${FLOOR[$n]}" us_per_review) |"
+  echo "| ${LABELS[$i]} | $(kv "$e" parse_us) | $(kv "$e" evaluate_us) | $(kv "$e" mutate_us) | $(kv "$e" pipeline_us) | $(kv "$e" mutate_pipeline_us) | $(kv "${FLOOR[$n]}" us_per_review) |"
 done
 echo
 echo "Memory and start-up: idle RSS $(calc "$IDLE_RSS / 1024") MiB; peak RSS over the runs above" \
@@ -559,13 +625,18 @@ echo "| target (Deployment unless said) | measured | met |"
 echo "|---|---|---|"
 echo "| server CPU per review ≤ 1.15 × (nginx + jansson floor) | $dratio × | $(pass "$dratio <= 1.15") |"
 echo "| whole-catalog evaluation < 20 µs | $(kv "${EVAL[$d]}" evaluate_us) µs | $(pass "$(kv "${EVAL[$d]}" evaluate_us) < 20") |"
-tail_met=$(pass "$(kv "$TAIL" p99_us) < 1000 && $(kv "$TAIL" p999_us) < 2000")
-# A p99.9 miss while the machine alone was at or above 2 ms gets that said beside it.
-if [ "$tail_met" != yes ] && awk "BEGIN { exit !($(kv "$TAIL" p99_us) < 1000 &&
-                                               $(kv "$M_R1" p999_us) >= 2000) }"; then
-  tail_met="**no**; the machine alone measured $(ms "$(kv "$M_R1" p999_us)") ms at p99.9 in this run"
-fi
-echo "| p99 < 1 ms and p99.9 < 2 ms at 1,000 reviews/s (median window) | $(ms "$(kv "$TAIL" p99_us)") / $(ms "$(kv "$TAIL" p999_us)") ms (nginx: $(ms "$(kv "$N_R1" p99_us)") / $(ms "$(kv "$N_R1" p999_us)"); the machine alone: $(ms "$(kv "$M_R1" p99_us)") / $(ms "$(kv "$M_R1" p999_us)")) | $tail_met |"
+r99=$(calc "$TAIL99 / $N_TAIL99")
+r999=$(calc "$(kv "$TAIL" p999_us) / $(kv "$N_R1" p999_us)")
+echo "| p99 and p99.9 at 1,000 reviews/s each ≤ 1.25 × nginx's in the same run (median windows) | p99 $(ms "$TAIL99") ms = $r99 × nginx's $(ms "$N_TAIL99"); p99.9 $(ms "$(kv "$TAIL" p999_us)") ms = $r999 × nginx's $(ms "$(kv "$N_R1" p999_us)") (the machine alone: $(ms "$(kv "$M_R1" p99_us)") / $(ms "$(kv "$M_R1" p999_us)")) | $(pass "$r99 <= 1.25 && $r999 <= 1.25") |"
+mut_ratios=""
+mut_worst=0
+for i in 0 1 2; do
+  n=${NAMES[$i]}
+  r=$(calc "$(kv "${SAT_M[$n]}" cpu_us_per_req) / $(kv "${SAT_V[$n]}" cpu_us_per_req)")
+  mut_ratios+="${mut_ratios:+, }${LABELS[$i]} $r"
+  mut_worst=$(awk "BEGIN { print ($r > $mut_worst) ? $r : $mut_worst }")
+done
+echo "| /mutate server CPU per review ≤ 1.3 × /validate's, every body | $mut_ratios | $(pass "$mut_worst <= 1.3") |"
 echo "| no errors at saturation (every body, /validate and /mutate) | $all_errs | $(pass "$all_errs == 0") |"
 echo "| idle RSS < 30 MB | $(calc "$IDLE_RSS / 1024") MiB | $(pass "$IDLE_RSS < 30000") |"
 echo "| RSS bounded with 3 MiB bodies in flight (peak on $CONNS → $BIG_CONNS connections) | $(calc "$BIG_RSS / 1024") → $(calc "$BIG4_RSS / 1024") MiB | $(pass "$BIG4_RSS < 1.25 * $BIG_RSS && $BIG4_RSS < 100 * 1024") |"

@@ -63,7 +63,9 @@ static struct flag flags[F_COUNT] = {
                          "keep serving this long after SIGTERM"},
     [F_CONNECTION_LIMIT] = {"connection-limit", "PLIMSOLL_CONNECTION_LIMIT", NULL, "1024",
                             "concurrent TLS connections"},
-    [F_CONNECTION_TIMEOUT] = {"connection-timeout", "PLIMSOLL_CONNECTION_TIMEOUT", NULL, "30",
+    /* Longer than the API server's own idle timeout (Go's 90 s), so that the API
+     * server, not plimsoll, closes an idle connection: see docs/design/architecture.md. */
+    [F_CONNECTION_TIMEOUT] = {"connection-timeout", "PLIMSOLL_CONNECTION_TIMEOUT", NULL, "120",
                               "idle seconds before a connection is closed"},
     [F_HEADER_TIMEOUT] =
         {"header-timeout", "PLIMSOLL_HEADER_TIMEOUT", NULL, "10",

@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/json_write.h"
 
 const json_t *pl_json_object(const json_t *parent, const char *key)
 {
@@ -91,6 +92,10 @@ static int dump_to_buf(const char *chunk, size_t size, void *data)
 
 int pl_json_dump_append(const json_t *json, size_t flags, struct pl_buf *out)
 {
+    if ((flags & ~(size_t)JSON_ENCODE_ANY) == JSON_COMPACT) {
+        /* The hot path (every response and log line): the same bytes, faster. */
+        return pl_json_write(json, flags & JSON_ENCODE_ANY, out) < 0 ? -E2BIG : 0;
+    }
     size_t len = out->len;
     if (json_dump_callback(json, dump_to_buf, out, flags) != 0) {
         pl_buf_truncate(out, len); /* what was appended before the failure goes */

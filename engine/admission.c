@@ -107,7 +107,7 @@ int pl_admission_decode(const json_t *review, struct pl_admission *ret, struct p
 }
 
 json_t *pl_admission_encode(const struct pl_admission *adm, const struct pl_decision *decision,
-                            const json_t *patch)
+                            const char *patch, size_t patch_len)
 {
     json_t *response = json_object();
     json_object_set_new(response, "uid", json_string(adm->uid));
@@ -123,15 +123,12 @@ json_t *pl_admission_encode(const struct pl_admission *adm, const struct pl_deci
     if (json_array_size(decision->warnings) > 0) {
         json_object_set(response, "warnings", decision->warnings);
     }
-    if (json_array_size(patch) > 0) {
-        size_t len = 0;
-        char *text = pl_json_dump(patch, JSON_COMPACT, &len);
-        char *encoded = pl_base64_encode((const unsigned char *)text, len);
+    if (patch && patch_len > 0 && !(patch_len == 2 && memcmp(patch, "[]", 2) == 0)) {
+        char *encoded = pl_base64_encode((const unsigned char *)patch, patch_len);
         json_object_set_new(response, "patchType", json_string("JSONPatch"));
         /* base64 is ASCII: no UTF-8 check needed. */
         json_object_set_new(response, "patch", json_string_nocheck(encoded));
         free(encoded);
-        free(text);
     }
     json_t *review = json_object();
     json_object_set_new(review, "apiVersion", json_string(adm->api_version));

@@ -47,10 +47,11 @@ PL_MUST_CHECK int pl_admission_decode(const json_t *review, struct pl_admission 
 /**
  * The response AdmissionReview for decision (new reference): same apiVersion,
  * uid echoed, allowed, status 403 with the message on rejection, warnings.
- * patch (borrowed, may be NULL) is a JSON Patch array added as base64 with
- * patchType JSONPatch when not empty.
+ * patch (patch_len bytes, borrowed) is the JSON text of a JSON Patch array
+ * (pl_mutate_review() writes it), added as base64 with patchType JSONPatch;
+ * NULL, 0 bytes or "[]" add nothing.
  */
 json_t *pl_admission_encode(const struct pl_admission *adm, const struct pl_decision *decision,
-                            const json_t *patch);
+                            const char *patch, size_t patch_len);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/compiler.h"
 #include "core/error.h"
 #include "core/pool.h"
@@ -39,28 +40,27 @@ PL_MUST_CHECK int pl_mutate(const struct pl_config *cfg, const struct pl_request
                             struct pl_pool *pool, json_t **ret_patch, struct pl_error *err);
 
 /**
- * pl_mutate() without copying the object first: the operations are applied
- * to req->object itself as they are computed, so it ends up as the API
- * server will store it. Only for a caller that owns that object, mutable
- * despite the const of struct pl_request, and needs it unchanged no more
- * (the server's /mutate, on the review it parsed): the deep copy is about
- * half of what a mutation costs. Values borrowed from the object stay valid,
- * as operations only add (a JSON null they replace is a singleton).
+ * The /mutate decision for a review the caller owns: out is filled as
+ * pl_evaluate() fills it (always allowed; out->obj describes the object;
+ * out->warnings holds what the mutations want the requester told, such as
+ * a match budget cut short, each under 120 characters, or NULL). When there
+ * are operations, the JSON text of the patch array is appended to ret_patch
+ * and *ret_ops says how many; else nothing is appended and *ret_ops is 0. A
+ * patch over PL_PATCH_MAX_OPS is no error here: the object is admitted
+ * unchanged with a warning, as a mutating webhook must not block a workload
+ * for being large (so is one past ret_patch's ceiling).
+ *
+ * object is req->object itself, handed over mutable (the server's parsed
+ * review): the operations are applied to it as they are computed, so it
+ * ends as the API server will store it, instead of to a copy (which was
+ * half of what a mutation cost). Values borrowed from it stay valid, as
+ * operations only add. Returns 0, or -EINVAL with err filled when the object
+ * is not a JSON object. Temporaries, the warnings included, live in pool.
+ * Thread-safe for distinct pools and objects.
  */
-PL_MUST_CHECK int pl_mutate_in_place(const struct pl_config *cfg, const struct pl_request *req,
-                                     struct pl_pool *pool, json_t **ret_patch,
-                                     struct pl_error *err);
-
-/**
- * pl_mutate_in_place() that also appends to notes (a JSON array, borrowed;
- * not NULL) one string for each thing the mutations want the requester
- * told, such as inject-commit's match budget running out; the server adds
- * them to the response's warnings. Each note is under 120 characters (SPEC
- * §9). Notes may be appended even when the call fails.
- */
-PL_MUST_CHECK int pl_mutate_in_place_noted(const struct pl_config *cfg,
-                                           const struct pl_request *req, struct pl_pool *pool,
-                                           json_t *notes, json_t **ret_patch, struct pl_error *err);
+PL_MUST_CHECK int pl_mutate_review(const struct pl_config *cfg, const struct pl_request *req,
+                                   json_t *object, struct pl_pool *pool, struct pl_decision *out,
+                                   struct pl_buf *ret_patch, size_t *ret_ops, struct pl_error *err);
 
 /**
  * Whether mutation pl_mutations[index] is on for a namespace with these

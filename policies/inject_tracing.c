@@ -357,13 +357,30 @@ static int append_env(const struct pl_mutate_ctx *ctx, struct pl_patch *patch,
     return r < 0 ? r : 0;
 }
 
+/* {"name": name, key: value} (value stolen), or NULL when value is NULL (a
+ * string that is not UTF-8, as json_pack refused it). Built directly: json_pack
+ * reads its format string anew on every call and was a tenth of a /mutate. */
+static json_t *env_entry(const char *name, const char *key, json_t *value)
+{
+    if (!value) {
+        return NULL;
+    }
+    json_t *entry = json_object();
+    if (!entry) {
+        pl_oom();
+    }
+    json_object_set_new_nocheck(entry, "name", json_string(name));
+    json_object_set_new_nocheck(entry, key, value);
+    return entry;
+}
+
 static int set_literal(const struct pl_mutate_ctx *ctx, struct pl_patch *patch,
                        const struct pl_container *c, const char *name, const char *value)
 {
     if (!value || env_has(c->json, name)) {
         return 0;
     }
-    return append_env(ctx, patch, c, json_pack("{s:s, s:s}", "name", name, "value", value));
+    return append_env(ctx, patch, c, env_entry(name, "value", json_string(value)));
 }
 
 static int set_field(const struct pl_mutate_ctx *ctx, struct pl_patch *patch,
@@ -372,9 +389,21 @@ static int set_field(const struct pl_mutate_ctx *ctx, struct pl_patch *patch,
     if (env_has(c->json, name)) {
         return 0;
     }
-    json_t *entry = json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", name, "valueFrom", "fieldRef",
-                              "apiVersion", "v1", "fieldPath", field);
-    return append_env(ctx, patch, c, entry);
+    json_t *ref = json_object();
+    json_t *from = json_object();
+    if (!ref || !from) {
+        pl_oom();
+    }
+    json_object_set_new_nocheck(ref, "apiVersion", json_string_nocheck("v1"));
+    json_t *path = json_string(field);
+    if (!path) {
+        json_decref(ref);
+        json_decref(from);
+        return 0;
+    }
+    json_object_set_new_nocheck(ref, "fieldPath", path);
+    json_object_set_new_nocheck(from, "fieldRef", ref);
+    return append_env(ctx, patch, c, env_entry(name, "valueFrom", from));
 }
 
 static int inject_container(const struct pl_mutate_ctx *ctx, struct pl_patch *patch,

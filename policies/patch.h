@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/compiler.h"
 
 /* Most operations in one patch (a Pod with a hundred containers needs about a thousand). */
@@ -60,10 +61,14 @@ const char *pl_pointer_str(const struct pl_pointer *ptr);
 /** Escapes one key into out (size bytes). Returns 0, or -E2BIG when it does not fit. */
 PL_MUST_CHECK int pl_pointer_escape(const char *key, char *out, size_t size);
 
+/* Most bytes of operation text in one patch (2048 operations of a few hundred bytes). */
+#define PL_PATCH_MAX_TEXT (4u * 1024u * 1024u)
+
 struct pl_patch {
-    json_t *doc;    /* the object with every operation applied; owned */
-    json_t *ops;    /* array of operations; owned */
-    size_t max_ops; /* bound on json_array_size(ops) */
+    json_t *doc;       /* the object with every operation applied; owned */
+    struct pl_buf ops; /* the operations as JSON text, comma-separated, no brackets */
+    size_t n_ops;      /* how many */
+    size_t max_ops;    /* bound on n_ops */
 };
 
 /**
@@ -87,9 +92,20 @@ size_t pl_patch_len(const struct pl_patch *p);
 
 /**
  * The operations so far: a new reference to the array; the patch starts a
- * new empty one (the working copy stays as it is).
+ * new empty one (the working copy stays as it is). The operations are kept
+ * as text (each written when it is made, which is what an operation's value
+ * must be: later operations may add into a map it added), so this parses
+ * them; pl_patch_take_text() is the cheap way.
  */
 json_t *pl_patch_take_ops(struct pl_patch *p);
+
+/**
+ * Appends the operations so far to out as the JSON text of the patch array
+ * ("[{...},...]"; "[]" when there are none); the patch starts anew as in
+ * pl_patch_take_ops(). Returns 0, or -E2BIG (out as it was) when out's
+ * ceiling would be passed.
+ */
+PL_MUST_CHECK int pl_patch_take_text(struct pl_patch *p, struct pl_buf *out);
 
 /** The value at ptr in the working copy, or NULL. Borrowed from p->doc. */
 json_t *pl_patch_get(const struct pl_patch *p, const struct pl_pointer *ptr);
@@ -101,8 +117,10 @@ json_t *pl_patch_get(const struct pl_patch *p, const struct pl_pointer *ptr);
  * its own operation; an array when the token after it is "-". Returns 1 when
  * added, 0 when nothing was done because the target is present or a value on
  * the way is not a container (the object is then invalid, and the API server
- * will say so), -E2BIG when the operations would pass max_ops (nothing
- * added), -EINVAL for a malformed or overflowed pointer.
+ * will say so), -E2BIG when the operations would pass max_ops or
+ * PL_PATCH_MAX_TEXT (nothing added), -EINVAL for a malformed or overflowed
+ * pointer or a value that cannot be written as JSON (a string that is not
+ * UTF-8; nothing added).
  */
 PL_MUST_CHECK int pl_patch_add(struct pl_patch *p, const struct pl_pointer *ptr, json_t *value);
 

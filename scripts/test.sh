@@ -26,6 +26,9 @@
 #              via playwright-core, screenshot build-ci/logs/dashboard.png; reports.py:
 #              OpenReports with the chart's CRD; about 45 s together)
 #              (skipped with PLIMSOLL_SKIP_E2E=1)
+#   apibench   bench/apiserver.sh --smoke: the end-to-end benchmark's harness through the
+#              real kube-apiserver, every mode reached, no create failing (about 15 s;
+#              skipped with PLIMSOLL_SKIP_E2E=1; the benchmark itself is not run by CI)
 # Every suite prints its own lines; the last line of this script is the total
 # "N passed, N failed". Logs: build-ci/logs/<suite>.log.
 #   scripts/test.sh [SUITE...]     run only the named suites
@@ -187,6 +190,11 @@ if want e2e && [ "${PLIMSOLL_SKIP_E2E:-0}" != 1 ]; then
   [ -n "${built[gcc]:-}" ] && run_counted nswatch env PLIMSOLL_K8S_KIT="$root/../shared/k8s" \
     PLIMSOLL_K8S_DIR=/tmp/plimsoll-ci-nswatch test/nswatch/run.sh "$out/gcc"
   [ -n "${built[gcc]:-}" ] && run_counted e2e env PLIMSOLL_BIN="$gcc_bin" test/e2e/run.sh
+fi
+
+if want apibench && [ "${PLIMSOLL_SKIP_E2E:-0}" != 1 ] && [ -n "${built[gcc]:-}" ]; then
+  run_counted apibench env PLIMSOLL_BIN="$gcc_bin" PLIMSOLL_K8S_DIR=/tmp/plimsoll-ci-apibench \
+    bench/apiserver.sh --smoke
 fi
 
 echo

@@ -20,6 +20,7 @@
 #include "engine/admission.h"
 #include "engine/evaluate.h"
 #include "engine/mutate.h"
+#include "policies/patch.h"
 #include "policies/registry.h"
 #include "server/metrics.h"
 #include "server/nsview.h"
@@ -193,42 +194,6 @@ static enum pl_outcome outcome_of(const struct pl_decision *d, size_t patch_ops)
     return json_array_size(d->warnings) ? PL_OUTCOME_WARNED : PL_OUTCOME_ALLOWED;
 }
 
-/*
- * The /mutate answer: always admitted (validation is /validate's job), with
- * *ret_patch (new reference or NULL) for the object. The operations are
- * applied to the review's own object (mutable: the review is ours, and
- * dropped after the answer) rather than to a copy of it. A patch over the
- * operation limit admits the object unchanged with a warning: a mutating
- * webhook must not block a workload for being large.
- */
-static int decide_mutation(const struct pl_config *cfg, const struct pl_request *req,
-                           struct pl_pool *pool, struct pl_decision *decision, json_t **ret_patch,
-                           struct pl_error *err)
-{
-    memset(decision, 0, sizeof(*decision));
-    decision->allowed = true;
-    pl_object_clear(&decision->obj);
-    if (!req->object) {
-        return 0;
-    }
-    /* Notes from the mutations (a match budget cut short) become warnings. */
-    json_t *notes = json_array();
-    pl_pool_on_clear(pool, decref_cleanup, notes);
-    int r = pl_object_init(&decision->obj, req->object, err);
-    if (r == 0) {
-        r = pl_mutate_in_place_noted(cfg, req, pool, notes, ret_patch, err);
-    }
-    if (r == -E2BIG) {
-        json_array_append_new(notes, json_string("plimsoll: mutations skipped: the patch would "
-                                                 "exceed the operation limit for one object"));
-        r = 0;
-    }
-    if (json_array_size(notes) > 0) {
-        decision->warnings = notes;
-    }
-    return r;
-}
-
 /* Decides one review on the given endpoint. Everything request-scoped lives in pool. */
 static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_http_request *req,
                    struct pl_http_response *res, struct pl_pool *pool)
@@ -260,24 +225,30 @@ static void handle(struct pl_server *s, enum pl_endpoint ep, const struct pl_htt
     }
     struct pl_config *cfg = pl_server_config(s);
     struct pl_decision decision;
-    json_t *patch = NULL;
+    /* The patch's JSON text, as pl_mutate_review writes it (empty for /validate). */
+    struct pl_buf patch;
+    pl_buf_init(&patch, PL_PATCH_MAX_TEXT + 2);
+    size_t patch_ops = 0;
     int r;
     if (ep == PL_ENDPOINT_VALIDATE) {
         r = pl_evaluate(cfg, &adm.request, pool, &decision, &err);
     } else {
-        r = decide_mutation(cfg, &adm.request, pool, &decision, &patch, &err);
+        /* The review is ours and dropped after the answer: its object is
+         * mutated in place, reached through the non-const document. */
+        json_t *object = json_object_get(json_object_get(review, "request"), "object");
+        r = pl_mutate_review(cfg, &adm.request, json_is_object(object) ? object : NULL, pool,
+                             &decision, &patch, &patch_ops, &err);
     }
     pl_config_unref(cfg);
     if (r < 0) {
         snprintf(why, sizeof(why), "cannot evaluate the object: %s", err.message);
         pl_http_error(res, 400, why);
         log_invalid(ep, why, started);
-        json_decref(patch);
+        pl_buf_finish(&patch);
         return;
     }
-    size_t patch_ops = json_array_size(patch);
-    respond_json(res, pl_admission_encode(&adm, &decision, patch));
-    json_decref(patch);
+    respond_json(res, pl_admission_encode(&adm, &decision, patch.data, patch.len));
+    pl_buf_finish(&patch);
     double seconds = now_seconds() - started;
     enum pl_outcome outcome = outcome_of(&decision, patch_ops);
     enum pl_operation op = adm.request.operation;

@@ -11,7 +11,7 @@
  * when a promise of SPEC §3/§9 is broken: allowed exactly when there is no
  * rejection message, the message within PL_MESSAGE_MAX, the warnings within
  * PL_WARNINGS_MAX and PL_WARNING_MAX each, the uid echoed, the response
- * serialisable, a patch only from /mutate, and pl_mutate_in_place (what
+ * serialisable, a patch only from /mutate, and pl_mutate_review (what
  * the server runs) agreeing with pl_mutate (on a copy) in status and patch.
  *
  * Harness-only convenience: a top-level "namespaceAnnotations" object in
@@ -19,6 +19,7 @@
  * namespace's annotations, so that the fuzzer reaches the mode precedence
  * of SPEC §6 (plimsoll.dev/mode, plimsoll.dev/<id>, mutation on/off).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "engine/config.h"
 #include "engine/evaluate.h"
 #include "engine/mutate.h"
+#include "policies/patch.h"
 #include "policies/registry.h"
 
 /* The server refuses larger bodies with 413 before parsing. */
@@ -106,7 +108,9 @@ static void check_decision(const struct pl_decision *d)
 static void check_response(const struct pl_admission *adm, const struct pl_decision *d,
                            const json_t *patch)
 {
-    json_t *out = pl_admission_encode(adm, d, patch);
+    char *patch_text = json_array_size(patch) > 0 ? pl_json_dump(patch, JSON_COMPACT, NULL) : NULL;
+    json_t *out = pl_admission_encode(adm, d, patch_text, patch_text ? strlen(patch_text) : 0);
+    free(patch_text);
     const json_t *response = json_object_get(out, "response");
     const char *uid = json_string_value(json_object_get(response, "uid"));
     if (!uid || strcmp(uid, adm->uid) != 0 ||
@@ -140,8 +144,9 @@ static void validate(const struct pl_config *cfg, const struct pl_admission *adm
 }
 
 /*
- * pl_mutate_in_place on a copy of the object (the server's way) must give
- * exactly what pl_mutate gives: the same status and, on success, the same patch.
+ * pl_mutate_review on a copy of the object (the server's way) must give
+ * exactly what pl_mutate gives: the same status and, on success, the same
+ * patch; past the operation bound, no patch and a warning instead of -E2BIG.
  */
 static void check_in_place(const struct pl_config *cfg, const struct pl_admission *adm,
                            struct pl_pool *pool, int r, const json_t *patch)
@@ -149,14 +154,29 @@ static void check_in_place(const struct pl_config *cfg, const struct pl_admissio
     json_t *object = json_deep_copy(adm->request.object);
     struct pl_request req = adm->request;
     req.object = object;
-    json_t *patch2 = NULL;
+    struct pl_buf text;
+    pl_buf_init(&text, PL_PATCH_MAX_TEXT + 2);
+    size_t ops = 0;
+    struct pl_decision d;
     struct pl_error err;
     pl_error_init(&err);
-    int r2 = pl_mutate_in_place(cfg, &req, pool, &patch2, &err);
-    if (r2 != r || (r == 0 && !json_equal(patch, patch2))) {
+    int r2 = pl_mutate_review(cfg, &req, object, pool, &d, &text, &ops, &err);
+    json_t *patch2 = text.len ? pl_json_load(text.data, text.len, NULL, 0) : json_array();
+    if (!patch2 || json_array_size(patch2) != ops) {
+        abort(); /* the text is the patch, and says how many operations */
+    }
+    if (r == -E2BIG) {
+        if (r2 != 0 || ops != 0 || json_array_size(d.warnings) == 0) {
+            abort(); /* a patch too large is admitted unchanged, with a warning */
+        }
+    } else if (r2 != r || (r == 0 && !json_equal(patch, patch2))) {
         abort(); /* in place and on a copy disagree */
     }
+    if (!d.allowed) {
+        abort();
+    }
     json_decref(patch2);
+    pl_buf_finish(&text);
     json_decref(object);
 }
 

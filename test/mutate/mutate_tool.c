@@ -3,7 +3,7 @@
  * A test driver for the mutations, so that the patch can be checked end to
  * end without the HTTP server: it runs pl_mutate() on an object (on a copy),
  * and for an AdmissionReview what POST /mutate runs (pl_admission_decode,
- * pl_mutate_in_place on the review's own object, pl_admission_encode), and
+ * pl_mutate_review on the review's own object, pl_admission_encode), and
  * prints JSON for test/mutate/run.py to apply with an independent
  * JSON-Patch implementation.
  *
@@ -34,6 +34,7 @@
 #include "engine/admission.h"
 #include "engine/config.h"
 #include "engine/mutate.h"
+#include "policies/patch.h"
 
 #define INPUT_MAX (4u * 1024u * 1024u)
 
@@ -218,19 +219,22 @@ static int run_review(const struct pl_config *cfg, const struct options *o, json
     }
     adm.request.ns_annotations = json_object_size(o->ns_annotations) ? o->ns_annotations : NULL;
     struct pl_decision decision;
-    memset(&decision, 0, sizeof(decision));
-    decision.allowed = true;
-    json_t *patch = NULL;
+    struct pl_buf patch;
+    pl_buf_init(&patch, PL_PATCH_MAX_TEXT + 2);
+    size_t ops = 0;
     /* As the server does it: in place, on the review's own object. The object
      * mode above runs pl_mutate() on a copy; run.py checks both give one patch. */
-    if (adm.request.object && pl_mutate_in_place(cfg, &adm.request, pool, &patch, &err) < 0) {
+    json_t *object = json_object_get(json_object_get(review, "request"), "object");
+    if (pl_mutate_review(cfg, &adm.request, json_is_object(object) ? object : NULL, pool, &decision,
+                         &patch, &ops, &err) < 0) {
         fprintf(stderr, "mutate_tool: %s\n", err.message);
+        pl_buf_finish(&patch);
         return 1;
     }
-    json_t *response = pl_admission_encode(&adm, &decision, patch);
+    json_t *response = pl_admission_encode(&adm, &decision, patch.data, patch.len);
     print_json(response);
     json_decref(response);
-    json_decref(patch);
+    pl_buf_finish(&patch);
     return 0;
 }
 

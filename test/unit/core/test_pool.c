@@ -172,6 +172,42 @@ static void test_many_requests_reuse_memory(void **state)
     pl_pool_finish(&pool);
 }
 
+/* Requests larger than CHUNK_MAX (a 57 KB Pod parses into about a megabyte)
+ * get one kept chunk that holds them whole: no malloc, and no fresh mapping
+ * with its page faults, per request. Past KEEP_MAX nothing is kept for them. */
+static void test_large_requests_get_one_chunk(void **state)
+{
+    (void)state;
+    struct pl_pool pool;
+    pl_pool_init(&pool);
+    const struct pl_pool_chunk *kept = NULL;
+    for (int request = 0; request < 20; request++) {
+        for (int i = 0; i < 600; i++) {
+            memset(pl_pool_alloc(&pool, 1000), 0x5A, 1000); /* 600 KB in small pieces */
+        }
+        if (request > 0) {
+            assert_int_equal(chunk_count(&pool), 1); /* it all fitted in the kept chunk */
+        }
+        pl_pool_clear(&pool);
+        assert_int_equal(chunk_count(&pool), 1);
+        assert_true(pool.chunks->size >= 600u * 1008u);
+        if (request == 1) {
+            kept = pool.chunks;
+        }
+        if (request > 1) {
+            assert_ptr_equal(pool.chunks, kept);
+        }
+    }
+    for (int i = 0; i < 6000; i++) {
+        (void)pl_pool_alloc(&pool, 1000); /* 6 MB: more than KEEP_MAX */
+    }
+    pl_pool_clear(&pool);
+    assert_int_equal(chunk_count(&pool), 1);
+    assert_true(pool.chunks->size <= KEEP_MAX);
+    pl_pool_finish(&pool);
+    assert_null(pool.chunks);
+}
+
 static void test_strings(void **state)
 {
     (void)state;
@@ -296,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_clear_keeps_one_chunk),
         cmocka_unit_test(test_clear_after_big_first_allocation),
         cmocka_unit_test(test_many_requests_reuse_memory),
+        cmocka_unit_test(test_large_requests_get_one_chunk),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_cleanup_order_newest_first),
         cmocka_unit_test(test_cleanup_registering_cleanup),

@@ -4,8 +4,9 @@
  * engine/config.c: scoping (operations, excluded namespaces, namespace
  * on/off annotations, mutate-templates, terminating objects, Pod UPDATE),
  * the mutations' defaults, configuration errors that name key and line,
- * reinvocation of all mutations together (and pl_mutate_in_place giving the
- * same patch, its object ending as the patch makes it), and the operation bound.
+ * reinvocation of all mutations together (and pl_mutate_review, the server's
+ * way, giving the same patch, its object ending as the patch makes it), and the
+ * operation bound.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "policies/patch.h"
 #include "policies/registry.h"
 #include "test/helpers/fixture.h"
 
@@ -266,13 +268,25 @@ static void test_reinvocation(void **state)
             .operation = PL_OP_CREATE, .namespace_ = "shop", .object = in_place};
         struct pl_pool pool;
         pl_pool_init(&pool);
-        json_t *patch2 = NULL;
+        struct pl_buf patch_text;
+        pl_buf_init(&patch_text, PL_PATCH_MAX_TEXT + 2);
+        size_t ops = 0;
         struct pl_error err;
         pl_error_init(&err);
-        assert_int_equal(pl_mutate_in_place(cfg, &req, &pool, &patch2, &err), 0);
+        struct pl_decision decision;
+        assert_int_equal(
+            pl_mutate_review(cfg, &req, in_place, &pool, &decision, &patch_text, &ops, &err), 0);
+        assert_true(decision.allowed);
+        assert_null(decision.warnings);
+        assert_string_equal(decision.obj.kind_name,
+                            json_string_value(json_object_get(object, "kind")));
         pl_pool_finish(&pool);
+        json_t *patch2 = pl_json_load(patch_text.data, patch_text.len, NULL, 0);
+        assert_non_null(patch2);
+        assert_int_equal(ops, json_array_size(patch));
         assert_true(json_equal(patch2, patch));
         assert_true(json_equal(in_place, result));
+        pl_buf_finish(&patch_text);
         json_decref(patch2);
         json_decref(in_place);
         json_t *again = mutate_once(cfg, result);

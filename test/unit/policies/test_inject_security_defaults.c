@@ -35,7 +35,9 @@ static char *run(const char *yaml, bool spec_mutable)
         .spec_mutable = spec_mutable,
     };
     assert_int_equal(mutate(&ctx, &patch), 0);
-    char *text = json_dumps(patch.ops, JSON_COMPACT);
+    json_t *ops = pl_patch_take_ops(&patch);
+    char *text = json_dumps(ops, JSON_COMPACT);
+    json_decref(ops);
     pl_patch_finish(&patch);
     pl_pool_finish(&pool);
     json_decref(object);

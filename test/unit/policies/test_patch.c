@@ -36,6 +36,32 @@ static void assert_json(const json_t *v, const char *expected)
     json_decref(e);
 }
 
+/* The operations recorded so far, as a JSON array (new reference), read from
+ * the builder's text without taking it. */
+static json_t *ops_of(const struct pl_patch *p)
+{
+    char *text = malloc(p->ops.len + 3);
+    assert_non_null(text);
+    text[0] = '[';
+    memcpy(text + 1, p->ops.len ? p->ops.data : "", p->ops.len);
+    memcpy(text + 1 + p->ops.len, "]", 2);
+    json_error_t jerr;
+    json_t *ops = json_loads(text, 0, &jerr);
+    if (!ops) {
+        fail_msg("the operations are not JSON (%s): %s", jerr.text, text);
+    }
+    free(text);
+    return ops;
+}
+
+/* assert_json() of the operations (index < 0: all of them, else that one). */
+static void assert_ops(const struct pl_patch *p, int index, const char *expected)
+{
+    json_t *ops = ops_of(p);
+    assert_json(index < 0 ? ops : json_array_get(ops, (size_t)index), expected);
+    json_decref(ops);
+}
+
 static void pointer_of(struct pl_pointer *ptr, const char *dotted, const char *const *keys)
 {
     pl_pointer_init(ptr, dotted);
@@ -113,9 +139,10 @@ static void test_creates_missing_maps(void **state)
     static const char *const keys[] = {"labels", "plimsoll.dev/commit", NULL};
     pointer_of(&ptr, "metadata", keys);
     assert_int_equal(pl_patch_add(&p, &ptr, json_string("abc1234")), 1);
-    assert_json(p.ops, "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{}},"
-                       "{\"op\":\"add\",\"path\":\"/metadata/labels/plimsoll.dev~1commit\","
-                       "\"value\":\"abc1234\"}]");
+    assert_ops(&p, -1,
+               "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{}},"
+               "{\"op\":\"add\",\"path\":\"/metadata/labels/plimsoll.dev~1commit\","
+               "\"value\":\"abc1234\"}]");
     assert_json(p.doc, "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\","
                        "\"labels\":{\"plimsoll.dev/commit\":\"abc1234\"}}}");
     /* The input object is not touched. */
@@ -125,10 +152,11 @@ static void test_creates_missing_maps(void **state)
     pointer_of(&ptr, "spec", deep);
     assert_int_equal(pl_patch_add(&p, &ptr, json_string("x")), 1);
     assert_int_equal(pl_patch_len(&p), 7);
-    assert_json(json_array_get(p.ops, 2), "{\"op\":\"add\",\"path\":\"/spec\",\"value\":{}}");
-    assert_json(json_array_get(p.ops, 6), "{\"op\":\"add\",\"path\":"
-                                          "\"/spec/template/metadata/annotations/a~1b~0c\","
-                                          "\"value\":\"x\"}");
+    assert_ops(&p, 2, "{\"op\":\"add\",\"path\":\"/spec\",\"value\":{}}");
+    assert_ops(&p, 6,
+               "{\"op\":\"add\",\"path\":"
+               "\"/spec/template/metadata/annotations/a~1b~0c\","
+               "\"value\":\"x\"}");
     pl_patch_finish(&p);
     json_decref(obj);
 }
@@ -154,9 +182,10 @@ static void test_never_replaces(void **state)
     assert_int_equal(pl_patch_add(&p, &ptr, json_string("new")), 1);
     pointer_of(&ptr, "metadata", n);
     assert_int_equal(pl_patch_add(&p, &ptr, json_string("v")), 1);
-    assert_json(p.ops, "[{\"op\":\"add\",\"path\":\"/metadata/labels/c\",\"value\":\"new\"},"
-                       "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
-                       "{\"op\":\"add\",\"path\":\"/metadata/annotations/k\",\"value\":\"v\"}]");
+    assert_ops(&p, -1,
+               "[{\"op\":\"add\",\"path\":\"/metadata/labels/c\",\"value\":\"new\"},"
+               "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
+               "{\"op\":\"add\",\"path\":\"/metadata/annotations/k\",\"value\":\"v\"}]");
     pl_patch_finish(&p);
     json_decref(obj);
 }
@@ -177,14 +206,15 @@ static void test_arrays(void **state)
         /* containers[3] does not exist: nothing is done. */
         assert_int_equal(pl_patch_add(&p, &ptr, json_pack("{s:s}", "name", "Y")), i < 3 ? 1 : 0);
     }
-    assert_json(p.ops, "[{\"op\":\"add\",\"path\":\"/spec/containers/0/env\",\"value\":[]},"
-                       "{\"op\":\"add\",\"path\":\"/spec/containers/0/env/-\","
-                       "\"value\":{\"name\":\"Y\"}},"
-                       "{\"op\":\"add\",\"path\":\"/spec/containers/1/env/-\","
-                       "\"value\":{\"name\":\"Y\"}},"
-                       "{\"op\":\"add\",\"path\":\"/spec/containers/2/env\",\"value\":[]},"
-                       "{\"op\":\"add\",\"path\":\"/spec/containers/2/env/-\","
-                       "\"value\":{\"name\":\"Y\"}}]");
+    assert_ops(&p, -1,
+               "[{\"op\":\"add\",\"path\":\"/spec/containers/0/env\",\"value\":[]},"
+               "{\"op\":\"add\",\"path\":\"/spec/containers/0/env/-\","
+               "\"value\":{\"name\":\"Y\"}},"
+               "{\"op\":\"add\",\"path\":\"/spec/containers/1/env/-\","
+               "\"value\":{\"name\":\"Y\"}},"
+               "{\"op\":\"add\",\"path\":\"/spec/containers/2/env\",\"value\":[]},"
+               "{\"op\":\"add\",\"path\":\"/spec/containers/2/env/-\","
+               "\"value\":{\"name\":\"Y\"}}]");
     assert_int_equal(
         json_array_size(pl_json_array(
             json_array_get(pl_json_array(pl_json_object(p.doc, "spec"), "containers"), 1), "env")),
@@ -243,8 +273,7 @@ static void test_ops_independent_of_doc(void **state)
     pl_pointer_push(&ptr, "k");
     assert_int_equal(pl_patch_add(&p, &ptr, json_string("v")), 1);
     /* The first operation still adds an empty map. */
-    assert_json(json_array_get(p.ops, 0),
-                "{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{}}");
+    assert_ops(&p, 0, "{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{}}");
     assert_json(pl_patch_get(&p, &ptr), "\"v\"");
     pl_pointer_init(&ptr, NULL);
     assert_ptr_equal(pl_patch_get(&p, &ptr), p.doc);
@@ -294,7 +323,7 @@ static void test_replace(void **state)
     assert_int_equal(pl_patch_replace(&p, &ptr, json_string("new")), 1);
     pointer_of(&ptr, "metadata", b);
     assert_int_equal(pl_patch_replace(&p, &ptr, json_string("new")), 0); /* absent */
-    assert_json(p.ops, "[{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"new\"}]");
+    assert_ops(&p, -1, "[{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"new\"}]");
     json_t *ops = pl_patch_take_ops(&p);
     assert_int_equal(json_array_size(ops), 1);
     assert_int_equal(pl_patch_len(&p), 0);
