@@ -2,7 +2,9 @@
 """`plimsoll dashboard` end to end (issue 15), against the kit's API server:
 workloads created with kubectl are shown with the same verdicts as `plimsoll
 audit`; a new bad Deployment appears, a fixed one clears, a namespace
-annotation change moves the counts, a deleted workload disappears, each within
+annotation change moves the counts, a new PodDisruptionBudget clears the
+pod-disruption-budget warning of the Deployment it selects (and its deletion
+brings it back), a deleted workload disappears, each within
 a few seconds of kubectl returning; /metrics passes promtool; nothing secret
 (env values, other annotations) leaves; it is read-only; SIGTERM exits 0 at
 once. Then the page in a real browser (Debian's chromium through playwright-core,
@@ -157,6 +159,20 @@ def dashboard_scenarios(cl, binary, work):
                                 "the fixed Deployment admitted")
         assert d.namespace(NS_A)["score"] == 100
 
+    def new_budget_clears_the_warning():
+        def warned():
+            return any(v["policy"] == "pod-disruption-budget"
+                       for v in d.workloads(NS_A)["good"]["violations"])
+        assert warned(), d.workloads(NS_A)["good"]  # 2 replicas, no budget yet
+        budget = {"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget",
+                  "metadata": {"name": "good-pdb", "namespace": NS_A},
+                  "spec": {"maxUnavailable": 1,
+                           "selector": {"matchLabels": {"app.kubernetes.io/name": "good"}}}}
+        assert cl.apply(json.dumps(budget)).returncode == 0
+        delays["budget"] = timed(lambda: not warned(), 5, "good's budget warning cleared")
+        cl.k("delete", "poddisruptionbudget", "good-pdb", "-n", NS_A, check=True)
+        delays["budget deleted"] = timed(warned, 5, "good's budget warning back")
+
     def deleted_workload_disappears():
         cl.k("delete", "deployment", "late", "-n", NS_B, check=True)
         delays["deleted"] = timed(lambda: "late" not in d.workloads(NS_B), 5, "late gone")
@@ -241,6 +257,8 @@ def dashboard_scenarios(cl, binary, work):
         check("dashboard: a namespace annotation change moves the counts",
               annotation_change_moves_counts)
         check("dashboard: a fixed Deployment clears", fixed_deployment_clears)
+        check("dashboard: a new PodDisruptionBudget clears the workload's warning",
+              new_budget_clears_the_warning)
         check("dashboard: a deleted workload disappears", deleted_workload_disappears)
         check("dashboard: /metrics (promtool check metrics)", metrics_pass_promtool)
         check("dashboard: nothing secret leaves; read-only; bad filters refused",

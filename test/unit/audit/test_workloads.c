@@ -118,9 +118,9 @@ static void test_judge_listed_object(void **state)
     struct pl_error err;
     pl_error_init(&err);
     json_t *res = NULL;
-    assert_int_equal(
-        pl_audit_judge(cfg, kind("Deployment"), "apps/v1", obj, NULL, &pool, &counts, &res, &err),
-        0);
+    assert_int_equal(pl_audit_judge(cfg, kind("Deployment"), "apps/v1", obj, NULL, NULL, &pool,
+                                    &counts, &res, &err),
+                     0);
     assert_string_equal(json_string_value(json_object_get(res, "file")),
                         "/apis/apps/v1/namespaces/shop/deployments/web");
     assert_string_equal(json_string_value(json_object_get(res, "kind")), "Deployment");
@@ -132,9 +132,9 @@ static void test_judge_listed_object(void **state)
 
     /* The namespace's warn mode makes the same object admitted with warnings. */
     json_t *warn = json_pack("{s:s}", "plimsoll.dev/mode", "warn");
-    assert_int_equal(
-        pl_audit_judge(cfg, kind("Deployment"), "apps/v1", obj, warn, &pool, &counts, &res, &err),
-        0);
+    assert_int_equal(pl_audit_judge(cfg, kind("Deployment"), "apps/v1", obj, warn, NULL, &pool,
+                                    &counts, &res, &err),
+                     0);
     assert_string_equal(json_string_value(json_object_get(res, "status")), "admitted");
     assert_int_equal(counts.warned, 1);
     assert_null(json_object_get(obj, "kind")); /* the listed object is not modified */
@@ -145,7 +145,7 @@ static void test_judge_listed_object(void **state)
     /* Without a name there is no API path: an error, counts unchanged. */
     json_t *nameless = json_pack("{s:{}}", "metadata");
     assert_int_equal(
-        pl_audit_judge(cfg, kind("Pod"), "v1", nameless, NULL, &pool, &counts, &res, &err),
+        pl_audit_judge(cfg, kind("Pod"), "v1", nameless, NULL, NULL, &pool, &counts, &res, &err),
         -EINVAL);
     assert_int_equal(counts.objects, 2);
     json_decref(nameless);
