@@ -197,6 +197,8 @@ def dashboard_scenarios(cl, binary, work):
         assert line in text, text[:2000]
         for needle in ("plimsoll_dashboard_ready 1", "plimsoll_dashboard_last_full_sync_timestamp_seconds ",
                        'plimsoll_dashboard_watch_errors_total{resource="deployments"} 0',
+                       'plimsoll_dashboard_watch_errors_total{resource="poddisruptionbudgets"} 0',
+                       'plimsoll_dashboard_watch_staleness_seconds{resource="networkpolicies"} ',
                        "process_resident_memory_bytes ",
                        f'plimsoll_dashboard_rejected_if_enforced{{namespace="{NS_A}"}} 0'):
             assert needle in text, needle
