@@ -167,6 +167,34 @@ static int judge_manifest(const struct pl_config *cfg, struct pl_manifest *m,
     return r;
 }
 
+json_t *pl_audit_workload_neighbour(const struct pl_audit_kind *k, const char *api_version,
+                                    const json_t *object)
+{
+    const json_t *meta = pl_json_object(object, "metadata");
+    const json_t *spec = pl_json_object(object, "spec");
+    json_t *keep_meta = json_object();
+    json_t *keep_spec = json_object();
+    const char *const meta_keys[] = {"name", "namespace"};
+    const char *const spec_keys[] = {"replicas", "selector"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(meta, meta_keys[i]);
+        if (v) {
+            json_object_set(keep_meta, meta_keys[i], v);
+        }
+        v = json_object_get(spec, spec_keys[i]);
+        if (v) {
+            json_object_set(keep_spec, spec_keys[i], v);
+        }
+    }
+    const json_t *labels = pl_json_path(object, "spec.template.metadata.labels");
+    if (labels) {
+        json_object_set_new(keep_spec, "template",
+                            json_pack("{s:{s:O}}", "metadata", "labels", labels));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", api_version, "kind", k->kind, "metadata",
+                     keep_meta, "spec", keep_spec);
+}
+
 json_t *pl_audit_with_kind(const struct pl_audit_kind *k, const char *api_version,
                            const json_t *object)
 {

@@ -51,6 +51,15 @@ bool pl_audit_neighbour_judged(const struct pl_audit_kind *k);
 int pl_audit_kind_rank(const char *kind);
 
 /**
+ * What a neighbour set needs of a listed workload of kind k (object borrowed): apiVersion,
+ * kind, name, namespace, spec.replicas, spec.selector and the pod template's labels,
+ * which is all core/neighbours.c and the policies read of a workload in the set. Keeps
+ * the audit's set small however many old ReplicaSets a cluster keeps. New reference.
+ */
+json_t *pl_audit_workload_neighbour(const struct pl_audit_kind *k, const char *api_version,
+                                    const json_t *object);
+
+/**
  * The listed object with apiVersion and kind put back first, as kubectl shows it
  * (object borrowed). Returns a new reference.
  */

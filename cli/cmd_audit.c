@@ -217,9 +217,13 @@ static void wl_begin(void *ud)
 static int wl_item(void *ud, const json_t *object)
 {
     struct audit *a = ud;
-    /* Owned ones too: check's set has every document of its run. */
-    if (a->neighbour >= 0 || pl_neighbours_wanted(a->kind->kind)) {
+    /* Owned ones too: check's set has every document of its run. Of a workload only
+     * what the set reads; budgets and autoscalers whole (they are judged later). */
+    if (a->neighbour >= 0) {
         json_array_append_new(a->page_set, pl_audit_with_kind(a->kind, a->api_version, object));
+    } else if (pl_neighbours_wanted(a->kind->kind)) {
+        json_array_append_new(a->page_set,
+                              pl_audit_workload_neighbour(a->kind, a->api_version, object));
     }
     if (a->neighbour >= 0 || pl_audit_owned(object)) {
         return 0;

@@ -220,7 +220,9 @@ static void test_judge_with_neighbours(void **state)
     assert_string_equal(pdb_kind->kind, "PodDisruptionBudget");
     assert_string_equal(pdb_kind->fallback, "policy/v1beta1");
     json_t *typed_pdb = pl_audit_with_kind(pdb_kind, "policy/v1beta1", pdb);
-    json_t *typed_dep = pl_audit_with_kind(kind("Deployment"), "apps/v1", dep);
+    json_t *typed_dep = pl_audit_workload_neighbour(kind("Deployment"), "apps/v1", dep);
+    assert_null(pl_json_path(typed_dep, "spec.template.spec")); /* no pod spec kept */
+    assert_non_null(pl_json_path(typed_dep, "spec.template.metadata.labels.app"));
     assert_true(pl_neighbours_add(&set, typed_pdb, "shop"));
     assert_true(pl_neighbours_add(&set, typed_dep, "shop"));
 
