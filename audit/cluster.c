@@ -10,6 +10,9 @@
  * judgement. A namespace whose plimsoll.dev/ annotations change has its
  * workloads re-judged from their kept text; a configuration reload re-judges
  * everything. A relist drops the workloads of that kind it no longer saw.
+ * The neighbouring objects (budgets, autoscalers, NetworkPolicies) are
+ * watched first, beside the workloads (audit/neighbourwatch.c); a change
+ * among them re-judges the workloads of its namespace.
  */
 #include "audit/cluster.h"
 
@@ -31,6 +34,11 @@
 #define N_BUCKETS     4096u
 #define LAST_APPLIED  "kubectl.kubernetes.io/last-applied-configuration"
 #define START_POLL_MS 50
+/* How long the workloads wait for the neighbours' first lists, so that their first
+ * verdicts already see the budgets; a kind not listed by then (a 403) is waited for no more. */
+#define NEIGHBOUR_WAIT_MS 5000
+/* How often neighbour changes are turned into a new set and re-judged verdicts. */
+#define FLUSH_MS 200
 
 static void log_line(struct pl_cluster *c, enum pl_log_level level, const char *msg, json_t *fields)
 {
@@ -212,16 +220,17 @@ static void judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
     pl_error_init(&err);
     json_t *now = NULL;
     json_t *if_enforced = NULL;
-    if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, ann, &c->pool, &counts, &now,
-                              &err) == 0) {
+    if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, ann, pl__neighbours_of(c),
+                              &c->pool, &counts, &now, &err) == 0) {
         keep_verdict(w, now);
         pl_pool_clear(&c->pool);
         w->rejected_if_enforced = w->rejected;
         if (!enforce_verdict_known(w, ann)) {
             json_t *enforced = ann ? json_deep_copy(ann) : json_object();
             json_object_set_new(enforced, PL_KEY_MODE, json_string("enforce"));
-            if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced, &c->pool,
-                                      &counts, &if_enforced, &err) == 0) {
+            if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced,
+                                      pl__neighbours_of(c), &c->pool, &counts, &if_enforced,
+                                      &err) == 0) {
                 const char *st = pl_json_string(if_enforced, "status");
                 w->rejected_if_enforced =
                     st && (strcmp(st, "rejected") == 0 || strcmp(st, "invalid") == 0);
@@ -241,8 +250,7 @@ static void judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
     json_decref(object);
 }
 
-/* Re-judges every workload of namespace ns (NULL: all). */
-static void rejudge(struct pl_cluster *c, const char *ns)
+void pl__cluster_rejudge(struct pl_cluster *c, const char *ns)
 {
     for (size_t b = 0; b < c->n_buckets; b++) {
         for (struct pl__workload *w = c->buckets[b]; w; w = w->next) {
@@ -441,7 +449,7 @@ static void set_namespace(struct pl_cluster *c, const char *ns, json_t *annotati
     bool changed = !old || !json_equal((json_t *)old, annotations);
     json_object_set_new(c->namespaces, ns, annotations);
     if (changed) {
-        rejudge(c, ns);
+        pl__cluster_rejudge(c, ns);
     }
 }
 
@@ -603,18 +611,83 @@ static int start_kind(struct pl_cluster *c, const struct pl_audit_kind *k)
     return r;
 }
 
-/* Waits for the namespaces, then starts every kind. */
+/* Starts one neighbour kind's list+watch. Returns 0 or -errno. */
+static int start_neighbour(struct pl_cluster *c, const struct pl_audit_kind *k)
+{
+    const char *version = served_version(c, k);
+    struct pl__neighbourwatch *nw = &c->nwatch[c->n_nwatch];
+    nw->c = c;
+    nw->kind = k;
+    nw->api_version = version;
+    nw->objects = json_object();
+    snprintf(nw->name, sizeof(nw->name), "%s watch", k->plural);
+    char path[256];
+    int r = pl_audit_collection_path(k, version, NULL, path, sizeof(path)) < 0 ? -EINVAL : 0;
+    if (r == 0) {
+        r = new_listwatch(c, path, nw->name, &pl__neighbour_ops, nw, &nw->lw);
+    }
+    if (r == 0) {
+        r = pl_kube_listwatch_start(nw->lw);
+    }
+    pthread_mutex_lock(&c->lock);
+    c->n_nwatch++;
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+/* Whether every started neighbour kind has listed (or failed a list: a 403 is not waited for). */
+static bool neighbours_settled(struct pl_cluster *c)
+{
+    for (size_t i = 0; i < c->n_nwatch; i++) {
+        struct pl_kube_listwatch *lw = c->nwatch[i].lw;
+        if (lw && !pl_kube_listwatch_synced(lw) && pl_kube_listwatch_errors(lw, false) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void flush(struct pl_cluster *c)
+{
+    pthread_mutex_lock(&c->lock);
+    pl__neighbours_flush(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Waits for the namespaces, starts the neighbour kinds and (once they listed, or
+ * NEIGHBOUR_WAIT_MS) every workload kind; then turns neighbour changes into verdicts
+ * until stopped.
+ */
 static void *starter(void *arg)
 {
     struct pl_cluster *c = arg;
     while (!atomic_load(&c->stop) && !pl_kube_listwatch_synced(c->ns_lw)) {
         sleep_ms(START_POLL_MS);
     }
+    for (size_t i = 0; pl_audit_neighbour_kinds[i].kind && !atomic_load(&c->stop) &&
+                       i < PL_CLUSTER_NEIGHBOUR_KINDS_MAX;
+         i++) {
+        if (start_neighbour(c, &pl_audit_neighbour_kinds[i]) < 0) {
+            log_line(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
+                     json_pack("{s:s}", "kind", pl_audit_neighbour_kinds[i].kind));
+        }
+    }
+    for (unsigned waited = 0;
+         !atomic_load(&c->stop) && !neighbours_settled(c) && waited < NEIGHBOUR_WAIT_MS;
+         waited += START_POLL_MS) {
+        sleep_ms(START_POLL_MS);
+    }
+    flush(c);
     for (size_t i = 0; pl_audit_kinds[i].kind && !atomic_load(&c->stop); i++) {
         if (start_kind(c, &pl_audit_kinds[i]) < 0) {
             log_line(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
                      json_pack("{s:s}", "kind", pl_audit_kinds[i].kind));
         }
+    }
+    while (!atomic_load(&c->stop)) {
+        sleep_ms(FLUSH_MS);
+        flush(c);
     }
     return NULL;
 }
@@ -637,6 +710,8 @@ int pl_cluster_new(const struct pl_cluster_options *opts, struct pl_config *cfg,
     pthread_mutex_init(&c->lock, NULL);
     c->cfg = pl_config_ref(cfg);
     c->namespaces = json_object();
+    c->dirty = json_object();
+    pl_neighbours_init(&c->set);
     c->n_buckets = N_BUCKETS;
     c->buckets = pl_xcalloc(c->n_buckets, sizeof(*c->buckets));
     atomic_init(&c->stop, false);
@@ -669,7 +744,7 @@ void pl_cluster_set_config(struct pl_cluster *c, struct pl_config *cfg)
     pthread_mutex_lock(&c->lock);
     pl_config_unref(c->cfg);
     c->cfg = pl_config_ref(cfg);
-    rejudge(c, NULL);
+    pl__cluster_rejudge(c, NULL);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -702,10 +777,17 @@ void pl_cluster_free(struct pl_cluster *c)
     for (size_t i = 0; i < c->n_kinds; i++) {
         pl_kube_listwatch_stop(c->kinds[i].lw);
     }
+    for (size_t i = 0; i < c->n_nwatch; i++) {
+        pl_kube_listwatch_stop(c->nwatch[i].lw);
+    }
     pl_kube_listwatch_free(c->ns_lw);
     for (size_t i = 0; i < c->n_kinds; i++) {
         pl_kube_listwatch_free(c->kinds[i].lw);
     }
+    for (size_t i = 0; i < c->n_nwatch; i++) {
+        pl_kube_listwatch_free(c->nwatch[i].lw);
+    }
+    pl__neighbours_free(c);
     for (size_t b = 0; b < c->n_buckets; b++) {
         while (c->buckets[b]) {
             unlink_at(c, &c->buckets[b]);

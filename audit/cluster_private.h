@@ -17,10 +17,12 @@
 
 #include "audit/cluster.h"
 #include "audit/workloads.h"
+#include "core/neighbours.h"
 #include "core/pool.h"
 #include "kube/listwatch.h"
 
-#define PL_CLUSTER_KINDS_MAX 16
+#define PL_CLUSTER_KINDS_MAX           16
+#define PL_CLUSTER_NEIGHBOUR_KINDS_MAX 4
 
 /* One workload's verdict (and what re-judging it needs). Under the cluster's lock. */
 struct pl__workload {
@@ -53,6 +55,22 @@ struct pl__kindwatch {
     char name[64];
 };
 
+/*
+ * A watched neighbour kind (pl_audit_neighbour_kinds, audit/neighbourwatch.c): of each
+ * object only what the neighbour policies read (name, namespace, the spec of a budget or
+ * autoscaler, a NetworkPolicy's podSelector and directions).
+ */
+struct pl__neighbourwatch {
+    struct pl_cluster *c;
+    const struct pl_audit_kind *kind;
+    const char *api_version;
+    struct pl_kube_listwatch *lw;
+    json_t *objects; /* "namespace/name" -> the trimmed object, under lock */
+    json_t *listing; /* the list in progress (its thread only) */
+    bool listed;     /* a list has completed (under lock) */
+    char name[64];
+};
+
 struct pl_cluster {
     struct pl_cluster_options opts;
     char *kubeconfig;
@@ -66,6 +84,11 @@ struct pl_cluster {
     struct pl_kube_listwatch *ns_lw;
     struct pl__kindwatch kinds[PL_CLUSTER_KINDS_MAX];
     size_t n_kinds; /* started so far (under lock) */
+    struct pl__neighbourwatch nwatch[PL_CLUSTER_NEIGHBOUR_KINDS_MAX];
+    size_t n_nwatch;          /* started so far (under lock) */
+    struct pl_neighbours set; /* built from every nwatch's objects, under lock */
+    bool set_ready;           /* every neighbour kind listed: judging uses the set */
+    json_t *dirty;            /* namespaces whose neighbours changed since the last flush */
     pthread_t starter;
     bool starter_started;
     struct pl_kube_listwatch *probe; /* under lock: the version probe in progress, or NULL */
@@ -75,6 +98,26 @@ struct pl_cluster {
     uint64_t judged;       /* workloads judged so far */
     struct pl_pool pool;   /* judging temporaries, under lock */
 };
+
+/** Re-judges every workload of namespace ns (NULL: all). Under lock. */
+void pl__cluster_rejudge(struct pl_cluster *c, const char *ns);
+
+/* The list+watch callbacks of a neighbour kind (ud: its struct pl__neighbourwatch). */
+extern const struct pl_kube_listwatch_ops pl__neighbour_ops;
+
+/** The set judging uses now: NULL until every neighbour kind is listed. Under lock. */
+const struct pl_neighbours *pl__neighbours_of(struct pl_cluster *c);
+
+/**
+ * Rebuilds the set when neighbours changed since the last call, and re-judges the
+ * workloads of the namespaces they changed in (all of them when the set became usable).
+ * Called every 200 ms (cluster.c), so a burst of changes (a helm upgrade) costs one
+ * rebuild. Under lock.
+ */
+void pl__neighbours_flush(struct pl_cluster *c);
+
+/** Frees what the neighbour watches hold (their threads already stopped). */
+void pl__neighbours_free(struct pl_cluster *c);
 
 /** Every workload, in no order; *ret_n of them. Under lock; the array is the caller's (free). */
 struct pl__workload **pl__cluster_all(struct pl_cluster *c, size_t *ret_n);

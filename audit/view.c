@@ -330,6 +330,10 @@ static int watch_metrics(struct pl_cluster *c, struct pl_buf *b)
         r |= pl_buf_printf(b, "plimsoll_dashboard_watch_errors_total{resource=\"%s\"} %llu\n",
                            c->kinds[i].kind->plural, lw_errors(c->kinds[i].lw));
     }
+    for (size_t i = 0; i < c->n_nwatch; i++) { /* a 403 on budgets shows here */
+        r |= pl_buf_printf(b, "plimsoll_dashboard_watch_errors_total{resource=\"%s\"} %llu\n",
+                           c->nwatch[i].kind->plural, lw_errors(c->nwatch[i].lw));
+    }
     r |= pl_buf_puts(b, "# HELP plimsoll_dashboard_watch_staleness_seconds Seconds the view of "
                         "a resource may be behind (0 while its watch is up).\n"
                         "# TYPE plimsoll_dashboard_watch_staleness_seconds gauge\n");
@@ -340,6 +344,11 @@ static int watch_metrics(struct pl_cluster *c, struct pl_buf *b)
         r |= pl_buf_printf(b, "plimsoll_dashboard_watch_staleness_seconds{resource=\"%s\"} %.3f\n",
                            c->kinds[i].kind->plural,
                            pl_kube_listwatch_staleness_seconds(c->kinds[i].lw));
+    }
+    for (size_t i = 0; i < c->n_nwatch; i++) {
+        r |= pl_buf_printf(b, "plimsoll_dashboard_watch_staleness_seconds{resource=\"%s\"} %.3f\n",
+                           c->nwatch[i].kind->plural,
+                           pl_kube_listwatch_staleness_seconds(c->nwatch[i].lw));
     }
     return r;
 }

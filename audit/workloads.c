@@ -31,6 +31,36 @@ const struct pl_audit_kind pl_audit_kinds[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* policy/v1 budgets are GA from Kubernetes 1.21; autoscaling/v2 from 1.23, and v1 carries
+ * what the policies read (minReplicas, maxReplicas, scaleTargetRef). */
+const struct pl_audit_kind pl_audit_neighbour_kinds[] = {
+    {"PodDisruptionBudget", "policy/v1", "policy/v1beta1", "poddisruptionbudgets"},
+    {"HorizontalPodAutoscaler", "autoscaling/v2", "autoscaling/v1", "horizontalpodautoscalers"},
+    {"NetworkPolicy", "networking.k8s.io/v1", NULL, "networkpolicies"},
+    {NULL, NULL, NULL, NULL},
+};
+
+bool pl_audit_neighbour_judged(const struct pl_audit_kind *k)
+{
+    return strcmp(k->kind, "NetworkPolicy") != 0;
+}
+
+int pl_audit_kind_rank(const char *kind)
+{
+    int i = 0;
+    for (; pl_audit_kinds[i].kind; i++) {
+        if (strcmp(kind, pl_audit_kinds[i].kind) == 0) {
+            return i;
+        }
+    }
+    for (int j = 0; pl_audit_neighbour_kinds[j].kind; j++) {
+        if (strcmp(kind, pl_audit_neighbour_kinds[j].kind) == 0) {
+            return i + j;
+        }
+    }
+    return 1000;
+}
+
 int pl_audit_collection_path(const struct pl_audit_kind *k, const char *api_version, const char *ns,
                              char *out, size_t size)
 {
@@ -120,24 +150,53 @@ static int object_path(const struct pl_audit_kind *k, const char *api_version, c
 
 /* Judges the manifest's one object and frees the manifest. */
 static int judge_manifest(const struct pl_config *cfg, struct pl_manifest *m,
-                          const json_t *ns_annotations, struct pl_pool *pool,
-                          struct pl_verdict_counts *counts, json_t **ret, struct pl_error *err)
+                          const json_t *ns_annotations, const struct pl_neighbours *neighbours,
+                          struct pl_pool *pool, struct pl_verdict_counts *counts, json_t **ret,
+                          struct pl_error *err)
 {
     int r = 0;
     if (m->n_objects != 1) {
         r = pl_error_set(err, "", 0, "%s: not one object", m->n_files ? m->files[0].name : "");
     }
     if (r == 0) {
-        struct pl_verdict_input in = {.cfg = cfg, .manifest = m, .annotations = ns_annotations};
+        struct pl_verdict_input in = {
+            .cfg = cfg, .manifest = m, .annotations = ns_annotations, .neighbours = neighbours};
         r = pl_verdict_judge(&in, 0, pool, counts, ret, err);
     }
     pl_manifest_finish(m);
     return r;
 }
 
-/* The listed object with apiVersion and kind put back first, as kubectl shows it. New. */
-static json_t *with_kind(const struct pl_audit_kind *k, const char *api_version,
-                         const json_t *object)
+json_t *pl_audit_workload_neighbour(const struct pl_audit_kind *k, const char *api_version,
+                                    const json_t *object)
+{
+    const json_t *meta = pl_json_object(object, "metadata");
+    const json_t *spec = pl_json_object(object, "spec");
+    json_t *keep_meta = json_object();
+    json_t *keep_spec = json_object();
+    const char *const meta_keys[] = {"name", "namespace"};
+    const char *const spec_keys[] = {"replicas", "selector"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(meta, meta_keys[i]);
+        if (v) {
+            json_object_set(keep_meta, meta_keys[i], v);
+        }
+        v = json_object_get(spec, spec_keys[i]);
+        if (v) {
+            json_object_set(keep_spec, spec_keys[i], v);
+        }
+    }
+    const json_t *labels = pl_json_path(object, "spec.template.metadata.labels");
+    if (labels) {
+        json_object_set_new(keep_spec, "template",
+                            json_pack("{s:{s:O}}", "metadata", "labels", labels));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", api_version, "kind", k->kind, "metadata",
+                     keep_meta, "spec", keep_spec);
+}
+
+json_t *pl_audit_with_kind(const struct pl_audit_kind *k, const char *api_version,
+                           const json_t *object)
 {
     json_t *copy = json_pack("{s:s, s:s}", "apiVersion", api_version, "kind", k->kind);
     json_object_update_missing(copy, (json_t *)object);
@@ -146,15 +205,15 @@ static json_t *with_kind(const struct pl_audit_kind *k, const char *api_version,
 
 int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
                    const char *api_version, const json_t *object, const json_t *ns_annotations,
-                   struct pl_pool *pool, struct pl_verdict_counts *counts, json_t **ret,
-                   struct pl_error *err)
+                   const struct pl_neighbours *neighbours, struct pl_pool *pool,
+                   struct pl_verdict_counts *counts, json_t **ret, struct pl_error *err)
 {
     char path[2048];
     int r = object_path(k, api_version, object, path, sizeof(path), err);
     if (r < 0) {
         return r;
     }
-    json_t *copy = with_kind(k, api_version, object);
+    json_t *copy = pl_audit_with_kind(k, api_version, object);
     size_t len = 0;
     char *text = pl_json_dump(copy, JSON_INDENT(2), &len);
     json_decref(copy);
@@ -173,13 +232,13 @@ int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
         pl_manifest_finish(&m);
         return r;
     }
-    return judge_manifest(cfg, &m, ns_annotations, pool, counts, ret, err);
+    return judge_manifest(cfg, &m, ns_annotations, neighbours, pool, counts, ret, err);
 }
 
 int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kind *k,
                           const char *api_version, json_t *object, const json_t *ns_annotations,
-                          struct pl_pool *pool, struct pl_verdict_counts *counts, json_t **ret,
-                          struct pl_error *err)
+                          const struct pl_neighbours *neighbours, struct pl_pool *pool,
+                          struct pl_verdict_counts *counts, json_t **ret, struct pl_error *err)
 {
     char path[2048];
     int r = object_path(k, api_version, object, path, sizeof(path), err);
@@ -193,5 +252,5 @@ int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kin
         pl_manifest_finish(&m);
         return r;
     }
-    return judge_manifest(cfg, &m, ns_annotations, pool, counts, ret, err);
+    return judge_manifest(cfg, &m, ns_annotations, neighbours, pool, counts, ret, err);
 }

@@ -20,6 +20,7 @@
 
 #include "core/compiler.h"
 #include "core/error.h"
+#include "core/neighbours.h"
 #include "core/pool.h"
 #include "engine/config.h"
 #include "engine/verdict.h"
@@ -34,6 +35,36 @@ struct pl_audit_kind {
 
 /* Every kind judged, in the order results are listed: NULL-ended. */
 extern const struct pl_audit_kind pl_audit_kinds[];
+
+/*
+ * The neighbouring kinds read besides the workloads, for the policies that look at
+ * them (docs/design/neighbours.md): PodDisruptionBudgets, HorizontalPodAutoscalers and
+ * NetworkPolicies, NULL-ended. Listed before the workloads; the first two are judged
+ * too (after every workload is in the set), the NetworkPolicies only read.
+ */
+extern const struct pl_audit_kind pl_audit_neighbour_kinds[];
+
+/* Whether objects of neighbour kind k are judged (PodDisruptionBudget, HorizontalPodAutoscaler). */
+bool pl_audit_neighbour_judged(const struct pl_audit_kind *k);
+
+/* Where results of kind (a kind name) sort: workloads in table order, then neighbours. */
+int pl_audit_kind_rank(const char *kind);
+
+/**
+ * What a neighbour set needs of a listed workload of kind k (object borrowed): apiVersion,
+ * kind, name, namespace, spec.replicas, spec.selector and the pod template's labels,
+ * which is all core/neighbours.c and the policies read of a workload in the set. Keeps
+ * the audit's set small however many old ReplicaSets a cluster keeps. New reference.
+ */
+json_t *pl_audit_workload_neighbour(const struct pl_audit_kind *k, const char *api_version,
+                                    const json_t *object);
+
+/**
+ * The listed object with apiVersion and kind put back first, as kubectl shows it
+ * (object borrowed). Returns a new reference.
+ */
+json_t *pl_audit_with_kind(const struct pl_audit_kind *k, const char *api_version,
+                           const json_t *object);
 
 /**
  * The collection path of kind k in api_version (k->api_version or its
@@ -63,7 +94,9 @@ json_t *pl_audit_namespace_annotations(const json_t *ns_object);
 /**
  * Judges one listed object of kind k (served as api_version) as `plimsoll
  * check` would judge it in a file, under ns_annotations (borrowed, may be
- * NULL). The result's "file" is the object's API path
+ * NULL), with the neighbouring objects of the cluster (borrowed; NULL: the
+ * policies that need them do not run, and a PodDisruptionBudget or
+ * HorizontalPodAutoscaler comes back skipped). The result's "file" is the object's API path
  * ("/apis/apps/v1/namespaces/shop/deployments/web"); its lines and columns
  * are those of the object rendered as JSON with two-space indents.
  *
@@ -74,7 +107,8 @@ json_t *pl_audit_namespace_annotations(const json_t *ns_object);
  */
 PL_MUST_CHECK int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
                                  const char *api_version, const json_t *object,
-                                 const json_t *ns_annotations, struct pl_pool *pool,
+                                 const json_t *ns_annotations,
+                                 const struct pl_neighbours *neighbours, struct pl_pool *pool,
                                  struct pl_verdict_counts *counts, json_t **ret,
                                  struct pl_error *err);
 
@@ -87,8 +121,9 @@ PL_MUST_CHECK int pl_audit_judge(const struct pl_config *cfg, const struct pl_au
  */
 PL_MUST_CHECK int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kind *k,
                                         const char *api_version, json_t *object,
-                                        const json_t *ns_annotations, struct pl_pool *pool,
-                                        struct pl_verdict_counts *counts, json_t **ret,
-                                        struct pl_error *err);
+                                        const json_t *ns_annotations,
+                                        const struct pl_neighbours *neighbours,
+                                        struct pl_pool *pool, struct pl_verdict_counts *counts,
+                                        json_t **ret, struct pl_error *err);
 
 #endif

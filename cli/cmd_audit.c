@@ -5,9 +5,14 @@
  * check` and with its exit codes.
  *
  * Namespaces are listed first (their plimsoll.dev/ annotations scope the
- * policies), then each workload kind, page by page (kube/listwatch.c, one
- * list per kind and namespace asked for, no per-object GET). Each object is
- * judged as it arrives and only its result is kept. Objects that a judged
+ * policies), then the neighbouring objects (PodDisruptionBudgets,
+ * HorizontalPodAutoscalers, NetworkPolicies: docs/design/neighbours.md), then
+ * each workload kind, page by page (kube/listwatch.c, one list per kind and
+ * namespace asked for, no per-object GET). Each workload is judged as it
+ * arrives, with the set of neighbours, and only its result is kept; what the
+ * set wants of it (a Deployment, a ReplicaSet, ...) is added to the set, and
+ * once every workload is in, the budgets and autoscalers are judged, as
+ * `plimsoll check` judges them. Objects that a judged
  * workload controls (a Deployment's ReplicaSets, a CronJob's Jobs, any
  * controller's Pods) are judged through their owner and not listed again.
  * Results are sorted by namespace, kind (in pl_audit_kinds order) and name.
@@ -26,6 +31,7 @@
 #include "cli/output.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/neighbours.h"
 #include "core/pool.h"
 #include "engine/config.h"
 #include "engine/verdict.h"
@@ -45,11 +51,16 @@ struct audit {
     json_t *results;
     struct pl_verdict_counts counts;
     struct pl_pool pool;
+    struct pl_neighbours set; /* every listed neighbour and replicated workload */
+    bool no_set;              /* a neighbour kind could not be listed: no set is given */
+    json_t *deferred;         /* [[neighbour kind index, api_version, object], ...] judged last */
 
     /* The list in progress. */
     const struct pl_audit_kind *kind;
     const char *api_version;
+    int neighbour;        /* index in pl_audit_neighbour_kinds, -1 for a workload kind */
     json_t *page_results; /* this list's results, kept only when it completes */
+    json_t *page_set;     /* this list's objects for the set, added only when it completes */
     struct pl_verdict_counts page_counts;
     json_t *listed_ns; /* the namespace list being read */
     struct pl_error err;
@@ -64,7 +75,10 @@ static void usage(FILE *out)
             "under each namespace's current plimsoll.dev/ annotations: Deployments,\n"
             "StatefulSets, DaemonSets, ReplicationControllers, CronJobs, and the ReplicaSets,\n"
             "Jobs and Pods that no workload controls (owned ones are judged through their\n"
-            "owner). Reads through the API server: list and get on namespaces and those kinds.\n\n"
+            "owner); and the PodDisruptionBudgets and HorizontalPodAutoscalers, with the\n"
+            "objects around (budgets, autoscalers, NetworkPolicies) for the policies that\n"
+            "look at them. Reads through the API server: list and get on namespaces and\n"
+            "those kinds (without access to one neighbour kind, those policies do not run).\n\n"
             "Exit status: 0 nothing would be rejected, 1 something would be rejected (or is\n"
             "invalid), 2 bad usage or the API server could not be read.\n\n"
             "Options:\n"
@@ -195,20 +209,30 @@ static void wl_begin(void *ud)
     struct audit *a = ud;
     json_decref(a->page_results);
     a->page_results = json_array();
+    json_decref(a->page_set);
+    a->page_set = json_array();
     memset(&a->page_counts, 0, sizeof(a->page_counts));
 }
 
 static int wl_item(void *ud, const json_t *object)
 {
     struct audit *a = ud;
-    if (pl_audit_owned(object)) {
+    /* Owned ones too: check's set has every document of its run. Of a workload only
+     * what the set reads; budgets and autoscalers whole (they are judged later). */
+    if (a->neighbour >= 0) {
+        json_array_append_new(a->page_set, pl_audit_with_kind(a->kind, a->api_version, object));
+    } else if (pl_neighbours_wanted(a->kind->kind)) {
+        json_array_append_new(a->page_set,
+                              pl_audit_workload_neighbour(a->kind, a->api_version, object));
+    }
+    if (a->neighbour >= 0 || pl_audit_owned(object)) {
         return 0;
     }
     const char *ns = pl_json_string(pl_json_object(object, "metadata"), "namespace");
     const json_t *annotations = ns ? json_object_get(a->ns_annotations, ns) : NULL;
     json_t *result = NULL;
-    int r = pl_audit_judge(a->cfg, a->kind, a->api_version, object, annotations, &a->pool,
-                           &a->page_counts, &result, &a->err);
+    int r = pl_audit_judge(a->cfg, a->kind, a->api_version, object, annotations,
+                           a->no_set ? NULL : &a->set, &a->pool, &a->page_counts, &result, &a->err);
     pl_pool_clear(&a->pool);
     if (r < 0) {
         a->failed = true;
@@ -228,12 +252,25 @@ static void wl_end(void *ud, bool ok)
         a->counts.warned += a->page_counts.warned;
         a->counts.invalid += a->page_counts.invalid;
         a->counts.skipped += a->page_counts.skipped;
+        size_t i;
+        json_t *o;
+        json_array_foreach(a->page_set, i, o)
+        {
+            const char *ns = pl_json_string(pl_json_object(o, "metadata"), "namespace");
+            (void)pl_neighbours_add(&a->set, o, ns ? ns : "");
+            if (a->neighbour >= 0 && pl_audit_neighbour_judged(a->kind)) {
+                json_array_append_new(a->deferred,
+                                      json_pack("[i, s, O]", a->neighbour, a->api_version, o));
+            }
+        }
     }
     json_decref(a->page_results);
     a->page_results = NULL;
+    json_decref(a->page_set);
+    a->page_set = NULL;
 }
 
-/* Lists path once into ops. Returns 0, -ENOENT (404), or -EIO with why. */
+/* Lists path once into ops. Returns 0, -ENOENT (404), -EACCES (403), or -EIO with why. */
 static int list(struct audit *a, const char *path, const struct pl_kube_listwatch_ops *ops,
                 char *why, size_t size)
 {
@@ -287,8 +324,11 @@ static int list_namespaces(struct audit *a)
     return 0;
 }
 
-/* Lists one kind in one namespace (ns NULL: every namespace), older version on 404. */
-static int list_kind(struct audit *a, const struct pl_audit_kind *k, const char *ns)
+/*
+ * Lists one kind in one namespace (ns NULL: every namespace), older version on 404.
+ * neighbour: its index in pl_audit_neighbour_kinds, or -1 for a workload kind.
+ */
+static int list_kind(struct audit *a, const struct pl_audit_kind *k, int neighbour, const char *ns)
 {
     static const struct pl_kube_listwatch_ops ops = {
         .list_begin = wl_begin, .list_item = wl_item, .list_end = wl_end};
@@ -296,6 +336,7 @@ static int list_kind(struct audit *a, const struct pl_audit_kind *k, const char 
     char why[600];
     int r = -ENOENT;
     a->kind = k;
+    a->neighbour = neighbour;
     for (int v = 0; v < 2 && r == -ENOENT; v++) {
         a->api_version = v == 0 ? k->api_version : k->fallback;
         if (!a->api_version) {
@@ -307,44 +348,80 @@ static int list_kind(struct audit *a, const struct pl_audit_kind *k, const char 
         }
         r = list(a, path, &ops, why, sizeof(why));
     }
+    if (r == -EACCES && neighbour >= 0) {
+        /* Judging without them would report every workload as lacking a budget. */
+        fprintf(stderr,
+                "plimsoll audit: cannot list %s (forbidden): pod-disruption-budget, "
+                "pdb-allows-disruption, hpa-replicas and network-policy not run\n",
+                k->plural);
+        a->no_set = true;
+        return 0;
+    }
     if (r < 0) {
         fprintf(stderr, "plimsoll audit: cannot list %s: %s\n", path, why);
     }
     return r;
 }
 
-static int list_workloads(struct audit *a)
+/* Lists kind k (neighbour: as list_kind) in every namespace asked for. */
+static int list_everywhere(struct audit *a, const struct pl_audit_kind *k, int neighbour)
 {
-    for (size_t i = 0; pl_audit_kinds[i].kind; i++) {
-        if (json_array_size(a->wanted) == 0) {
-            if (list_kind(a, &pl_audit_kinds[i], NULL) < 0) {
-                return -EIO;
-            }
-            continue;
-        }
-        size_t j;
-        json_t *ns;
-        json_array_foreach(a->wanted, j, ns)
-        {
-            if (list_kind(a, &pl_audit_kinds[i], json_string_value(ns)) < 0) {
-                return -EIO;
-            }
+    if (json_array_size(a->wanted) == 0) {
+        return list_kind(a, k, neighbour, NULL) < 0 ? -EIO : 0;
+    }
+    size_t j;
+    json_t *ns;
+    json_array_foreach(a->wanted, j, ns)
+    {
+        if (list_kind(a, k, neighbour, json_string_value(ns)) < 0) {
+            return -EIO;
         }
     }
     return 0;
 }
 
-/* ---- output ---- */
-
-static int kind_rank(const char *kind)
+/* The budgets and autoscalers, judged once every workload is in the set. */
+static int judge_deferred(struct audit *a)
 {
-    for (int i = 0; pl_audit_kinds[i].kind; i++) {
-        if (strcmp(kind, pl_audit_kinds[i].kind) == 0) {
-            return i;
+    size_t i;
+    json_t *d;
+    json_array_foreach(a->deferred, i, d)
+    {
+        const struct pl_audit_kind *k =
+            &pl_audit_neighbour_kinds[json_integer_value(json_array_get(d, 0))];
+        const json_t *object = json_array_get(d, 2);
+        const char *ns = pl_json_string(pl_json_object(object, "metadata"), "namespace");
+        json_t *result = NULL;
+        int r = pl_audit_judge(a->cfg, k, json_string_value(json_array_get(d, 1)), object,
+                               ns ? json_object_get(a->ns_annotations, ns) : NULL, &a->set,
+                               &a->pool, &a->counts, &result, &a->err);
+        pl_pool_clear(&a->pool);
+        if (r < 0) {
+            char text[1024];
+            fprintf(stderr, "plimsoll audit: %s\n", pl_error_format(&a->err, text, sizeof(text)));
+            return -EIO;
+        }
+        json_array_append_new(a->results, result);
+    }
+    return 0;
+}
+
+static int list_workloads(struct audit *a)
+{
+    for (int i = 0; pl_audit_neighbour_kinds[i].kind; i++) {
+        if (list_everywhere(a, &pl_audit_neighbour_kinds[i], i) < 0) {
+            return -EIO;
         }
     }
-    return 1000;
+    for (size_t i = 0; pl_audit_kinds[i].kind; i++) {
+        if (list_everywhere(a, &pl_audit_kinds[i], -1) < 0) {
+            return -EIO;
+        }
+    }
+    return a->no_set ? 0 : judge_deferred(a);
 }
+
+/* ---- output ---- */
 
 /* Namespace, then kind in table order, then name. */
 static int compare_results(const void *pa, const void *pb)
@@ -353,7 +430,8 @@ static int compare_results(const void *pa, const void *pb)
     const json_t *y = *(json_t *const *)pb;
     int c = strcmp(pl_json_string(x, "namespace"), pl_json_string(y, "namespace"));
     if (c == 0) {
-        c = kind_rank(pl_json_string(x, "kind")) - kind_rank(pl_json_string(y, "kind"));
+        c = pl_audit_kind_rank(pl_json_string(x, "kind")) -
+            pl_audit_kind_rank(pl_json_string(y, "kind"));
     }
     return c != 0 ? c : strcmp(pl_json_string(x, "name"), pl_json_string(y, "name"));
 }
@@ -427,7 +505,9 @@ int pl_cmd_audit(int argc, char **argv)
         .output = "text",
         .wanted = json_array(),
         .results = json_array(),
+        .deferred = json_array(),
     };
+    pl_neighbours_init(&a.set);
     pl_error_init(&a.err);
     pl_pool_init(&a.pool);
     int r = parse_args(&a, argc, argv);
@@ -440,6 +520,8 @@ int pl_cmd_audit(int argc, char **argv)
     json_decref(a.wanted);
     json_decref(a.ns_annotations);
     json_decref(a.results);
+    json_decref(a.deferred);
+    pl_neighbours_finish(&a.set);
     free(a.server);
     return code;
 }

@@ -832,7 +832,7 @@ int pl_kube_listwatch_list_once(struct pl_kube_listwatch *lw, char *why, size_t 
     case OUT_STOPPED:
         return -ECANCELED;
     default:
-        return lw->last_http == 404 ? -ENOENT : -EIO;
+        return lw->last_http == 404 ? -ENOENT : lw->last_http == 403 ? -EACCES : -EIO;
     }
 }
 

@@ -96,7 +96,8 @@ PL_MUST_CHECK int pl_kube_listwatch_start(struct pl_kube_listwatch *lw);
  * `plimsoll audit`; lw must not be started. No retry: a failure is the
  * caller's to report (only a continue token that expired restarts the list,
  * once). Returns 0; -ENOENT when the API server answered 404 (no such
- * resource in this API version); -ECANCELED when the stop flag ended it; -EIO
+ * resource in this API version); -EACCES when it answered 403 (no
+ * permission to list it); -ECANCELED when the stop flag ended it; -EIO
  * for any other failure; why (size bytes) then says why.
  */
 PL_MUST_CHECK int pl_kube_listwatch_list_once(struct pl_kube_listwatch *lw, char *why, size_t size);

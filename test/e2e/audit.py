@@ -5,7 +5,12 @@ API server, and each verdict compared with `plimsoll check` on the same object
 as `kubectl get -o yaml` returns it (defaults filled in by the API server) with
 the same Namespace object in the input. kube-controller-manager really creates
 the ReplicaSets and Pods of the Deployments: those are judged through their
-owner, so they must not appear on their own.
+owner, so they must not appear on their own. Each namespace also holds the
+neighbouring objects the neighbour policies read (docs/design/neighbours.md): a
+PodDisruptionBudget for one Deployment (another has none), one that allows no
+disruption, an autoscaler, and a NetworkPolicy; audit must judge the budgets and
+the autoscaler, and every workload with them, as check does with the same
+objects in its input.
 
 The namespaces are labelled plimsoll.dev/skip=true so that a webhook left by an
 earlier scenario never admits or rejects what is created here.
@@ -19,10 +24,12 @@ from e2elib import check, deployment, until
 NAMESPACES = {
     "audit-enforce": {},
     "audit-warn": {"plimsoll.dev/mode": "warn", "example.com/owner": "not-for-the-audit"},
-    "audit-mixed": {"plimsoll.dev/liveness-probe": "off", "plimsoll.dev/resources": "warn"},
+    "audit-mixed": {"plimsoll.dev/liveness-probe": "off", "plimsoll.dev/resources": "warn",
+                    "plimsoll.dev/network-policy": "warn"},
 }
 # Kinds fetched for check: every one audit reads (kubectl's short names).
-KINDS = "deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,cronjobs,jobs,pods"
+KINDS = ("deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,cronjobs,jobs,pods,"
+         "poddisruptionbudgets,horizontalpodautoscalers,networkpolicies")
 JUDGED_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
                  "ReplicationController", "Job", "CronJob"}
 COMPARED = ("kind", "namespace", "name", "status", "allowed", "evaluated", "message",
@@ -60,8 +67,29 @@ def workloads(ns):
             json.dumps({"apiVersion": "v1", "kind": "Pod",
                         "metadata": {"name": "lone", "namespace": ns,
                                      "labels": {"app.kubernetes.io/name": "lone"}},
-                        "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}})]
+                        "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}}),
+            # "good" has a budget, "bad" none; "db" (1 replica) has one that allows no
+            # eviction; "exempt" is scaled by an autoscaler down to 1 pod.
+            pdb("good-pdb", "good", ns, {"maxUnavailable": 1}),
+            pdb("db-pdb", "db", ns, {"minAvailable": 1}),
+            json.dumps({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+                        "metadata": {"name": "exempt-hpa", "namespace": ns},
+                        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1",
+                                                    "kind": "Deployment", "name": "exempt"},
+                                 "minReplicas": 1, "maxReplicas": 4}}),
+            json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                        "metadata": {"name": "good-netpol", "namespace": ns},
+                        "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "good"}},
+                                 "policyTypes": ["Ingress", "Egress"]}})]
     return objs
+
+
+def pdb(name, app, ns, rule):
+    """A PodDisruptionBudget (policy/v1beta1: the kit is Kubernetes 1.20) for app's pods."""
+    return json.dumps({"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget",
+                       "metadata": {"name": name, "namespace": ns},
+                       "spec": {**rule, "selector": {"matchLabels":
+                                                     {"app.kubernetes.io/name": app}}}})
 
 
 def owned(obj):
@@ -122,14 +150,30 @@ def audit_scenarios(cl, binary, work):
             assert c.returncode in (0, 1), c.stderr
             want = {(r["kind"], r["name"]): r for r in json.loads(c.stdout)["results"]
                     if r["kind"] != "Namespace"}
+            # NetworkPolicies are read, not judged (check lists them as skipped).
             want = {key: r for key, r in want.items()
-                    if any(o["kind"] == key[0] and o["metadata"]["name"] == key[1]
-                           for o in objs)}
+                    if key[0] != "NetworkPolicy"
+                    and any(o["kind"] == key[0] and o["metadata"]["name"] == key[1]
+                            for o in objs)}
             assert set(got) == set(want), (ns, sorted(got), sorted(want))
-            assert len(got) == 7, sorted(got)  # 3 Deployments, StatefulSet, CronJob, Job, Pod
+            # 3 Deployments, StatefulSet, CronJob, Job, Pod, 2 budgets, an autoscaler
+            assert len(got) == 10, sorted(got)
             for key, r in got.items():
                 assert comparable(r) == comparable(want[key]), (ns, key, comparable(r),
                                                                 comparable(want[key]))
+
+            # The neighbour policies really ran, on both sides.
+            def policies(key):
+                return {v["policy"] for v in got[key]["violations"]}
+            assert "pod-disruption-budget" in policies(("Deployment", "bad")), got
+            assert "pod-disruption-budget" not in policies(("Deployment", "good")), got
+            assert "pdb-allows-disruption" in policies(("PodDisruptionBudget", "db-pdb")), got
+            assert "pdb-allows-disruption" not in policies(("PodDisruptionBudget", "good-pdb")), got
+            assert "hpa-replicas" in policies(("HorizontalPodAutoscaler", "exempt-hpa")), got
+            assert "hpa-replicas" in policies(("Deployment", "exempt")), got
+            netpol = "network-policy" in policies(("Deployment", "bad"))
+            assert netpol == (ns == "audit-mixed"), (ns, got[("Deployment", "bad")])
+            assert "network-policy" not in policies(("Deployment", "good")), got
 
     def annotations_scope_verdicts():
         p = audit("--output", "json", "--namespace", "audit-enforce", "--namespace",
@@ -194,6 +238,43 @@ def audit_scenarios(cl, binary, work):
         assert "403" in p.stderr or "forbidden" in p.stderr.lower(), p.stderr
         assert p.stdout == ""
 
+    def forbidden_neighbours_are_said():
+        # A reader of the workloads that may not list budgets, autoscalers nor
+        # NetworkPolicies: the audit says which policies it did not run and runs them
+        # nowhere, instead of warning every Deployment that it lacks a budget.
+        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "e2e-audit-workloads"},
+                "rules": [{"apiGroups": ["", "apps", "batch"], "verbs": ["get", "list"],
+                           "resources": ["pods", "replicationcontrollers", "deployments",
+                                         "statefulsets", "daemonsets", "replicasets",
+                                         "jobs", "cronjobs"]}]}
+        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                   "metadata": {"name": "e2e-audit-workloads"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                               "name": "e2e-audit-workloads"},
+                   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                 "name": "plimsoll-namespace-reader"}]}
+        reader = os.path.join(cl.state, "kubeconfig-namespace-reader")
+        for obj in (role, binding):
+            p = cl.apply(json.dumps(obj))
+            assert p.returncode == 0, p.stderr
+        try:
+            def audited():
+                p = run(binary, "audit", "--kubeconfig", reader, "--output", "json",
+                        "--namespace", "audit-enforce")
+                return p.returncode == 1, p
+            p = until(audited, 30, "the workload reader's audit")
+            assert "cannot list poddisruptionbudgets (forbidden)" in p.stderr, p.stderr
+            assert "pod-disruption-budget" in p.stderr and "not run" in p.stderr, p.stderr
+            results = json.loads(p.stdout)["results"]
+            kinds = {r["kind"] for r in results}
+            assert "PodDisruptionBudget" not in kinds and "Deployment" in kinds, kinds
+            found = {v["policy"] for r in results for v in r["violations"]}
+            assert not found & {"pod-disruption-budget", "pdb-allows-disruption",
+                                "hpa-replicas", "network-policy"}, found
+        finally:
+            cl.k("delete", "clusterrolebinding,clusterrole", "e2e-audit-workloads")
+
     if not check("audit: workloads created in three namespaces", setup):
         return
     check("audit: --output json equals check on kubectl get -o yaml, object by object",
@@ -203,5 +284,7 @@ def audit_scenarios(cl, binary, work):
     check("audit: owned ReplicaSets and Pods are judged through their owner", owned_objects_not_listed)
     check("audit: text, sarif, junit and exit codes 0/1/2", formats_and_exit_codes)
     check("audit: an API server that refuses the list is exit 2", refused_access_is_an_error)
+    check("audit: budgets it may not list are said, their policies not run",
+          forbidden_neighbours_are_said)
     for ns in NAMESPACES:
         cl.k("delete", "namespace", ns, "--wait=false")

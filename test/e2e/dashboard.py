@@ -2,7 +2,9 @@
 """`plimsoll dashboard` end to end (issue 15), against the kit's API server:
 workloads created with kubectl are shown with the same verdicts as `plimsoll
 audit`; a new bad Deployment appears, a fixed one clears, a namespace
-annotation change moves the counts, a deleted workload disappears, each within
+annotation change moves the counts, deleting a PodDisruptionBudget brings the
+pod-disruption-budget warning of the Deployment it selected and creating it again
+clears it, a deleted workload disappears, each within
 a few seconds of kubectl returning; /metrics passes promtool; nothing secret
 (env values, other annotations) leaves; it is read-only; SIGTERM exits 0 at
 once. Then the page in a real browser (Debian's chromium through playwright-core,
@@ -79,6 +81,15 @@ def spotless(manifest):
     return json.dumps(d)
 
 
+def budget(app, ns):
+    """A PodDisruptionBudget (policy/v1beta1: the kit is Kubernetes 1.20) for app's pods:
+    what a replicated Deployment needs to pass pod-disruption-budget."""
+    return json.dumps({"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget",
+                       "metadata": {"name": f"{app}-pdb", "namespace": ns},
+                       "spec": {"maxUnavailable": 1,
+                                "selector": {"matchLabels": {"app.kubernetes.io/name": app}}}})
+
+
 def namespace(name, annotations):
     return json.dumps({"apiVersion": "v1", "kind": "Namespace",
                        "metadata": {"name": name, "annotations": annotations,
@@ -107,6 +118,8 @@ def dashboard_scenarios(cl, binary, work):
         assert cl.apply(namespace(ns, ann)).returncode == 0
     cl.apply(spotless(deployment("good", NS_A, secure=True)))
     cl.apply(with_secret_env(deployment("bad", NS_A, liveness=False)))
+    for app in ("good", "bad"):
+        assert cl.apply(budget(app, NS_A)).returncode == 0
     d = Dashboard(binary, work, kubeconfig)
 
     def ready():
@@ -118,7 +131,9 @@ def dashboard_scenarios(cl, binary, work):
         p = subprocess.run([binary, "audit", "--kubeconfig", kubeconfig, "--output", "json",
                             "--namespace", NS_A, "--namespace", NS_B],
                            capture_output=True, text=True, timeout=60)
-        audited = {(r["namespace"], r["name"]): r for r in json.loads(p.stdout)["results"]}
+        # Budgets are judged by audit (pdb-allows-disruption), not shown by the dashboard.
+        audited = {(r["namespace"], r["name"]): r for r in json.loads(p.stdout)["results"]
+                   if r["kind"] != "PodDisruptionBudget"}
         shown = {(w["namespace"], w["name"]): w for ns in (NS_A, NS_B)
                  for w in d.workloads(ns).values()}
         assert set(audited) == set(shown), (sorted(audited), sorted(shown))
@@ -157,6 +172,19 @@ def dashboard_scenarios(cl, binary, work):
                                 "the fixed Deployment admitted")
         assert d.namespace(NS_A)["score"] == 100
 
+    def new_budget_clears_the_warning():
+        def warned():
+            return any(v["policy"] == "pod-disruption-budget"
+                       for v in d.workloads(NS_A)["good"]["violations"])
+        assert not warned(), d.workloads(NS_A)["good"]  # 2 replicas and a budget
+        cl.k("delete", "poddisruptionbudget", "good-pdb", "-n", NS_A, check=True)
+        delays["budget deleted"] = timed(warned, 5, "good's budget warning")
+        # A missing budget would be rejected in enforce mode (check and audit run it too).
+        assert d.workloads(NS_A)["good"]["would_reject_if_enforced"]
+        assert cl.apply(budget("good", NS_A)).returncode == 0
+        delays["budget"] = timed(lambda: not warned(), 5, "good's budget warning cleared")
+        assert not d.workloads(NS_A)["good"]["would_reject_if_enforced"]
+
     def deleted_workload_disappears():
         cl.k("delete", "deployment", "late", "-n", NS_B, check=True)
         delays["deleted"] = timed(lambda: "late" not in d.workloads(NS_B), 5, "late gone")
@@ -169,6 +197,8 @@ def dashboard_scenarios(cl, binary, work):
         assert line in text, text[:2000]
         for needle in ("plimsoll_dashboard_ready 1", "plimsoll_dashboard_last_full_sync_timestamp_seconds ",
                        'plimsoll_dashboard_watch_errors_total{resource="deployments"} 0',
+                       'plimsoll_dashboard_watch_errors_total{resource="poddisruptionbudgets"} 0',
+                       'plimsoll_dashboard_watch_staleness_seconds{resource="networkpolicies"} ',
                        "process_resident_memory_bytes ",
                        f'plimsoll_dashboard_rejected_if_enforced{{namespace="{NS_A}"}} 0'):
             assert needle in text, needle
@@ -237,6 +267,8 @@ def dashboard_scenarios(cl, binary, work):
     ok = check("dashboard: ready after the first lists", ready)
     if ok:
         check("dashboard: verdicts equal plimsoll audit's", same_verdicts_as_audit)
+        check("dashboard: a deleted PodDisruptionBudget warns its workload, a new one clears it",
+              new_budget_clears_the_warning)
         check("dashboard: a new bad Deployment appears", new_bad_deployment_appears)
         check("dashboard: a namespace annotation change moves the counts",
               annotation_change_moves_counts)

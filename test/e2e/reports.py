@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from e2elib import ROOT, check, deployment, until
-from dashboard import Dashboard, spotless
+from dashboard import Dashboard, budget, spotless
 
 NS_R, NS_CLEAN = "rep-a", "rep-clean"
 
@@ -59,6 +59,8 @@ def reports_scenarios(cl, binary, work):
                                                      "labels": {"plimsoll.dev/skip": "true"}}})).returncode == 0
         cl.apply(deployment("bad", NS_R, liveness=False))
         cl.apply(spotless(deployment("good", NS_CLEAN, secure=True)))
+        # Clean includes pod-disruption-budget: 2 replicas need a budget.
+        assert cl.apply(budget("good", NS_CLEAN)).returncode == 0
         stale = {"apiVersion": "openreports.io/v1alpha1", "kind": "Report",
                  "metadata": {"name": "plimsoll", "namespace": NS_CLEAN,
                               "labels": {"app.kubernetes.io/managed-by": "plimsoll"}},

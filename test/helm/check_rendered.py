@@ -277,9 +277,20 @@ def check_rbac(r, ns, watch):
           and ann.get("plimsoll.dev/exempt-reason", "").strip(), ann)
 
 
-DASHBOARD_RULES = [([""], ["namespaces", "pods", "replicationcontrollers"]),
-                   (["apps"], ["daemonsets", "deployments", "replicasets", "statefulsets"]),
-                   (["batch"], ["cronjobs", "jobs"])]
+def dashboard_rules():
+    """The (apiGroups, resources) the dashboard reads, from the tables it reads them from
+    (audit/workloads.c: pl_audit_kinds and pl_audit_neighbour_kinds), and namespaces."""
+    import re
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "audit",
+                            "workloads.c")).read()
+    groups = {"": {"namespaces"}}
+    for version, plural in re.findall(r'\{"[A-Za-z]+", "([^"]+)", (?:"[^"]+"|NULL), "([a-z]+)"\}',
+                                      src):
+        groups.setdefault(version.rpartition("/")[0], set()).add(plural)
+    return [([g], sorted(res)) for g, res in groups.items()]
+
+
+DASHBOARD_RULES = dashboard_rules()
 
 
 def check_dashboard(r, ns, enabled):
