@@ -101,7 +101,9 @@ class Ctx:
 
 @test
 def rules_check(c):
-    docs = [d for d in render("metrics.prometheusRule.enabled=true")
+    # With the ServiceMonitors, as in production (PlimsollDashboardDown's absent()).
+    docs = [d for d in render("metrics.prometheusRule.enabled=true",
+                              "metrics.serviceMonitor.enabled=true")
             if d.get("kind") == "PrometheusRule"]
     assert len(docs) == 1, docs
     c.groups = docs[0]["spec"]["groups"]
