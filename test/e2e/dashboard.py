@@ -275,6 +275,8 @@ def dashboard_scenarios(cl, binary, work):
         check("dashboard: a fixed Deployment clears", fixed_deployment_clears)
         check("dashboard: a deleted workload disappears", deleted_workload_disappears)
         check("dashboard: /metrics (promtool check metrics)", metrics_pass_promtool)
+        check("dashboard: every series and label the chart's dashboard alerts use is "
+              "exposed, with its documented type", alert_series_are_real, d)
         check("dashboard: nothing secret leaves; read-only; bad filters refused",
               nothing_secret_and_read_only)
         check("dashboard: the page in chromium (JavaScript off): score, namespaces, runbook "
@@ -287,3 +289,54 @@ def dashboard_scenarios(cl, binary, work):
             print("    dashboard log tail:\n    " + f.read()[-3000:].replace("\n", "\n    "))
     for ns in (NS_A, NS_B):
         cl.k("delete", "namespace", ns, "--wait=false")
+
+
+# ---- The chart's dashboard alerts (issue 15) against the real /metrics. promtool's
+# unit tests (test/prometheus/rules_test.yaml) feed the alerts series by name; this
+# proves those names, types and labels are the ones the dashboard really exposes.
+SCRAPE_LABELS = {"job", "namespace", "instance"}   # the target's, set by the scrape
+
+
+def alert_series_are_real(d):
+    import re    # here, not at the top: this block stays separate from the file's others
+    import yaml
+    helm = subprocess.run([os.path.join(ROOT, "scripts", "get-helm.sh")], capture_output=True,
+                          text=True, timeout=300).stdout.strip()
+    assert helm, "no helm (scripts/get-helm.sh)"
+    p = subprocess.run([helm, "template", "plimsoll", os.path.join(ROOT, "charts", "plimsoll"),
+                        "--set", "metrics.prometheusRule.enabled=true"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    exprs = [r["expr"] for doc in yaml.safe_load_all(p.stdout)
+             if doc and doc["kind"] == "PrometheusRule"
+             for g in doc["spec"]["groups"] for r in g["rules"]
+             if r.get("alert", "").startswith("PlimsollDashboard")]
+    assert len(exprs) >= 3, exprs
+    with open(os.path.join(ROOT, "docs", "design", "dashboard.md")) as f:
+        documented = dict(re.findall(r"^\| `(plimsoll_dashboard_\w+)` \| (\w+) \|", f.read(),
+                                     re.M))
+    text = d.get("/metrics")[1]
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    used = {}
+    for e in exprs:
+        for name, matchers in re.findall(r"\b([a-z_:][a-z0-9_:]*)\{([^}]*)\}", e):
+            if name != "up":   # up is Prometheus's own, per target
+                used.setdefault(name, set()).update(
+                    (k, v) for k, op, v in re.findall(r'(\w+)\s*(=|!=|=~|!~)\s*"([^"]*)"', matchers)
+                    if op == "=" and k not in SCRAPE_LABELS)
+        # `by (exported_namespace)`: the dashboard's own namespace label, renamed by the scrape.
+        for by, name in re.findall(r"by \(([^)]*)\) \((plimsoll_dashboard_\w+)\{", e):
+            for lab in (x.strip() for x in by.split(",")):
+                used[name].add((lab.removeprefix("exported_"), None))
+    # The parse itself found what the alerts are known to use.
+    assert {"plimsoll_dashboard_workloads", "plimsoll_dashboard_ready",
+            "plimsoll_dashboard_watch_staleness_seconds"} <= set(used), used
+    assert {("state", "failing"), ("namespace", None)} <= used["plimsoll_dashboard_workloads"]
+    for name, labels in used.items():
+        assert name in documented, (name, "not in docs/design/dashboard.md's metrics table")
+        assert types.get(name) == documented[name], (name, types.get(name), documented[name])
+        samples = re.findall(rf"^{name}(?:\{{([^}}]*)\}})? ", text, re.M)
+        assert samples, (name, "no sample in /metrics")
+        have = [dict(re.findall(r'(\w+)="([^"]*)"', s)) for s in samples]
+        for k, v in labels:
+            assert any(k in h and (v is None or h[k] == v) for h in have), (name, k, v, have[:3])

@@ -101,7 +101,9 @@ class Ctx:
 
 @test
 def rules_check(c):
-    docs = [d for d in render("metrics.prometheusRule.enabled=true")
+    # With the ServiceMonitors, as in production (PlimsollDashboardDown's absent()).
+    docs = [d for d in render("metrics.prometheusRule.enabled=true",
+                              "metrics.serviceMonitor.enabled=true")
             if d.get("kind") == "PrometheusRule"]
     assert len(docs) == 1, docs
     c.groups = docs[0]["spec"]["groups"]
@@ -114,7 +116,9 @@ def rules_check(c):
     want = {"PlimsollWebhookErrors", "PlimsollWebhookCallErrors", "PlimsollWebhookSlow",
             "PlimsollWebhookLatencyNearTimeout", "PlimsollCertificateExpiresSoon",
             "PlimsollCertificateReloadFailed", "PlimsollConfigReloadFailed",
-            "PlimsollNamespaceViewStale", "PlimsollTLSHandshakeFailures"}
+            "PlimsollNamespaceViewStale", "PlimsollTLSHandshakeFailures",
+            "PlimsollDashboardDown", "PlimsollDashboardNotReady", "PlimsollDashboardViewStale",
+            "PlimsollDashboardWatchErrors", "PlimsollDashboardFailingWorkloadsGrew"}
     assert alerts == want, alerts ^ want
     c.alerts = alerts
 
@@ -129,8 +133,12 @@ def rules_unit_tests(c):
         for t in case["alert_rule_test"]:
             (fired if t["exp_alerts"] else silent).add(t["alertname"])
             for a in t["exp_alerts"]:
-                # The annotations are prose: taken from the rule; the labels are tested.
-                a.setdefault("exp_annotations", rules[t["alertname"]].get("annotations", {}))
+                # The annotations are prose: taken from the rule, unless the test gives
+                # one (a templated one, such as a summary naming $labels); the labels
+                # are tested.
+                given = a.setdefault("exp_annotations", {})
+                for k, v in rules[t["alertname"]].get("annotations", {}).items():
+                    given.setdefault(k, v)
     # Every alert is tested both ways.
     assert fired == c.alerts and silent == c.alerts, (c.alerts - fired, c.alerts - silent)
     path = os.path.join(c.dir, "rules_test.yaml")
