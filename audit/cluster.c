@@ -187,16 +187,51 @@ static char *exempt_reason(const json_t *object)
 }
 
 /*
- * Whether the verdict in enforce mode is known without judging again: rejected now
- * stays rejected (what enforces now still would); a namespace already in enforce mode
- * gives the same verdict; and without a single finding now, the same policies run
- * under plimsoll.dev/mode: enforce (only a namespace in mode off runs more of them), so
- * there is nothing to reject.
+ * Whether admission would reject the object this result is about: it is invalid,
+ * or a policy that runs at admission enforces a finding. The policies that need
+ * the neighbouring objects (PDBs, HPAs, NetworkPolicies) do not run at admission
+ * (the webhook is stateless), so their findings, even in enforce mode, reject
+ * nothing there; "would be rejected if the namespace enforced" is about admission.
  */
-static bool enforce_verdict_known(const struct pl__workload *w, const json_t *ann)
+static bool admission_rejects(const json_t *result)
+{
+    const char *status = pl_json_string(result, "status");
+    if (status && strcmp(status, "invalid") == 0) {
+        return true;
+    }
+    if (!status || strcmp(status, "rejected") != 0) {
+        return false;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(result, "violations"), i, v)
+    {
+        const char *mode = pl_json_string(v, "mode");
+        const char *id = pl_json_string(v, "policy");
+        if (!mode || strcmp(mode, "enforce") != 0 || !id) {
+            continue;
+        }
+        for (size_t k = 0; pl_policies[k]; k++) {
+            if (strcmp(pl_policies[k]->id, id) == 0 && !pl_policies[k]->neighbours) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/*
+ * Whether the verdict in enforce mode is known without judging again: what admission
+ * rejects now it still would (enforce only raises modes); a namespace already in
+ * enforce mode gives the same verdict; and without a single finding now, the same
+ * policies run under plimsoll.dev/mode: enforce (only a namespace in mode off runs
+ * more of them), so there is nothing to reject.
+ */
+static bool enforce_verdict_known(const struct pl__workload *w, const json_t *now,
+                                  const json_t *ann)
 {
     const char *mode = pl_json_string(ann, PL_KEY_MODE);
-    if (w->rejected || w->skipped || (mode && strcmp(mode, "enforce") == 0)) {
+    if (admission_rejects(now) || w->skipped || (mode && strcmp(mode, "enforce") == 0)) {
         return true;
     }
     return w->n_violations == 0 && (!mode || strcmp(mode, "off") != 0);
@@ -224,16 +259,14 @@ static void judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
                               &c->pool, &counts, &now, &err) == 0) {
         keep_verdict(w, now);
         pl_pool_clear(&c->pool);
-        w->rejected_if_enforced = w->rejected;
-        if (!enforce_verdict_known(w, ann)) {
+        w->rejected_if_enforced = admission_rejects(now);
+        if (!enforce_verdict_known(w, now, ann)) {
             json_t *enforced = ann ? json_deep_copy(ann) : json_object();
             json_object_set_new(enforced, PL_KEY_MODE, json_string("enforce"));
-            if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced,
-                                      pl__neighbours_of(c), &c->pool, &counts, &if_enforced,
-                                      &err) == 0) {
-                const char *st = pl_json_string(if_enforced, "status");
-                w->rejected_if_enforced =
-                    st && (strcmp(st, "rejected") == 0 || strcmp(st, "invalid") == 0);
+            /* As admission judges it: without the neighbours. */
+            if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced, NULL,
+                                      &c->pool, &counts, &if_enforced, &err) == 0) {
+                w->rejected_if_enforced = admission_rejects(if_enforced);
             }
             json_decref(enforced);
         }
