@@ -187,28 +187,20 @@ static char *exempt_reason(const json_t *object)
 }
 
 /*
- * Whether admission would reject the object this result is about: it is invalid,
- * or a policy that runs at admission enforces a finding. The policies that need
- * the neighbouring objects (PDBs, HPAs, NetworkPolicies) do not run at admission
- * (the webhook is stateless), so their findings, even in enforce mode, reject
- * nothing there; "would be rejected if the namespace enforced" is about admission.
+ * Whether result has a finding of a policy that runs at admission (in enforce mode
+ * only, when enforced_only). The policies that need the neighbouring objects (PDBs,
+ * HPAs, NetworkPolicies) do not run at admission (the webhook is stateless), so
+ * their findings, even in enforce mode, reject nothing there.
  */
-static bool admission_rejects(const json_t *result)
+static bool admission_finding(const json_t *result, bool enforced_only)
 {
-    const char *status = pl_json_string(result, "status");
-    if (status && strcmp(status, "invalid") == 0) {
-        return true;
-    }
-    if (!status || strcmp(status, "rejected") != 0) {
-        return false;
-    }
     size_t i;
     const json_t *v;
     json_array_foreach(json_object_get(result, "violations"), i, v)
     {
         const char *mode = pl_json_string(v, "mode");
         const char *id = pl_json_string(v, "policy");
-        if (!mode || strcmp(mode, "enforce") != 0 || !id) {
+        if (!id || (enforced_only && (!mode || strcmp(mode, "enforce") != 0))) {
             continue;
         }
         for (size_t k = 0; pl_policies[k]; k++) {
@@ -221,11 +213,27 @@ static bool admission_rejects(const json_t *result)
 }
 
 /*
+ * Whether admission would reject the object this result is about: it is invalid,
+ * or a policy that runs at admission enforces a finding. "Would be rejected if the
+ * namespace enforced" is about admission.
+ */
+static bool admission_rejects(const json_t *result)
+{
+    const char *status = pl_json_string(result, "status");
+    if (status && strcmp(status, "invalid") == 0) {
+        return true;
+    }
+    return status && strcmp(status, "rejected") == 0 && admission_finding(result, true);
+}
+
+/*
  * Whether the verdict in enforce mode is known without judging again: what admission
  * rejects now it still would (enforce only raises modes); a namespace already in
- * enforce mode gives the same verdict; and without a single finding now, the same
- * policies run under plimsoll.dev/mode: enforce (only a namespace in mode off runs
- * more of them), so there is nothing to reject.
+ * enforce mode gives the same verdict; and without a finding of an admission policy
+ * now, the same policies run under plimsoll.dev/mode: enforce (only a namespace in
+ * mode off runs more of them), so there is nothing to reject. The last case is most
+ * of a healthy cluster (a missing PodDisruptionBudget is not an admission finding):
+ * it spares them the second judgement.
  */
 static bool enforce_verdict_known(const struct pl__workload *w, const json_t *now,
                                   const json_t *ann)
@@ -234,7 +242,7 @@ static bool enforce_verdict_known(const struct pl__workload *w, const json_t *no
     if (admission_rejects(now) || w->skipped || (mode && strcmp(mode, "enforce") == 0)) {
         return true;
     }
-    return w->n_violations == 0 && (!mode || strcmp(mode, "off") != 0);
+    return !admission_finding(now, false) && (!mode || strcmp(mode, "off") != 0);
 }
 
 /*
