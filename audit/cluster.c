@@ -111,20 +111,11 @@ struct pl__workload **pl__cluster_all(struct pl_cluster *c, size_t *ret_n)
 
 /* ---- judging ---- */
 
-static size_t policy_index(const char *id)
-{
-    for (size_t i = 0; pl_policies[i]; i++) {
-        if (strcmp(pl_policies[i]->id, id) == 0) {
-            return i;
-        }
-    }
-    return 64; /* unknown: no bit */
-}
-
+/* The bit of policy in the workload's masks (0 for an unknown id). */
 static uint64_t bit(const char *policy)
 {
-    size_t i = policy_index(policy ? policy : "");
-    return i < 64 ? (uint64_t)1 << i : 0;
+    int i = pl_policy_index(policy ? policy : "");
+    return i >= 0 && i < 64 ? (uint64_t)1 << i : 0;
 }
 
 /* A finding without its line and column (they point into a rendering nobody sees here). */
@@ -203,10 +194,9 @@ static bool admission_finding(const json_t *result, bool enforced_only)
         if (!id || (enforced_only && (!mode || strcmp(mode, "enforce") != 0))) {
             continue;
         }
-        for (size_t k = 0; pl_policies[k]; k++) {
-            if (strcmp(pl_policies[k]->id, id) == 0 && !pl_policies[k]->neighbours) {
-                return true;
-            }
+        int k = pl_policy_index(id);
+        if (k >= 0 && !pl_policies[k]->neighbours) {
+            return true;
         }
     }
     return false;

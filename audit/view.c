@@ -89,11 +89,8 @@ static bool has_policy(const struct pl__workload *w, const char *policy)
     if (!policy) {
         return true;
     }
-    size_t i = 0;
-    while (pl_policies[i] && strcmp(pl_policies[i]->id, policy) != 0) {
-        i++;
-    }
-    if (!pl_policies[i] || i >= 64) {
+    int i = pl_policy_index(policy);
+    if (i < 0 || i >= 64) {
         return false;
     }
     return ((w->fail_mask | w->warn_mask | w->exempt_mask) >> i) & 1u;

@@ -134,16 +134,6 @@ static enum MHD_Result metrics(struct pl_audit_web *w, struct MHD_Connection *co
 
 /* ---- filters ---- */
 
-static bool known_policy(const char *id)
-{
-    for (size_t i = 0; pl_policies[i]; i++) {
-        if (strcmp(pl_policies[i]->id, id) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The ?namespace= and ?policy= filters ("" is none). Returns 0 or -EINVAL (msg set). */
 static int filters(struct MHD_Connection *conn, const char **ns, const char **policy,
                    const char **msg)
@@ -160,7 +150,7 @@ static int filters(struct MHD_Connection *conn, const char **ns, const char **po
         *msg = "namespace: not a namespace name";
         return -EINVAL;
     }
-    if (*policy && !known_policy(*policy)) {
+    if (*policy && pl_policy_index(*policy) < 0) {
         *msg = "policy: not a policy id (see plimsoll policies)";
         return -EINVAL;
     }
