@@ -32,7 +32,6 @@
 #include "policies/registry.h"
 
 #define N_BUCKETS     4096u
-#define LAST_APPLIED  "kubectl.kubernetes.io/last-applied-configuration"
 #define START_POLL_MS 50
 /* How long the workloads wait for the neighbours' first lists, so that their first
  * verdicts already see the budgets; a kind not listed by then (a 403) is waited for no more. */
@@ -40,7 +39,7 @@
 /* How often neighbour changes are turned into a new set and re-judged verdicts. */
 #define FLUSH_MS 200
 
-static void log_line(struct pl_cluster *c, enum pl_log_level level, const char *msg, json_t *fields)
+void pl__cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *msg, json_t *fields)
 {
     if (c->opts.log) {
         c->opts.log(level, msg, fields);
@@ -111,218 +110,18 @@ struct pl__workload **pl__cluster_all(struct pl_cluster *c, size_t *ret_n)
 
 /* ---- judging ---- */
 
-/* The bit of policy in the workload's masks (0 for an unknown id). */
-static uint64_t bit(const char *policy)
-{
-    int i = pl_policy_index(policy ? policy : "");
-    return i >= 0 && i < 64 ? (uint64_t)1 << i : 0;
-}
-
-/* A finding without its line and column (they point into a rendering nobody sees here). */
-static json_t *finding(const json_t *v)
-{
-    json_t *out = json_deep_copy(v);
-    json_object_del(out, "line");
-    json_object_del(out, "column");
-    return out;
-}
-
-/* Keeps what the dashboard shows of a check result, and the policy masks. */
-static void keep_verdict(struct pl__workload *w, const json_t *result)
-{
-    const char *status = pl_json_string(result, "status");
-    w->skipped = status && strcmp(status, "skipped") == 0;
-    w->rejected = status && (strcmp(status, "rejected") == 0 || strcmp(status, "invalid") == 0);
-    w->fail_mask = w->warn_mask = w->exempt_mask = 0;
-    json_t *violations = json_array();
-    json_t *suppressed = json_array();
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(result, "violations"), i, v)
-    {
-        const char *mode = pl_json_string(v, "mode");
-        bool suppressed_only = json_object_get(v, "suppression") != NULL;
-        if (mode && strcmp(mode, "enforce") == 0 && !suppressed_only) {
-            w->fail_mask |= bit(pl_json_string(v, "policy"));
-        } else {
-            w->warn_mask |= bit(pl_json_string(v, "policy"));
-        }
-        json_array_append_new(violations, finding(v));
-    }
-    json_array_foreach(json_object_get(result, "suppressed"), i, v)
-    {
-        w->exempt_mask |= bit(pl_json_string(v, "policy"));
-        json_array_append_new(suppressed, finding(v));
-    }
-    w->n_violations = (unsigned)json_array_size(violations);
-    /* Kept as text: a jansson tree of the findings costs several times its text. */
-    json_t *verdict =
-        json_pack("{s:s, s:o, s:o, s:O}", "status", status ? status : "", "violations", violations,
-                  "suppressed", suppressed, "notes", json_object_get(result, "notes"));
-    free(w->verdict);
-    w->verdict = pl_json_dump(verdict, JSON_COMPACT, NULL);
-    json_decref(verdict);
-}
-
-/* The exemption reason of the object or its pod template, if any. */
-static char *exempt_reason(const json_t *object)
-{
-    const char *r = pl_json_string(
-        pl_json_object(pl_json_object(object, "metadata"), "annotations"), PL_KEY_EXEMPT_REASON);
-    struct pl_object obj;
-    struct pl_error err;
-    if (!r && pl_object_init(&obj, object, &err) == 0 && obj.pod_meta) {
-        r = pl_json_string(pl_json_object(obj.pod_meta, "annotations"), PL_KEY_EXEMPT_REASON);
-    }
-    return r ? pl_xstrndup(r, 512) : NULL;
-}
-
-/*
- * Whether result has a finding of a policy that runs at admission (in enforce mode
- * only, when enforced_only). The policies that need the neighbouring objects (PDBs,
- * HPAs, NetworkPolicies) do not run at admission (the webhook is stateless), so
- * their findings, even in enforce mode, reject nothing there.
- */
-static bool admission_finding(const json_t *result, bool enforced_only)
-{
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(result, "violations"), i, v)
-    {
-        const char *mode = pl_json_string(v, "mode");
-        const char *id = pl_json_string(v, "policy");
-        if (!id || (enforced_only && (!mode || strcmp(mode, "enforce") != 0))) {
-            continue;
-        }
-        int k = pl_policy_index(id);
-        if (k >= 0 && !pl_policies[k]->neighbours) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/*
- * Whether admission would reject the object this result is about: it is invalid,
- * or a policy that runs at admission enforces a finding. "Would be rejected if the
- * namespace enforced" is about admission.
- */
-static bool admission_rejects(const json_t *result)
-{
-    const char *status = pl_json_string(result, "status");
-    if (status && strcmp(status, "invalid") == 0) {
-        return true;
-    }
-    return status && strcmp(status, "rejected") == 0 && admission_finding(result, true);
-}
-
-/*
- * Whether the verdict in enforce mode is known without judging again: what admission
- * rejects now it still would (enforce only raises modes); a namespace already in
- * enforce mode gives the same verdict; and without a finding of an admission policy
- * now, the same policies run under plimsoll.dev/mode: enforce (only a namespace in
- * mode off runs more of them), so there is nothing to reject. The last case is most
- * of a healthy cluster (a missing PodDisruptionBudget is not an admission finding):
- * it spares them the second judgement.
- */
-static bool enforce_verdict_known(const struct pl__workload *w, const json_t *now,
-                                  const json_t *ann)
-{
-    const char *mode = pl_json_string(ann, PL_KEY_MODE);
-    if (admission_rejects(now) || w->skipped || (mode && strcmp(mode, "enforce") == 0)) {
-        return true;
-    }
-    return !admission_finding(now, false) && (!mode || strcmp(mode, "off") != 0);
-}
-
-/*
- * Judges w under the current configuration and annotations: parsed is what w->object
- * says, when the caller has it at hand (borrowed), else it is read from the kept text.
- */
-static void judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
-{
-    char jerr[80];
-    json_t *object = parsed ? json_incref(parsed)
-                            : pl_json_load(w->object, strlen(w->object), jerr, sizeof(jerr));
-    if (!object) {
-        return; /* cannot happen: the text was dumped by us */
-    }
-    const json_t *ann = json_object_get(c->namespaces, w->ns);
-    struct pl_verdict_counts counts = {0};
-    struct pl_error err;
-    pl_error_init(&err);
-    json_t *now = NULL;
-    json_t *if_enforced = NULL;
-    if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, ann, pl__neighbours_of(c),
-                              &c->pool, &counts, &now, &err) == 0) {
-        keep_verdict(w, now);
-        pl_pool_clear(&c->pool);
-        w->rejected_if_enforced = admission_rejects(now);
-        if (!enforce_verdict_known(w, now, ann)) {
-            json_t *enforced = ann ? json_deep_copy(ann) : json_object();
-            json_object_set_new(enforced, PL_KEY_MODE, json_string("enforce"));
-            /* As admission judges it: without the neighbours. */
-            if (pl_audit_judge_object(c->cfg, w->kind, w->api_version, object, enforced, NULL,
-                                      &c->pool, &counts, &if_enforced, &err) == 0) {
-                w->rejected_if_enforced = admission_rejects(if_enforced);
-            }
-            json_decref(enforced);
-        }
-    } else {
-        log_line(c, PL_LOG_WARN, "dashboard: cannot judge a workload",
-                 json_pack("{s:s, s:s}", "workload", w->key, "error", err.message));
-    }
-    pl_pool_clear(&c->pool);
-    free(w->exempt_reason);
-    w->exempt_reason = exempt_reason(object);
-    c->judged++;
-    json_decref(now);
-    json_decref(if_enforced);
-    json_decref(object);
-}
-
 void pl__cluster_rejudge(struct pl_cluster *c, const char *ns)
 {
     for (size_t b = 0; b < c->n_buckets; b++) {
         for (struct pl__workload *w = c->buckets[b]; w; w = w->next) {
             if (!ns || strcmp(w->ns, ns) == 0) {
-                judge(c, w, NULL);
+                pl__workload_judge(c, w, NULL);
             }
         }
     }
 }
 
 /* ---- workloads ---- */
-
-/*
- * What the policies read, as compact text: no status, no resourceVersion. The API
- * server writes an object's fields in a fixed order, so equal objects give equal
- * text without sorting. Shallow copies: the listed object is borrowed and not changed.
- */
-static char *compact_text(const struct pl_audit_kind *k, const char *api_version,
-                          const json_t *object, json_t **ret_compact)
-{
-    const json_t *orig = pl_json_object(object, "metadata");
-    json_t *meta = orig ? json_copy((json_t *)orig) : json_object();
-    json_object_del(meta, "resourceVersion");
-    json_object_del(meta, "managedFields");
-    json_object_del(meta, "generation");
-    const json_t *ann = json_object_get(meta, "annotations");
-    if (json_object_get(ann, LAST_APPLIED)) {
-        json_t *copy = json_copy((json_t *)ann);
-        json_object_set_new(copy, LAST_APPLIED, json_string(""));
-        json_object_set_new(meta, "annotations", copy);
-    }
-    json_t *out =
-        json_pack("{s:s, s:s, s:o}", "apiVersion", api_version, "kind", k->kind, "metadata", meta);
-    const json_t *spec = json_object_get(object, "spec");
-    if (spec) {
-        json_object_set(out, "spec", (json_t *)spec);
-    }
-    char *text = pl_json_dump(out, JSON_COMPACT, NULL);
-    *ret_compact = out;
-    return text;
-}
 
 static int make_key(const struct pl_audit_kind *k, const json_t *object, char *out, size_t size)
 {
@@ -351,15 +150,17 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
         }
         return 0;
     }
-    json_t *compact = NULL;
-    char *text = compact_text(kw->kind, kw->api_version, object, &compact);
-    if (!text) {
+    /* What the policies read, as compact text: the API server writes an object's
+     * fields in a fixed order, so equal objects give equal text without sorting. */
+    json_t *compact = pl__workload_compact(kw->kind, kw->api_version, object);
+    struct pl_buf *text = &c->scratch;
+    pl_buf_reset(text);
+    if (pl_json_dump_append(compact, JSON_COMPACT, text) < 0) {
         json_decref(compact);
         return -EINVAL;
     }
     struct pl__workload *w = *p;
-    if (w && strcmp(w->object, text) == 0) {
-        free(text);
+    if (w && strlen(w->object) == text->len && memcmp(w->object, text->data, text->len) == 0) {
         json_decref(compact);
         w->gen = kw->gen;
         return 0;
@@ -377,9 +178,9 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
         c->n_workloads++;
     }
     free(w->object);
-    w->object = text;
+    w->object = pl_xstrndup(text->data, text->len);
     w->gen = kw->gen;
-    judge(c, w, compact);
+    pl__workload_judge(c, w, compact);
     json_decref(compact);
     return 0;
 }
@@ -547,12 +348,12 @@ static int ns_event(void *ud, enum pl_kube_event type, const json_t *object)
 static void lw_log(void *ud, enum pl_log_level level, const char *msg, json_t *fields)
 {
     struct pl__kindwatch *kw = ud;
-    log_line(kw->c, level, msg, fields);
+    pl__cluster_log(kw->c, level, msg, fields);
 }
 
 static void ns_log(void *ud, enum pl_log_level level, const char *msg, json_t *fields)
 {
-    log_line(ud, level, msg, fields);
+    pl__cluster_log(ud, level, msg, fields);
 }
 
 static int new_listwatch(struct pl_cluster *c, const char *path, const char *name,
@@ -564,7 +365,7 @@ static int new_listwatch(struct pl_cluster *c, const char *path, const char *nam
     pl_error_init(&err);
     int r = pl_audit_connect(c->kubeconfig, &client, &err);
     if (r < 0) {
-        log_line(c, PL_LOG_ERROR, "dashboard: credentials",
+        pl__cluster_log(c, PL_LOG_ERROR, "dashboard: credentials",
                  json_pack("{s:s}", "error", err.message));
         return r;
     }
@@ -700,7 +501,7 @@ static void *starter(void *arg)
                        i < PL_CLUSTER_NEIGHBOUR_KINDS_MAX;
          i++) {
         if (start_neighbour(c, &pl_audit_neighbour_kinds[i]) < 0) {
-            log_line(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
+            pl__cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
                      json_pack("{s:s}", "kind", pl_audit_neighbour_kinds[i].kind));
         }
     }
@@ -712,7 +513,7 @@ static void *starter(void *arg)
     flush(c);
     for (size_t i = 0; pl_audit_kinds[i].kind && !atomic_load(&c->stop); i++) {
         if (start_kind(c, &pl_audit_kinds[i]) < 0) {
-            log_line(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
+            pl__cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
                      json_pack("{s:s}", "kind", pl_audit_kinds[i].kind));
         }
     }
@@ -748,6 +549,7 @@ int pl_cluster_new(const struct pl_cluster_options *opts, struct pl_config *cfg,
     atomic_init(&c->stop, false);
     atomic_init(&c->ready, false);
     pl_pool_init(&c->pool);
+    pl_buf_init(&c->scratch, PL_CLUSTER_TEXT_MAX);
     *ret = c;
     return 0;
 }
@@ -829,6 +631,7 @@ void pl_cluster_free(struct pl_cluster *c)
     json_decref(c->ns_listing);
     pl_config_unref(c->cfg);
     pl_pool_finish(&c->pool);
+    pl_buf_finish(&c->scratch);
     pthread_mutex_destroy(&c->lock);
     free(c->kubeconfig);
     free(c);

@@ -17,12 +17,16 @@
 
 #include "audit/cluster.h"
 #include "audit/workloads.h"
+#include "core/buf.h"
+#include "core/log.h"
 #include "core/neighbours.h"
 #include "core/pool.h"
 #include "kube/listwatch.h"
 
 #define PL_CLUSTER_KINDS_MAX           16
 #define PL_CLUSTER_NEIGHBOUR_KINDS_MAX 4
+/* The longest compact text of an object or its verdict (etcd keeps objects up to 1.5 MiB). */
+#define PL_CLUSTER_TEXT_MAX (16u * 1024u * 1024u)
 
 /* One workload's verdict (and what re-judging it needs). Under the cluster's lock. */
 struct pl__workload {
@@ -97,7 +101,28 @@ struct pl_cluster {
     double last_full_sync; /* wall clock of the last list that left every kind listed */
     uint64_t judged;       /* workloads judged so far */
     struct pl_pool pool;   /* judging temporaries, under lock */
+    struct pl_buf scratch; /* the text being written (an object's, a verdict's), under lock */
 };
+
+/** Hands a log line to the view's logger (fields: a new reference, taken). */
+void pl__cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *msg,
+                     json_t *fields);
+
+/**
+ * What the policies read of a listed object of kind k: apiVersion and kind put
+ * back, metadata without resourceVersion, generation, managedFields and the
+ * kubectl last-applied copy (emptied), and spec; never status. Shallow copies:
+ * object is borrowed and not changed. New reference. (audit/judge.c)
+ */
+json_t *pl__workload_compact(const struct pl_audit_kind *k, const char *api_version,
+                             const json_t *object);
+
+/**
+ * Judges w under the current configuration, namespace annotations and neighbours,
+ * and keeps the verdict: parsed is what w->object says when the caller has it at
+ * hand (borrowed), else it is read from that text. Under lock. (audit/judge.c)
+ */
+void pl__workload_judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed);
 
 /** Re-judges every workload of namespace ns (NULL: all). Under lock. */
 void pl__cluster_rejudge(struct pl_cluster *c, const char *ns);

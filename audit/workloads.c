@@ -148,16 +148,22 @@ static int object_path(const struct pl_audit_kind *k, const char *api_version, c
     return 0;
 }
 
+/* Whether the manifest holds the one object it was made of (a List holds more). */
+static int one_object(const struct pl_manifest *m, struct pl_error *err)
+{
+    if (m->n_objects != 1) {
+        return pl_error_set(err, "", 0, "%s: not one object", m->n_files ? m->files[0].name : "");
+    }
+    return 0;
+}
+
 /* Judges the manifest's one object and frees the manifest. */
 static int judge_manifest(const struct pl_config *cfg, struct pl_manifest *m,
                           const json_t *ns_annotations, const struct pl_neighbours *neighbours,
                           struct pl_pool *pool, struct pl_verdict_counts *counts, json_t **ret,
                           struct pl_error *err)
 {
-    int r = 0;
-    if (m->n_objects != 1) {
-        r = pl_error_set(err, "", 0, "%s: not one object", m->n_files ? m->files[0].name : "");
-    }
+    int r = one_object(m, err);
     if (r == 0) {
         struct pl_verdict_input in = {
             .cfg = cfg, .manifest = m, .annotations = ns_annotations, .neighbours = neighbours};
@@ -235,22 +241,36 @@ int pl_audit_judge(const struct pl_config *cfg, const struct pl_audit_kind *k,
     return judge_manifest(cfg, &m, ns_annotations, neighbours, pool, counts, ret, err);
 }
 
-int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kind *k,
-                          const char *api_version, json_t *object, const json_t *ns_annotations,
-                          const struct pl_neighbours *neighbours, struct pl_pool *pool,
-                          struct pl_verdict_counts *counts, json_t **ret, struct pl_error *err)
+int pl_audit_decide(const struct pl_config *cfg, const struct pl_audit_kind *k,
+                    const char *api_version, json_t *object, const json_t *ns_annotations,
+                    const struct pl_neighbours *neighbours, struct pl_pool *pool,
+                    struct pl_audit_decision *out, struct pl_error *err)
 {
     char path[2048];
     int r = object_path(k, api_version, object, path, sizeof(path), err);
     if (r < 0) {
         return r;
     }
-    struct pl_manifest m;
-    pl_manifest_init(&m, 1);
-    r = pl_manifest_add_object(&m, path, object, err);
-    if (r < 0) {
-        pl_manifest_finish(&m);
-        return r;
+    pl_manifest_init(&out->manifest, 1);
+    r = pl_manifest_add_object(&out->manifest, path, object, err);
+    if (r == 0) {
+        r = one_object(&out->manifest, err);
     }
-    return judge_manifest(cfg, &m, ns_annotations, neighbours, pool, counts, ret, err);
+    if (r == 0) {
+        struct pl_verdict_input in = {.cfg = cfg,
+                                      .manifest = &out->manifest,
+                                      .annotations = ns_annotations,
+                                      .neighbours = neighbours};
+        r = pl_verdict_decide(&in, 0, pool, &out->verdict, err);
+    }
+    if (r < 0) {
+        pl_manifest_finish(&out->manifest);
+    }
+    return r;
+}
+
+void pl_audit_decision_finish(struct pl_audit_decision *d)
+{
+    pl_verdict_finish(&d->verdict);
+    pl_manifest_finish(&d->manifest);
 }

@@ -112,18 +112,30 @@ PL_MUST_CHECK int pl_audit_judge(const struct pl_config *cfg, const struct pl_au
                                  struct pl_verdict_counts *counts, json_t **ret,
                                  struct pl_error *err);
 
+/* A listed object judged, not rendered: what the dashboard keeps of a judgement. */
+struct pl_audit_decision {
+    struct pl_manifest manifest; /* the one object (the verdict borrows it) */
+    struct pl_verdict verdict;   /* its memory is the pool's: finish before clearing it */
+};
+
 /**
- * pl_audit_judge() without the text: for an object that already carries
- * apiVersion and kind (object: borrowed, a reference is taken for the call),
- * judged the same way, but every line and column is 1 (nothing was rendered
- * to point into). What the dashboard uses: it needs no lines, and rendering
- * and re-reading the text was most of the cost of a judgement.
+ * pl_audit_judge() without the text and without the result: for an object that
+ * already carries apiVersion and kind (object: borrowed, a reference is taken for
+ * the call), judged the same way (engine/verdict.c's pl_verdict_decide, which
+ * pl_audit_judge renders). What the dashboard uses: it needs no lines and no
+ * result document, and building them was most of the cost of a judgement.
+ *
+ * @param out  on success: release with pl_audit_decision_finish().
+ * @return 0, or -EINVAL with err filled (an object without a name, or one the
+ *         evaluation cannot read); out then holds nothing.
  */
-PL_MUST_CHECK int pl_audit_judge_object(const struct pl_config *cfg, const struct pl_audit_kind *k,
-                                        const char *api_version, json_t *object,
-                                        const json_t *ns_annotations,
-                                        const struct pl_neighbours *neighbours,
-                                        struct pl_pool *pool, struct pl_verdict_counts *counts,
-                                        json_t **ret, struct pl_error *err);
+PL_MUST_CHECK int pl_audit_decide(const struct pl_config *cfg, const struct pl_audit_kind *k,
+                                  const char *api_version, json_t *object,
+                                  const json_t *ns_annotations,
+                                  const struct pl_neighbours *neighbours, struct pl_pool *pool,
+                                  struct pl_audit_decision *out, struct pl_error *err);
+
+/** Frees what pl_audit_decide() gave out. */
+void pl_audit_decision_finish(struct pl_audit_decision *d);
 
 #endif

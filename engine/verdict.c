@@ -75,17 +75,17 @@ static json_t *applied_policies(const struct pl_decision *d)
 }
 
 /* The verdict part of a result (status, allowed, violations, ...) for a judged object. */
-static json_t *verdict_json(const struct pl_verdict_input *in, size_t i,
-                            const struct pl_request *req, const struct pl_decision *d,
-                            struct pl_verdict_counts *counts)
+static json_t *verdict_json(const struct pl_verdict_input *in, size_t i, const struct pl_verdict *v)
 {
+    const struct pl_decision *d = &v->d;
     json_t *counted = json_array();
     json_t *suppressed = json_array();
     for (size_t k = 0; k < d->report.len; k++) {
-        const struct pl_violation *v = &d->report.items[k];
-        json_array_append_new(v->suppression == PL_SUPPRESS_EXEMPT ? suppressed : counted,
-                              violation_json(in, i, v));
+        const struct pl_violation *x = &d->report.items[k];
+        json_array_append_new(x->suppression == PL_SUPPRESS_EXEMPT ? suppressed : counted,
+                              violation_json(in, i, x));
     }
+    /* Before the decoder's objections are laid over it (mark_invalid). */
     const char *status = !d->allowed ? "rejected" : d->evaluated ? "admitted" : "skipped";
     json_t *out =
         json_pack("{s:s, s:b, s:b, s:s?, s:o, s:o, s:O, s:O}", "status", status, "allowed",
@@ -95,32 +95,20 @@ static json_t *verdict_json(const struct pl_verdict_input *in, size_t i,
         json_object_set_new(out, "policies", applied_policies(d));
     } else {
         char reason[256];
-        json_object_set_new(out, "reason",
-                            json_string(skip_reason(in->cfg, req, d, reason, sizeof(reason))));
-        counts->skipped++;
+        json_object_set_new(
+            out, "reason",
+            json_string(skip_reason(in->cfg, &v->req, d, reason, sizeof(reason))));
     }
-    counts->rejected += !d->allowed;
-    counts->warned += d->allowed && d->evaluated && json_array_size(d->warnings) > 0;
     return out;
 }
 
 /*
  * Makes result say the object is invalid (the API server would refuse it):
  * status "invalid", not allowed, and the problems with their lines. What the
- * policies found stays: it is true of the object too. Counted as invalid only.
+ * policies found stays: it is true of the object too.
  */
-static void mark_invalid(const struct pl_manifest *m, size_t i, json_t *result, json_t *problems,
-                         struct pl_verdict_counts *counts)
+static void mark_invalid(const struct pl_manifest *m, size_t i, json_t *result, json_t *problems)
 {
-    const char *status = pl_json_string(result, "status");
-    if (status && strcmp(status, "rejected") == 0) {
-        counts->rejected--;
-    } else if (status && strcmp(status, "skipped") == 0) {
-        counts->skipped--;
-    } else if (json_array_size(json_object_get(result, "warnings")) > 0) {
-        counts->warned--;
-    }
-    counts->invalid++;
     size_t j;
     json_t *p;
     struct pl_buf msg;
@@ -142,45 +130,94 @@ static void mark_invalid(const struct pl_manifest *m, size_t i, json_t *result, 
     pl_buf_finish(&msg);
 }
 
+/* Adds v to counts: each object counts once, an invalid one as invalid only. */
+static void count(struct pl_verdict_counts *c, const struct pl_verdict *v)
+{
+    c->objects++;
+    switch (v->status) {
+    case PL_VERDICT_REJECTED:
+        c->rejected++;
+        break;
+    case PL_VERDICT_SKIPPED:
+        c->skipped++;
+        break;
+    case PL_VERDICT_INVALID:
+        c->invalid++;
+        break;
+    case PL_VERDICT_ADMITTED:
+        c->warned += json_array_size(v->d.warnings) > 0;
+        break;
+    }
+}
+
+const char *pl_verdict_status_name(enum pl_verdict_status s)
+{
+    static const char *const names[] = {
+        [PL_VERDICT_ADMITTED] = "admitted",
+        [PL_VERDICT_REJECTED] = "rejected",
+        [PL_VERDICT_SKIPPED] = "skipped",
+        [PL_VERDICT_INVALID] = "invalid",
+    };
+    return names[s];
+}
+
+int pl_verdict_decide(const struct pl_verdict_input *in, size_t i, struct pl_pool *pool,
+                      struct pl_verdict *out, struct pl_error *err)
+{
+    const struct pl_manifest *m = in->manifest;
+    memset(out, 0, sizeof(*out));
+    pl_manifest_locate(m, i, NULL, &out->line, &out->column);
+    int r = pl_manifest_request(m, i, in->default_ns, in->annotations, &out->req,
+                                &out->annotations, err);
+    if (r < 0) {
+        char why[sizeof(err->message)];
+        snprintf(why, sizeof(why), "%s", err->message);
+        return pl_error_set(err, "", out->line, "invalid AdmissionReview: %s", why);
+    }
+    out->req.neighbours = in->neighbours;
+    r = pl_evaluate(in->cfg, &out->req, pool, &out->d, err);
+    if (r < 0) {
+        err->line = out->line;
+        pl_verdict_finish(out);
+        return r;
+    }
+    out->problems = pl_schema_check(out->req.object);
+    out->status = json_array_size(out->problems) > 0 ? PL_VERDICT_INVALID
+                  : !out->d.allowed                  ? PL_VERDICT_REJECTED
+                  : out->d.evaluated                 ? PL_VERDICT_ADMITTED
+                                                     : PL_VERDICT_SKIPPED;
+    return 0;
+}
+
+void pl_verdict_finish(struct pl_verdict *v)
+{
+    json_decref(v->problems);
+    json_decref(v->annotations);
+    v->problems = v->annotations = NULL;
+}
+
 int pl_verdict_judge(const struct pl_verdict_input *in, size_t i, struct pl_pool *pool,
                      struct pl_verdict_counts *counts, json_t **ret, struct pl_error *err)
 {
     const struct pl_manifest *m = in->manifest;
-    const struct pl_manifest_object *o = &m->objects[i];
-    struct pl_request req;
-    json_t *annotations = NULL;
-    int line, column;
-    pl_manifest_locate(m, i, NULL, &line, &column);
-    int r = pl_manifest_request(m, i, in->default_ns, in->annotations, &req, &annotations, err);
+    struct pl_verdict v;
+    int r = pl_verdict_decide(in, i, pool, &v, err);
     if (r < 0) {
-        char why[sizeof(err->message)];
-        snprintf(why, sizeof(why), "%s", err->message);
-        return pl_error_set(err, "", line, "invalid AdmissionReview: %s", why);
-    }
-    struct pl_decision d;
-    req.neighbours = in->neighbours;
-    r = pl_evaluate(in->cfg, &req, pool, &d, err);
-    if (r < 0) {
-        json_decref(annotations);
-        err->line = line;
         return r;
     }
-    struct pl_verdict_counts c = *counts;
-    json_t *problems = pl_schema_check(req.object);
-    json_t *result =
-        json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "file", m->files[o->file].name, "document",
-                  (json_int_t)o->document, "line", line, "column", column, "kind", d.obj.kind_name,
-                  "namespace", req.namespace_, "name", d.obj.name);
-    json_t *verdict = verdict_json(in, i, &req, &d, &c);
+    const struct pl_manifest_object *o = &m->objects[i];
+    json_t *result = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "file",
+                               m->files[o->file].name, "document", (json_int_t)o->document, "line",
+                               v.line, "column", v.column, "kind", v.d.obj.kind_name, "namespace",
+                               v.req.namespace_, "name", v.d.obj.name);
+    json_t *verdict = verdict_json(in, i, &v);
     json_object_update(result, verdict);
     json_decref(verdict);
-    if (json_array_size(problems) > 0) {
-        mark_invalid(m, i, result, problems, &c);
+    if (v.status == PL_VERDICT_INVALID) {
+        mark_invalid(m, i, result, v.problems);
     }
-    c.objects++;
-    *counts = c;
-    json_decref(problems);
-    json_decref(annotations);
+    count(counts, &v);
+    pl_verdict_finish(&v);
     *ret = result;
     return 0;
 }

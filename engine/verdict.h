@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/pool.h"
 #include "engine/config.h"
+#include "engine/evaluate.h"
 #include "engine/manifest.h"
 
 /* What the summary of a results document counts. */
@@ -41,6 +42,44 @@ struct pl_verdict_input {
     const struct pl_neighbours *neighbours; /* the objects the neighbour policies may look at
                                                (borrowed); NULL: those policies do not run */
 };
+
+/* What admission would do with an object (the result's "status"). */
+enum pl_verdict_status {
+    PL_VERDICT_ADMITTED,
+    PL_VERDICT_REJECTED,
+    PL_VERDICT_SKIPPED, /* nothing applied: not a judged kind, an excluded namespace */
+    PL_VERDICT_INVALID, /* the API server's decoder would refuse it; what policies found stays */
+};
+
+/*
+ * One object judged, before it is rendered as a result: what pl_verdict_judge()
+ * renders, and what the dashboard keeps without rendering (a result's JSON was
+ * most of the cost of judging a listed workload).
+ */
+struct pl_verdict {
+    enum pl_verdict_status status;
+    struct pl_request req;  /* borrows the manifest and annotations */
+    struct pl_decision d;   /* pool memory: valid until the pool is cleared */
+    json_t *problems;       /* the decoder's objections (array, empty when valid) */
+    json_t *annotations;    /* the namespace's annotations the request borrows */
+    int line, column;       /* where the object is in its file */
+};
+
+/**
+ * Judges object i of in->manifest as admission would (a CREATE, or an
+ * AdmissionReview's own request) into out; release with pl_verdict_finish()
+ * (before clearing pool). Returns 0, or -EINVAL with err filled as
+ * pl_verdict_judge(); out then holds nothing.
+ */
+PL_MUST_CHECK int pl_verdict_decide(const struct pl_verdict_input *in, size_t i,
+                                    struct pl_pool *pool, struct pl_verdict *out,
+                                    struct pl_error *err);
+
+/** Frees what pl_verdict_decide() gave out (not the pool's memory). */
+void pl_verdict_finish(struct pl_verdict *v);
+
+/** The "status" of a result: "admitted", "rejected", "skipped" or "invalid". */
+const char *pl_verdict_status_name(enum pl_verdict_status s);
 
 /**
  * Judges object i of in->manifest as admission would (a CREATE, or an
