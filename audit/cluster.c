@@ -178,7 +178,7 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
         c->n_workloads++;
     }
     free(w->object);
-    w->object = pl_xstrndup(text->data, text->len);
+    w->object = pl_xmemdup(text->data, text->len + 1); /* with its NUL */
     w->gen = kw->gen;
     pl__workload_judge(c, w, compact);
     json_decref(compact);
@@ -357,7 +357,7 @@ static void ns_log(void *ud, enum pl_log_level level, const char *msg, json_t *f
 }
 
 static int new_listwatch(struct pl_cluster *c, const char *path, const char *name,
-                         const struct pl_kube_listwatch_ops *ops, void *ud,
+                         const struct pl_kube_listwatch_ops *ops, void *ud, bool pooled_items,
                          struct pl_kube_listwatch **ret)
 {
     struct pl_kube_client *client = NULL;
@@ -369,7 +369,7 @@ static int new_listwatch(struct pl_cluster *c, const char *path, const char *nam
                  json_pack("{s:s}", "error", err.message));
         return r;
     }
-    struct pl_kube_listwatch_options o = {.path = path, .name = name};
+    struct pl_kube_listwatch_options o = {.path = path, .name = name, .pooled_items = pooled_items};
     return pl_kube_listwatch_new(client, &o, ops, ud, ret);
 }
 
@@ -390,7 +390,7 @@ static const char *served_version(struct pl_cluster *c, const struct pl_audit_ki
     char path[256];
     struct pl_kube_listwatch *lw = NULL;
     if (pl_audit_collection_path(k, k->api_version, NULL, path, sizeof(path)) < 0 ||
-        new_listwatch(c, path, path, &probe, NULL, &lw) < 0) {
+        new_listwatch(c, path, path, &probe, NULL, false, &lw) < 0) {
         return k->api_version;
     }
     /* Published so that pl_cluster_free() can cut it short. */
@@ -433,7 +433,7 @@ static int start_kind(struct pl_cluster *c, const struct pl_audit_kind *k)
     if (pl_audit_collection_path(k, version, NULL, path, sizeof(path)) < 0) {
         return -EINVAL;
     }
-    int r = new_listwatch(c, path, kw->name, &ops, kw, &kw->lw);
+    int r = new_listwatch(c, path, kw->name, &ops, kw, true, &kw->lw);
     if (r == 0) {
         r = pl_kube_listwatch_start(kw->lw);
     }
@@ -456,7 +456,7 @@ static int start_neighbour(struct pl_cluster *c, const struct pl_audit_kind *k)
     char path[256];
     int r = pl_audit_collection_path(k, version, NULL, path, sizeof(path)) < 0 ? -EINVAL : 0;
     if (r == 0) {
-        r = new_listwatch(c, path, nw->name, &pl__neighbour_ops, nw, &nw->lw);
+        r = new_listwatch(c, path, nw->name, &pl__neighbour_ops, nw, false, &nw->lw);
     }
     if (r == 0) {
         r = pl_kube_listwatch_start(nw->lw);
@@ -561,7 +561,7 @@ int pl_cluster_start(struct pl_cluster *c)
                                                      .list_end = ns_end,
                                                      .event = ns_event,
                                                      .log = ns_log};
-    int r = new_listwatch(c, "/api/v1/namespaces", "namespaces watch", &ops, c, &c->ns_lw);
+    int r = new_listwatch(c, "/api/v1/namespaces", "namespaces watch", &ops, c, false, &c->ns_lw);
     if (r == 0) {
         r = pl_kube_listwatch_start(c->ns_lw);
     }

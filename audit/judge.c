@@ -132,7 +132,7 @@ static void keep_verdict(struct pl_cluster *c, struct pl__workload *w, const str
             pl_buf_puts(b, "}");
     free(w->verdict);
     /* Past the scratch ceiling (a flood of findings): the status alone, never a cut text. */
-    w->verdict = r == 0 ? pl_xstrndup(b->data, b->len) : NULL;
+    w->verdict = r == 0 ? pl_xmemdup(b->data, b->len + 1) : NULL;
     if (!w->verdict) {
         pl_buf_reset(b);
         r = pl_buf_puts(b, "{\"status\":") | pl_json_write_string(status, strlen(status), b) |
@@ -226,7 +226,8 @@ static bool rejected_if_enforced(struct pl_cluster *c, struct pl__workload *w, j
 void pl__workload_judge(struct pl_cluster *c, struct pl__workload *w, json_t *parsed)
 {
     char jerr[80];
-    /* Outside the pool: the object outlives the judgement's temporaries. */
+    /* Not in the view's pool: the object outlives the judgement's temporaries. (A listed
+     * item may be in its list+watch's pool: that one is cleared only after this call.) */
     json_t *object = parsed ? json_incref(parsed)
                             : pl_json_load(w->object, strlen(w->object), jerr, sizeof(jerr));
     if (!object) {
@@ -236,7 +237,7 @@ void pl__workload_judge(struct pl_cluster *c, struct pl__workload *w, json_t *pa
     struct pl_audit_decision d;
     struct pl_error err;
     pl_error_init(&err);
-    pl_jalloc_use(&c->pool);
+    struct pl_pool *outer = pl_jalloc_use(&c->pool);
     if (pl_audit_decide(c->cfg, w->kind, w->api_version, object, ann, pl__neighbours_of(c),
                         &c->pool, &d, &err) == 0) {
         keep_verdict(c, w, &d.verdict);
@@ -246,7 +247,7 @@ void pl__workload_judge(struct pl_cluster *c, struct pl__workload *w, json_t *pa
         }
         pl_audit_decision_finish(&d);
     }
-    pl_jalloc_use(NULL);
+    pl_jalloc_use(outer);
     pl_pool_clear(&c->pool);
     if (err.message[0]) {
         pl__cluster_log(c, PL_LOG_WARN, "dashboard: cannot judge a workload",

@@ -260,7 +260,8 @@ int pl_audit_decide(const struct pl_config *cfg, const struct pl_audit_kind *k,
         struct pl_verdict_input in = {.cfg = cfg,
                                       .manifest = &out->manifest,
                                       .annotations = ns_annotations,
-                                      .neighbours = neighbours};
+                                      .neighbours = neighbours,
+                                      .findings_only = true};
         r = pl_verdict_decide(&in, 0, pool, &out->verdict, err);
     }
     if (r < 0) {

@@ -122,8 +122,10 @@ struct pl_audit_decision {
  * pl_audit_judge() without the text and without the result: for an object that
  * already carries apiVersion and kind (object: borrowed, a reference is taken for
  * the call), judged the same way (engine/verdict.c's pl_verdict_decide, which
- * pl_audit_judge renders). What the dashboard uses: it needs no lines and no
- * result document, and building them was most of the cost of a judgement.
+ * pl_audit_judge renders), except that the decision carries no texts: its message
+ * is NULL and its warnings empty (findings_only), the findings are all there. What
+ * the dashboard uses: it needs no lines, texts or result document, and building
+ * them was most of the cost of a judgement.
  *
  * @param out  on success: release with pl_audit_decision_finish().
  * @return 0, or -EINVAL with err filled (an object without a name, or one the

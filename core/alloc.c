@@ -49,6 +49,15 @@ char *pl_xstrdup(const char *s)
     return pl_xstrndup(s, strlen(s));
 }
 
+void *pl_xmemdup(const void *p, size_t n)
+{
+    void *copy = pl_xmalloc(n ? n : 1);
+    if (n) {
+        memcpy(copy, p, n);
+    }
+    return copy;
+}
+
 char *pl_xstrndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

@@ -24,6 +24,9 @@ char *pl_xstrdup(const char *s);
 /** Copy of the first n bytes of s (or fewer, up to its NUL), NUL-terminated. Free with free(). */
 char *pl_xstrndup(const char *s, size_t n);
 
+/** Copy of n bytes at p (memcpy, NULs and all). Free with free(). */
+void *pl_xmemdup(const void *p, size_t n);
+
 /** Aborts after writing "plimsoll: out of memory" to stderr. */
 void pl_oom(void) __attribute__((noreturn));
 

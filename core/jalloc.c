@@ -61,7 +61,9 @@ void pl_jalloc_install(void)
     json_set_alloc_funcs(jalloc_malloc, jalloc_free);
 }
 
-void pl_jalloc_use(struct pl_pool *pool)
+struct pl_pool *pl_jalloc_use(struct pl_pool *pool)
 {
+    struct pl_pool *prev = current;
     current = pool;
+    return prev;
 }

@@ -25,7 +25,9 @@ void pl_jalloc_install(void);
 /**
  * From now on the calling thread's jansson allocations come from pool (NULL:
  * the heap again). The values must not outlive the pool's next clear.
+ * Returns the pool used until now (NULL: the heap), for the caller to put back
+ * when its own use is nested in another's.
  */
-void pl_jalloc_use(struct pl_pool *pool);
+struct pl_pool *pl_jalloc_use(struct pl_pool *pool);
 
 #endif

@@ -459,9 +459,15 @@ int pl_evaluate(const struct pl_config *cfg, const struct pl_request *req, struc
             relax_for_controller(cfg, dropped_every_pod, &out->report);
         }
     }
-    out->message = pl_report_render_rejection(&out->report, cfg->runbook_base_url);
-    out->allowed = out->message == NULL;
-    out->warnings = pl_report_render_warnings(&out->report, cfg->runbook_base_url, notes);
+    if (req->findings_only) {
+        /* What pl_report_render_rejection() returns NULL for. */
+        out->allowed = pl_report_count(&out->report, PL_MODE_ENFORCE) == 0;
+        out->warnings = json_array();
+    } else {
+        out->message = pl_report_render_rejection(&out->report, cfg->runbook_base_url);
+        out->allowed = out->message == NULL;
+        out->warnings = pl_report_render_warnings(&out->report, cfg->runbook_base_url, notes);
+    }
     pl_pool_on_clear(pool, decref_cleanup, out->warnings);
     return 0;
 }

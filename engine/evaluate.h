@@ -40,6 +40,9 @@ struct pl_request {
                                                (core/neighbours.h), which the policies with
                                                .neighbours need; NULL at admission, where
                                                those policies do not run */
+    bool findings_only; /* the decision's texts are not wanted: message stays NULL and
+                           warnings empty (allowed is set as ever). For the dashboard,
+                           which keeps the findings and never shows those texts */
 };
 
 struct pl_decision {

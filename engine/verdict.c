@@ -175,6 +175,7 @@ int pl_verdict_decide(const struct pl_verdict_input *in, size_t i, struct pl_poo
         return pl_error_set(err, "", out->line, "invalid AdmissionReview: %s", why);
     }
     out->req.neighbours = in->neighbours;
+    out->req.findings_only = in->findings_only;
     r = pl_evaluate(in->cfg, &out->req, pool, &out->d, err);
     if (r < 0) {
         err->line = out->line;

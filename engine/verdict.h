@@ -41,6 +41,7 @@ struct pl_verdict_input {
     const json_t *annotations; /* namespace annotations laid over the input's; borrowed, or NULL */
     const struct pl_neighbours *neighbours; /* the objects the neighbour policies may look at
                                                (borrowed); NULL: those policies do not run */
+    bool findings_only; /* no rejection message or warnings texts (pl_request's) */
 };
 
 /* What admission would do with an object (the result's "status"). */

@@ -38,6 +38,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/jalloc.h"
 #include "core/json.h"
 #include "kube/stream.h"
 
@@ -85,6 +86,7 @@ struct pl_kube_listwatch {
     double last_retry_log; /* the last rate-limited line */
     bool unanswered;       /* the last failure was an error answer or no answer at all */
     long last_http;        /* HTTP status of the last request, 0 when none arrived */
+    struct pl_pool items;  /* list items, with o.pooled_items */
 };
 
 /* One list page or one watch in progress. */
@@ -216,13 +218,19 @@ static int on_list_item(void *ud, const char *json, size_t len)
         return -ECANCELED;
     }
     char jerr[160];
+    struct pl_pool *pool = p->lw->o.pooled_items ? &p->lw->items : NULL;
+    struct pl_pool *prev = pool ? pl_jalloc_use(pool) : NULL;
     json_t *item = pl_json_load_skipping(json, len, "managedFields", jerr, sizeof(jerr));
+    int r = !item ? -EINVAL : p->lw->ops.list_item ? p->lw->ops.list_item(p->lw->ud, item) : 0;
+    json_decref(item);
+    if (pool) {
+        pl_jalloc_use(prev);
+        pl_pool_clear(pool);
+    }
     if (!item) {
         end_pass(p, OUT_BAD_DATA, "undecodable list item: %s", jerr);
-        return -EINVAL;
+        return r;
     }
-    int r = p->lw->ops.list_item ? p->lw->ops.list_item(p->lw->ud, item) : 0;
-    json_decref(item);
     if (r < 0) {
         end_pass(p, OUT_BAD_DATA, "list item refused");
     }
@@ -786,6 +794,7 @@ int pl_kube_listwatch_new(struct pl_kube_client *client,
     pthread_cond_init(&lw->wake, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&lw->lock, NULL);
+    pl_pool_init(&lw->items);
     atomic_init(&lw->synced, false);
     atomic_init(&lw->stop, false);
     atomic_init(&lw->requests, 0);
@@ -893,6 +902,7 @@ void pl_kube_listwatch_free(struct pl_kube_listwatch *lw)
     pl_kube_client_free(lw->client);
     pthread_cond_destroy(&lw->wake);
     pthread_mutex_destroy(&lw->lock);
+    pl_pool_finish(&lw->items);
     free(lw->path);
     free(lw->name);
     free(lw);

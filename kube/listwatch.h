@@ -75,6 +75,11 @@ struct pl_kube_listwatch_options {
     unsigned watch_timeout_s; /* timeoutSeconds; 0: random in [300, 600) like client-go */
     unsigned short_watch_ms;  /* a watch shorter than this without progress fails; 0: 1000 */
     unsigned stable_watch_ms; /* a watch open this long resets the backoff; 0: 10000 */
+    /* List items are parsed into the listwatch's own pool (core/jalloc.h), cleared when
+     * list_item returns, which spares the allocator the hundreds of values of every item.
+     * list_item must then keep no reference into the object, nor any jansson value it
+     * makes (they are pool memory too): what it keeps, it keeps as text. */
+    bool pooled_items;
 };
 
 /**

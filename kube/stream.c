@@ -278,6 +278,19 @@ static int other_byte(struct pl_kube_liststream *s, char c)
     return 0;
 }
 
+/*
+ * How many bytes of data[0, n) are plain string content: up to the first '"' or
+ * '\\'. Most of a list is strings inside items, which only their end matters to:
+ * two memchr calls pass over them much faster than a byte at a time.
+ */
+static size_t plain_string_run(const char *data, size_t n)
+{
+    const char *quote = memchr(data, '"', n);
+    size_t run = quote ? (size_t)(quote - data) : n;
+    const char *backslash = memchr(data, '\\', run);
+    return backslash ? (size_t)(backslash - data) : run;
+}
+
 int pl_kube_liststream_feed(struct pl_kube_liststream *s, const char *data, size_t n)
 {
     if (s->error) {
@@ -286,6 +299,14 @@ int pl_kube_liststream_feed(struct pl_kube_liststream *s, const char *data, size
     bool capturing = s->mode == MODE_ITEM || s->mode == MODE_META;
     size_t cap_from = 0;
     for (size_t i = 0; i < n; i++, s->bytes++) {
+        if (s->in_string && !s->in_key && !s->escape) {
+            size_t run = plain_string_run(data + i, n - i);
+            i += run;
+            s->bytes += run;
+            if (i == n) {
+                break;
+            }
+        }
         char c = data[i];
         if (s->in_string) {
             string_byte(s, c);

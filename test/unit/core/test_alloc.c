@@ -77,6 +77,18 @@ static void test_xstrdup(void **state)
     free(s);
 }
 
+static void test_xmemdup(void **state)
+{
+    (void)state;
+    const char bytes[5] = {'a', '\0', 'b', 'c', '\0'};
+    char *copy = pl_xmemdup(bytes, sizeof(bytes)); /* NULs are copied like any byte */
+    assert_memory_equal(copy, bytes, sizeof(bytes));
+    free(copy);
+    copy = pl_xmemdup(NULL, 0); /* nothing to copy: still a pointer to free */
+    assert_non_null(copy);
+    free(copy);
+}
+
 static void test_xstrndup(void **state)
 {
     (void)state;
@@ -177,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_xcalloc_zeroes),
         cmocka_unit_test(test_xrealloc_keeps_content),
         cmocka_unit_test(test_xstrdup),
+        cmocka_unit_test(test_xmemdup),
         cmocka_unit_test(test_xstrndup),
         cmocka_unit_test(test_oom_aborts_with_message),
         cmocka_unit_test(test_xcalloc_overflow_aborts),

@@ -1129,6 +1129,65 @@ static void test_many_requests_one_pool(void **state)
     pl_config_unref(cfg);
 }
 
+/*
+ * findings_only (the dashboard's way) gives the same decision without its texts: the
+ * same allowed, report and notes under the default policies, whatever the namespace's
+ * mode and the object's exemptions; only message and warnings are left out.
+ */
+static void test_findings_only(void **state)
+{
+    (void)state;
+    struct pl_config *cfg = pl_config_new_default("plimsoll");
+    static const char *const objects[] = {
+        deployment,
+        "kind: Pod\nmetadata: {name: p, namespace: shop}\n"
+        "spec: {containers: [{name: a, image: nginx, livenessProbe: {exec: {command: [true]}}}]}\n",
+        "kind: Deployment\n"
+        "metadata: {name: web, namespace: shop, annotations: {plimsoll.dev/exempt: liveness-probe,"
+        " plimsoll.dev/exempt-reason: batch}}\n"
+        "spec: {template: {spec: {containers: [{name: web, image: nginx:1.25}]}}}\n",
+    };
+    static const char *const annotations[] = {
+        NULL,
+        "{plimsoll.dev/mode: warn}",
+        "{plimsoll.dev/mode: enforce, plimsoll.dev/image-tag: warn, plimsoll.dev/bogus: x}",
+    };
+    for (size_t o = 0; o < sizeof(objects) / sizeof(objects[0]); o++) {
+        for (size_t a = 0; a < sizeof(annotations) / sizeof(annotations[0]); a++) {
+            struct run full, quiet;
+            evaluate(&full, cfg, PL_OP_CREATE, objects[o], NULL, annotations[a]);
+            memset(&quiet, 0, sizeof(quiet));
+            pl_pool_init(&quiet.pool);
+            struct pl_request req = {.operation = PL_OP_CREATE,
+                                     .object = full.object,
+                                     .ns_annotations = full.annotations,
+                                     .findings_only = true};
+            struct pl_error err;
+            pl_error_init(&err);
+            assert_int_equal(pl_evaluate(cfg, &req, &quiet.pool, &quiet.d, &err), 0);
+            assert_int_equal(quiet.d.allowed, full.d.allowed);
+            assert_int_equal(quiet.d.evaluated, full.d.evaluated);
+            assert_null(quiet.d.message);
+            assert_int_equal(json_array_size(quiet.d.warnings), 0);
+            assert_true(json_equal(quiet.d.notes, full.d.notes));
+            assert_int_equal(quiet.d.report.len, full.d.report.len);
+            assert_true(full.d.report.len > 0);
+            for (size_t k = 0; k < full.d.report.len; k++) {
+                const struct pl_violation *x = &full.d.report.items[k];
+                const struct pl_violation *y = &quiet.d.report.items[k];
+                assert_string_equal(y->policy, x->policy);
+                assert_int_equal(y->mode, x->mode);
+                assert_int_equal(y->suppression, x->suppression);
+                assert_string_equal(y->path, x->path);
+                assert_string_equal(y->message, x->message);
+            }
+            pl_pool_finish(&quiet.pool);
+            run_finish(&full);
+        }
+    }
+    pl_config_unref(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1156,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_grandfathered_every_pod_warning),
         cmocka_unit_test(test_many_requests_one_pool),
         cmocka_unit_test(test_neighbour_policies_only_with_a_set),
+        cmocka_unit_test(test_findings_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "core/jalloc.h"
 #include "kube/listwatch.c"
 
 struct calls {
@@ -65,6 +66,63 @@ static struct pl_kube_listwatch *bare(struct calls *calls, unsigned base_ms, uns
     struct pl_kube_listwatch *lw = NULL;
     assert_int_equal(pl_kube_listwatch_new(client, &o, &ops, calls, &lw), 0);
     return lw;
+}
+
+/* What list_item saw of a pooled item. */
+struct pooled {
+    char name[32];
+    size_t pool_used; /* the listwatch's pool while the item was in hand */
+    struct pl_kube_listwatch *lw;
+};
+
+static int cb_pooled_item(void *ud, const json_t *object)
+{
+    struct pooled *seen = ud;
+    snprintf(seen->name, sizeof(seen->name), "%s",
+             json_string_value(json_object_get(json_object_get(object, "metadata"), "name")));
+    json_t *made = json_pack("{s:s}", "copy", seen->name); /* a value it makes: pool too */
+    seen->pool_used = seen->lw->items.used;
+    json_decref(made);
+    return 0;
+}
+
+/*
+ * With pooled_items a list item is parsed into the listwatch's pool, cleared as
+ * soon as list_item returns, and the caller's own jansson pool (here: an outer
+ * one) is put back; without it the pool is never touched.
+ */
+static void test_pooled_items(void **state)
+{
+    (void)state;
+    for (int pooled = 0; pooled <= 1; pooled++) {
+        struct calls calls = {0};
+        struct pl_kube_listwatch *lw = bare(&calls, 10, 10);
+        lw->o.pooled_items = pooled;
+        lw->ops.list_item = cb_pooled_item;
+        struct pooled seen = {.lw = lw};
+        lw->ud = &seen;
+        struct pass p = {.lw = lw};
+        struct pl_pool outer;
+        pl_pool_init(&outer);
+        pl_jalloc_use(&outer);
+        static const char item[] = "{\"metadata\":{\"name\":\"web\",\"labels\":{\"a\":\"b\"}}}";
+        assert_int_equal(on_list_item(&p, item, strlen(item)), 0);
+        assert_ptr_equal(pl_jalloc_use(NULL), &outer);
+        assert_string_equal(seen.name, "web");
+        if (pooled) {
+            assert_true(seen.pool_used > 0);
+            assert_int_equal(lw->items.used, 0);
+        } else {
+            assert_int_equal(seen.pool_used, 0);
+            assert_true(outer.used > 0); /* parsed where the caller's jansson values go */
+        }
+        /* An undecodable item still fails the list, and the pool is still cleared. */
+        assert_int_equal(on_list_item(&p, "{\"metadata\":", 13), -EINVAL);
+        assert_int_equal(p.outcome, OUT_BAD_DATA);
+        assert_int_equal(lw->items.used, 0);
+        pl_pool_finish(&outer);
+        pl_kube_listwatch_free(lw);
+    }
 }
 
 static int line(struct pass *p, const char *text)
@@ -225,7 +283,9 @@ static void test_stop_cuts_sleep(void **state)
 
 int main(void)
 {
+    pl_jalloc_install();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pooled_items),
         cmocka_unit_test(test_watch_lines),     cmocka_unit_test(test_short_watch_is_a_failure),
         cmocka_unit_test(test_backoff_bounds),  cmocka_unit_test(test_log_rate),
         cmocka_unit_test(test_stop_cuts_sleep),
