@@ -8,12 +8,15 @@ rejected if enforced": admission does not run that policy) and creating it again
 clears it, a deleted workload disappears, each within
 a few seconds of kubectl returning; /metrics passes promtool; nothing secret
 (env values, other annotations) leaves; it is read-only; SIGTERM exits 0 at
-once. Then the page in a real browser (Debian's chromium through playwright-core,
+once; a dashboard whose RBAC leaves out budgets, autoscalers and NetworkPolicies is
+ready all the same, runs the other policies and counts and logs the 403. Then the
+page in a real browser (Debian's chromium through playwright-core,
 test/e2e/page_check.js), JavaScript off: score, namespace rows, a violation with
 its runbook link, the namespace filter; the screenshot is kept with the CI logs.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -262,6 +265,56 @@ def dashboard_scenarios(cl, binary, work):
         assert after["workloads"] and {w["namespace"] for w in after["workloads"]} == {NS_A}
         assert os.path.getsize(shot) > 10000, shot
 
+    def forbidden_neighbours():
+        # A dashboard that may read the workloads but not the budgets, autoscalers and
+        # NetworkPolicies (RBAC without them): ready all the same, the four policies
+        # that need those objects not run (rather than warn every Deployment for a
+        # budget it cannot see), the other policies as ever, the 403 counted per
+        # resource and logged, and SIGTERM still prompt while the lists retry.
+        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "e2e-dashboard-workloads"},
+                "rules": [{"apiGroups": ["", "apps", "batch"], "verbs": ["get", "list", "watch"],
+                           "resources": ["pods", "replicationcontrollers", "deployments",
+                                         "statefulsets", "daemonsets", "replicasets",
+                                         "jobs", "cronjobs"]}]}
+        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                   "metadata": {"name": "e2e-dashboard-workloads"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                               "name": "e2e-dashboard-workloads"},
+                   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                 "name": "plimsoll-namespace-reader"}]}
+        for obj in (role, binding):
+            assert cl.apply(json.dumps(obj)).returncode == 0
+        reader = Dashboard(binary, work, os.path.join(cl.state, "kubeconfig-namespace-reader"))
+        try:
+            until(lambda: (reader.get("/readyz")[0] == 200, reader.get("/readyz")), 30,
+                  "the workload reader's /readyz 200")
+            shown = {w["name"]: w for w in reader.json(f"/api/v1/namespaces/{NS_A}/workloads")
+                     ["workloads"]}
+            assert {"good", "bad2"} <= set(shown), sorted(shown)
+            found = {v["policy"] for w in shown.values() for v in w["violations"]}
+            assert not found & {"pod-disruption-budget", "pdb-allows-disruption",
+                                "hpa-replicas", "network-policy"}, found
+            assert "liveness-probe" in found, found  # bad2: the other policies still run
+            full = d.workloads(NS_A)
+            assert shown["bad2"]["status"] == full["bad2"]["status"], (shown["bad2"], full["bad2"])
+
+            def errors_counted():
+                text = reader.get("/metrics")[1]
+                m = re.search(r'^plimsoll_dashboard_watch_errors_total\{resource="poddisruptionbudgets"\} '
+                              r'(\d+)$', text, re.M)
+                return m and int(m.group(1)) >= 1, text[-1500:]
+            until(errors_counted, 15, "the budgets' 403 counted")
+            code, took = reader.stop()
+            assert code == 0 and took < 5, (code, took)
+            with open(reader.log_path) as f:
+                log = f.read()
+            assert "poddisruptionbudgets" in log and ("403" in log or "orbidden" in log), log[-2000:]
+        finally:
+            if reader.proc.poll() is None:
+                reader.stop()
+            cl.k("delete", "clusterrolebinding,clusterrole", "e2e-dashboard-workloads")
+
     def sigterm_is_prompt():
         code, took = d.stop()
         assert code == 0 and took < 5, (code, took)
@@ -283,6 +336,8 @@ def dashboard_scenarios(cl, binary, work):
               nothing_secret_and_read_only)
         check("dashboard: the page in chromium (JavaScript off): score, namespaces, runbook "
               "link, filter", page_in_a_browser)
+        check("dashboard: budgets it may not list: ready, their policies not run, the 403 "
+              "counted and logged", forbidden_neighbours)
         print(f"    change-to-verdict delays (s): "
               + ", ".join(f"{k} {v:.2f}" for k, v in delays.items()), flush=True)
     check("dashboard: SIGTERM exits 0 promptly", sigterm_is_prompt)
