@@ -366,7 +366,7 @@ static int new_listwatch(struct pl_cluster *c, const char *path, const char *nam
     int r = pl_audit_connect(c->kubeconfig, &client, &err);
     if (r < 0) {
         pl__cluster_log(c, PL_LOG_ERROR, "dashboard: credentials",
-                 json_pack("{s:s}", "error", err.message));
+                        json_pack("{s:s}", "error", err.message));
         return r;
     }
     struct pl_kube_listwatch_options o = {.path = path, .name = name, .pooled_items = pooled_items};
@@ -502,7 +502,7 @@ static void *starter(void *arg)
          i++) {
         if (start_neighbour(c, &pl_audit_neighbour_kinds[i]) < 0) {
             pl__cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
-                     json_pack("{s:s}", "kind", pl_audit_neighbour_kinds[i].kind));
+                            json_pack("{s:s}", "kind", pl_audit_neighbour_kinds[i].kind));
         }
     }
     for (unsigned waited = 0;
@@ -514,7 +514,7 @@ static void *starter(void *arg)
     for (size_t i = 0; pl_audit_kinds[i].kind && !atomic_load(&c->stop); i++) {
         if (start_kind(c, &pl_audit_kinds[i]) < 0) {
             pl__cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
-                     json_pack("{s:s}", "kind", pl_audit_kinds[i].kind));
+                            json_pack("{s:s}", "kind", pl_audit_kinds[i].kind));
         }
     }
     while (!atomic_load(&c->stop)) {

@@ -68,7 +68,7 @@ static int write_finding(const struct pl_config *cfg, const struct pl_violation 
     snprintf(runbook, sizeof(runbook), "%s%s", cfg->runbook_base_url, v->policy);
     const char *mode = pl_mode_name(counted(v) ? v->mode : v->base_mode);
     const char *const keys[] = {"policy", "mode", "path", "message", "runbook", "suppression"};
-    const char *const values[] = {v->policy, mode,    v->path,
+    const char *const values[] = {v->policy,  mode,    v->path,
                                   v->message, runbook, pl_suppression_name(v->suppression)};
     size_t n = v->suppression == PL_SUPPRESS_NONE ? 5 : 6;
     int r = pl_buf_append(b, "{", 1);

@@ -95,9 +95,8 @@ static json_t *verdict_json(const struct pl_verdict_input *in, size_t i, const s
         json_object_set_new(out, "policies", applied_policies(d));
     } else {
         char reason[256];
-        json_object_set_new(
-            out, "reason",
-            json_string(skip_reason(in->cfg, &v->req, d, reason, sizeof(reason))));
+        json_object_set_new(out, "reason",
+                            json_string(skip_reason(in->cfg, &v->req, d, reason, sizeof(reason))));
     }
     return out;
 }
@@ -167,8 +166,8 @@ int pl_verdict_decide(const struct pl_verdict_input *in, size_t i, struct pl_poo
     const struct pl_manifest *m = in->manifest;
     memset(out, 0, sizeof(*out));
     pl_manifest_locate(m, i, NULL, &out->line, &out->column);
-    int r = pl_manifest_request(m, i, in->default_ns, in->annotations, &out->req,
-                                &out->annotations, err);
+    int r = pl_manifest_request(m, i, in->default_ns, in->annotations, &out->req, &out->annotations,
+                                err);
     if (r < 0) {
         char why[sizeof(err->message)];
         snprintf(why, sizeof(why), "%s", err->message);
@@ -207,10 +206,10 @@ int pl_verdict_judge(const struct pl_verdict_input *in, size_t i, struct pl_pool
         return r;
     }
     const struct pl_manifest_object *o = &m->objects[i];
-    json_t *result = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "file",
-                               m->files[o->file].name, "document", (json_int_t)o->document, "line",
-                               v.line, "column", v.column, "kind", v.d.obj.kind_name, "namespace",
-                               v.req.namespace_, "name", v.d.obj.name);
+    json_t *result =
+        json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "file", m->files[o->file].name, "document",
+                  (json_int_t)o->document, "line", v.line, "column", v.column, "kind",
+                  v.d.obj.kind_name, "namespace", v.req.namespace_, "name", v.d.obj.name);
     json_t *verdict = verdict_json(in, i, &v);
     json_object_update(result, verdict);
     json_decref(verdict);

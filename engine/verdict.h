@@ -59,11 +59,11 @@ enum pl_verdict_status {
  */
 struct pl_verdict {
     enum pl_verdict_status status;
-    struct pl_request req;  /* borrows the manifest and annotations */
-    struct pl_decision d;   /* pool memory: valid until the pool is cleared */
-    json_t *problems;       /* the decoder's objections (array, empty when valid) */
-    json_t *annotations;    /* the namespace's annotations the request borrows */
-    int line, column;       /* where the object is in its file */
+    struct pl_request req; /* borrows the manifest and annotations */
+    struct pl_decision d;  /* pool memory: valid until the pool is cleared */
+    json_t *problems;      /* the decoder's objections (array, empty when valid) */
+    json_t *annotations;   /* the namespace's annotations the request borrows */
+    int line, column;      /* where the object is in its file */
 };
 
 /**

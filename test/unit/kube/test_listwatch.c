@@ -286,8 +286,10 @@ int main(void)
     pl_jalloc_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pooled_items),
-        cmocka_unit_test(test_watch_lines),     cmocka_unit_test(test_short_watch_is_a_failure),
-        cmocka_unit_test(test_backoff_bounds),  cmocka_unit_test(test_log_rate),
+        cmocka_unit_test(test_watch_lines),
+        cmocka_unit_test(test_short_watch_is_a_failure),
+        cmocka_unit_test(test_backoff_bounds),
+        cmocka_unit_test(test_log_rate),
         cmocka_unit_test(test_stop_cuts_sleep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
