@@ -19,7 +19,7 @@ import json
 import os
 import subprocess
 
-from e2elib import check, deployment, until
+from e2elib import check, deployment, until, workload_reader_rbac
 
 NAMESPACES = {
     "audit-enforce": {},
@@ -242,21 +242,9 @@ def audit_scenarios(cl, binary, work):
         # A reader of the workloads that may not list budgets, autoscalers nor
         # NetworkPolicies: the audit says which policies it did not run and runs them
         # nowhere, instead of warning every Deployment that it lacks a budget.
-        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": "e2e-audit-workloads"},
-                "rules": [{"apiGroups": ["", "apps", "batch"], "verbs": ["get", "list"],
-                           "resources": ["pods", "replicationcontrollers", "deployments",
-                                         "statefulsets", "daemonsets", "replicasets",
-                                         "jobs", "cronjobs"]}]}
-        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                   "metadata": {"name": "e2e-audit-workloads"},
-                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                               "name": "e2e-audit-workloads"},
-                   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
-                                 "name": "plimsoll-namespace-reader"}]}
         reader = os.path.join(cl.state, "kubeconfig-namespace-reader")
-        for obj in (role, binding):
-            p = cl.apply(json.dumps(obj))
+        for manifest in workload_reader_rbac("e2e-audit-workloads", ["get", "list"]):
+            p = cl.apply(manifest)
             assert p.returncode == 0, p.stderr
         try:
             def audited():

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 
-from e2elib import ROOT, check, deployment, free_port, until
+from e2elib import ROOT, check, deployment, free_port, until, workload_reader_rbac
 
 SECRET_VALUE = "s3cr3t-value-do-not-show"
 OTHER_ANNOTATION = "example.com/owner-token"
@@ -271,20 +271,8 @@ def dashboard_scenarios(cl, binary, work):
         # that need those objects not run (rather than warn every Deployment for a
         # budget it cannot see), the other policies as ever, the 403 counted per
         # resource and logged, and SIGTERM still prompt while the lists retry.
-        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": "e2e-dashboard-workloads"},
-                "rules": [{"apiGroups": ["", "apps", "batch"], "verbs": ["get", "list", "watch"],
-                           "resources": ["pods", "replicationcontrollers", "deployments",
-                                         "statefulsets", "daemonsets", "replicasets",
-                                         "jobs", "cronjobs"]}]}
-        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                   "metadata": {"name": "e2e-dashboard-workloads"},
-                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                               "name": "e2e-dashboard-workloads"},
-                   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
-                                 "name": "plimsoll-namespace-reader"}]}
-        for obj in (role, binding):
-            assert cl.apply(json.dumps(obj)).returncode == 0
+        for manifest in workload_reader_rbac("e2e-dashboard-workloads", ["get", "list", "watch"]):
+            assert cl.apply(manifest).returncode == 0
         reader = Dashboard(binary, work, os.path.join(cl.state, "kubeconfig-namespace-reader"))
         try:
             until(lambda: (reader.get("/readyz")[0] == 200, reader.get("/readyz")), 30,

@@ -143,6 +143,27 @@ def deployment(name, ns, liveness=True, readiness=True, annotations=None, secure
                                 "template": {"metadata": meta, "spec": pod_spec}}})
 
 
+WORKLOAD_RESOURCES = ["pods", "replicationcontrollers", "deployments", "statefulsets",
+                      "daemonsets", "replicasets", "jobs", "cronjobs"]
+
+
+def workload_reader_rbac(name, verbs):
+    """A ClusterRole that may only `verbs` the workload kinds (not budgets, autoscalers
+    nor NetworkPolicies) and its binding to the kit's namespace reader (whose
+    kubeconfig also lists and watches Namespaces), as two manifests to apply."""
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": [{"apiGroups": ["", "apps", "batch"], "verbs": verbs,
+                       "resources": WORKLOAD_RESOURCES}]}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": name},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                           "name": name},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                             "name": "plimsoll-namespace-reader"}]}
+    return [json.dumps(role), json.dumps(binding)]
+
+
 def check(name, fn, *args):
     try:
         fn(*args)
