@@ -15,7 +15,6 @@
  * (audit/reports.c): its only writes, and only to reports.openreports.io.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,6 +29,7 @@
 #include "audit/reports.h"
 #include "audit/web.h"
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "core/log.h"
 #include "engine/config.h"
 
@@ -44,6 +44,35 @@ struct dashboard {
     struct stat config_stat;
 };
 
+enum {
+    D_LISTEN,
+    D_KUBECONFIG,
+    D_CONFIG,
+    D_LOG_LEVEL,
+    D_REPORTS,
+    D_REPORTS_INTERVAL,
+    D_COUNT,
+};
+
+static struct pl_flag flags[D_COUNT] = {
+    [D_LISTEN] = {"listen", "PLIMSOLL_DASHBOARD_LISTEN", "0.0.0.0:8080",
+                  "where to serve (ADDR:PORT)"},
+    [D_KUBECONFIG] = {"kubeconfig", "PLIMSOLL_DASHBOARD_KUBECONFIG", NULL,
+                      "credentials (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)"},
+    [D_CONFIG] = {"config", "PLIMSOLL_DASHBOARD_CONFIG", NULL,
+                  "policy configuration, reloaded when it changes (default: built-in defaults)"},
+    [D_LOG_LEVEL] = {"log-level", "PLIMSOLL_DASHBOARD_LOG_LEVEL", "info",
+                     "debug, info, warn or error"},
+    [D_REPORTS] = {"reports", "PLIMSOLL_DASHBOARD_REPORTS", NULL,
+                   "keep one openreports.io/v1alpha1 Report per namespace with failing or warned "
+                   "workloads (needs the reports.openreports.io CRD, and "
+                   "get/list/create/patch/delete on reports)",
+                   .switch_ = true},
+    [D_REPORTS_INTERVAL] = {"reports-interval-seconds",
+                            "PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS", "5",
+                            "compare and write the Reports every N seconds"},
+};
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -55,90 +84,30 @@ static void usage(FILE *out)
             "  /api/v1/workloads                  every workload with its findings (JSON)\n"
             "  /api/v1/namespaces/NS/workloads    the same for one namespace\n"
             "  /metrics  /healthz  /readyz        Prometheus text; liveness; readiness\n\n"
-            "Options (each also settable as PLIMSOLL_DASHBOARD_<NAME>, e.g. "
-            "PLIMSOLL_DASHBOARD_LISTEN):\n"
-            "  --listen ADDR:PORT   where to serve (default 0.0.0.0:8080)\n"
-            "  --kubeconfig FILE    credentials (default: $KUBECONFIG, else in-cluster, else\n"
-            "                       ~/.kube/config)\n"
-            "  --config FILE        policy configuration, reloaded when it changes (default:\n"
-            "                       built-in defaults)\n"
-            "  --log-level LEVEL    debug, info, warn or error (default info)\n"
-            "  --reports            keep one openreports.io/v1alpha1 Report per namespace with\n"
-            "                       failing or warned workloads (needs the reports.openreports.io\n"
-            "                       CRD, and get/list/create/patch/delete on reports)\n"
-            "  --reports-interval-seconds N  compare and write every N seconds (default 5)\n"
-            "  --help               this text\n"
-            "The namespace it runs in (env POD_NAMESPACE) is excluded, as by plimsoll serve.\n"
+            "Every option can also be set as an environment variable (shown in brackets);\n"
+            "the command line wins.\n\nOptions:\n");
+    pl_flags_usage(out, flags, D_COUNT);
+    fprintf(out,
+            "\nThe namespace it runs in (env POD_NAMESPACE) is excluded, as by plimsoll serve.\n"
             "RBAC: get, list and watch on namespaces, pods, replicationcontrollers,\n"
             "deployments, statefulsets, daemonsets, replicasets, jobs and cronjobs.\n");
 }
 
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
-}
-
 static int parse_args(struct dashboard *d, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"kubeconfig", required_argument, NULL, 'k'},
-        {"config", required_argument, NULL, 'c'},
-        {"log-level", required_argument, NULL, 'v'},
-        {"reports", no_argument, NULL, 'r'},
-        {"reports-interval-seconds", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *level = env_or("PLIMSOLL_DASHBOARD_LOG_LEVEL", "info");
-    d->listen = env_or("PLIMSOLL_DASHBOARD_LISTEN", "0.0.0.0:8080");
-    d->kubeconfig = env_or("PLIMSOLL_DASHBOARD_KUBECONFIG", NULL);
-    d->config = env_or("PLIMSOLL_DASHBOARD_CONFIG", NULL);
-    d->reports = strcmp(env_or("PLIMSOLL_DASHBOARD_REPORTS", "false"), "true") == 0;
-    const char *interval = env_or("PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS", "5");
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'l':
-            d->listen = optarg;
-            break;
-        case 'k':
-            d->kubeconfig = optarg;
-            break;
-        case 'c':
-            d->config = optarg;
-            break;
-        case 'v':
-            level = optarg;
-            break;
-        case 'r':
-            d->reports = true;
-            break;
-        case 'i':
-            interval = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            usage(stderr);
-            return -EINVAL;
-        }
+    int r = pl_flags_parse("dashboard", flags, D_COUNT, argc, argv, usage);
+    if (r != 0) {
+        return r > 0 ? 1 : -EINVAL;
     }
-    if (optind < argc) {
-        fprintf(stderr, "plimsoll dashboard: unexpected argument \"%s\"\n", argv[optind]);
+    d->listen = flags[D_LISTEN].value;
+    d->kubeconfig = flags[D_KUBECONFIG].value;
+    d->config = flags[D_CONFIG].value;
+    d->reports = pl_flag_on(&flags[D_REPORTS]);
+    if (pl_flag_uint("dashboard", &flags[D_REPORTS_INTERVAL], 1, 3600, &d->reports_interval_s) <
+        0) {
         return -EINVAL;
     }
-    char *end = NULL;
-    unsigned long n = strtoul(interval, &end, 10);
-    if (!*interval || *end || n < 1 || n > 3600) {
-        fprintf(stderr, "plimsoll dashboard: --reports-interval-seconds must be 1 to 3600\n");
-        return -EINVAL;
-    }
-    d->reports_interval_s = (unsigned)n;
-    if (pl_log_set_level_name(level) < 0) {
+    if (pl_log_set_level_name(flags[D_LOG_LEVEL].value) < 0) {
         fprintf(stderr, "plimsoll dashboard: --log-level must be debug, info, warn or error\n");
         return -EINVAL;
     }
@@ -148,8 +117,7 @@ static int parse_args(struct dashboard *d, int argc, char **argv)
 /* As plimsoll serve: the namespace it runs in (POD_NAMESPACE) is excluded. */
 static struct pl_config *load_config(const char *path, struct pl_error *err)
 {
-    const char *self_ns = getenv("POD_NAMESPACE");
-    self_ns = self_ns && *self_ns ? self_ns : NULL;
+    const char *self_ns = pl_self_namespace();
     if (!path) {
         return pl_config_new_default(self_ns);
     }

@@ -72,6 +72,33 @@ def help_for_every_command(b):
                  "--health-listen", "--kubeconfig", "--log-level", "--threads",
                  "PLIMSOLL_TLS_CERT"):
         assert flag in p.stdout, flag
+    p = run(b, "dashboard", "--help")
+    assert p.returncode == 0 and "Usage: plimsoll dashboard" in p.stdout, p.stdout
+    for flag in ("--listen VALUE", "--kubeconfig", "--config", "--log-level", "--reports ",
+                 "--reports-interval-seconds", "PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS",
+                 "(default 0.0.0.0:8080)"):
+        assert flag in p.stdout, flag
+
+
+@test
+def long_running_options_from_the_environment(b):
+    # serve and dashboard read every option from PLIMSOLL_[DASHBOARD_]<NAME> too; the
+    # command line wins; a bad value is named with its option whichever way it came.
+    env = dict(os.environ, PLIMSOLL_DASHBOARD_LOG_LEVEL="bogus")
+    p = subprocess.run([b, "dashboard"], env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--log-level must be debug, info, warn or error" in p.stderr, p
+    p = subprocess.run([b, "dashboard", "--log-level", "info", "--kubeconfig", "/nonexistent"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--log-level" not in p.stderr, p
+    assert "/nonexistent" in p.stderr, p.stderr
+    env = dict(os.environ, PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS="0")
+    p = subprocess.run([b, "dashboard"], env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--reports-interval-seconds must be a number from 1 to 3600" \
+        in p.stderr, p.stderr
+    p = run(b, "dashboard", "stray")
+    assert p.returncode == 2 and 'unexpected argument "stray"' in p.stderr, p.stderr
+    p = run(b, "serve", "--tls-cert", "c", "--tls-key", "k", "--drain-seconds", "x")
+    assert p.returncode == 2 and "--drain-seconds must be a number from 0 to 3600" in p.stderr
 
 
 @test
