@@ -25,6 +25,7 @@
 #include "audit/cluster_private.h"
 #include "audit/connect.h"
 #include "core/alloc.h"
+#include "core/jalloc.h"
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/object.h"
@@ -46,6 +47,14 @@ void pl__cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *
     } else {
         json_decref(fields);
     }
+}
+
+void pl__cluster_warn(struct pl_cluster *c, const char *msg, const char *key, const char *error)
+{
+    /* On the heap whatever pool is current: a logger may keep what it is given. */
+    struct pl_pool *outer = pl_jalloc_use(NULL);
+    pl__cluster_log(c, PL_LOG_WARN, msg, json_pack("{s:s, s:s}", "workload", key, "error", error));
+    pl_jalloc_use(outer);
 }
 
 static double wall_now(void)
@@ -156,8 +165,11 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
     struct pl_buf *text = &c->scratch;
     pl_buf_reset(text);
     if (pl_json_dump_append(compact, JSON_COMPACT, text) < 0) {
+        /* Past PL_CLUSTER_TEXT_MAX (etcd stops at 1.5 MiB): this one object is left out,
+         * not the rest of its list. */
         json_decref(compact);
-        return -EINVAL;
+        pl__cluster_warn(c, "dashboard: an object too large to keep", key, "larger than 16 MiB");
+        return 0;
     }
     struct pl__workload *w = *p;
     if (w && strlen(w->object) == text->len && memcmp(w->object, text->data, text->len) == 0) {

@@ -109,6 +109,12 @@ void pl__cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *
                      json_t *fields);
 
 /**
+ * Logs a warning about one workload (key "ns/Kind/name") and why. Safe on a pooled
+ * list item's path: its fields are made on the heap.
+ */
+void pl__cluster_warn(struct pl_cluster *c, const char *msg, const char *key, const char *error);
+
+/**
  * What the policies read of a listed object of kind k: apiVersion and kind put
  * back, metadata without resourceVersion, generation, managedFields and the
  * kubectl last-applied copy (emptied), and spec; never status. Shallow copies:

@@ -131,7 +131,8 @@ static void keep_verdict(struct pl_cluster *c, struct pl__workload *w, const str
             (v->d.notes ? pl_json_write(v->d.notes, true, b) : pl_buf_puts(b, "[]")) |
             pl_buf_puts(b, "}");
     free(w->verdict);
-    /* Past the scratch ceiling (a flood of findings): the status alone, never a cut text. */
+    /* Past the scratch ceiling (16 MiB; the report keeps at most PL_REPORT_MAX_VIOLATIONS
+     * findings per mode, so not reached in practice): the status alone, never a cut text. */
     w->verdict = r == 0 ? pl_xmemdup(b->data, b->len + 1) : NULL;
     if (!w->verdict) {
         pl_buf_reset(b);
@@ -250,8 +251,7 @@ void pl__workload_judge(struct pl_cluster *c, struct pl__workload *w, json_t *pa
     pl_jalloc_use(outer);
     pl_pool_clear(&c->pool);
     if (err.message[0]) {
-        pl__cluster_log(c, PL_LOG_WARN, "dashboard: cannot judge a workload",
-                        json_pack("{s:s, s:s}", "workload", w->key, "error", err.message));
+        pl__cluster_warn(c, "dashboard: cannot judge a workload", w->key, err.message);
     }
     free(w->exempt_reason);
     w->exempt_reason = exempt_reason(object);

@@ -55,22 +55,36 @@ enum {
 };
 
 static struct pl_flag flags[D_COUNT] = {
-    [D_LISTEN] = {"listen", "PLIMSOLL_DASHBOARD_LISTEN", "0.0.0.0:8080",
-                  "where to serve (ADDR:PORT)"},
-    [D_KUBECONFIG] = {"kubeconfig", "PLIMSOLL_DASHBOARD_KUBECONFIG", NULL,
-                      "credentials (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)"},
-    [D_CONFIG] = {"config", "PLIMSOLL_DASHBOARD_CONFIG", NULL,
-                  "policy configuration, reloaded when it changes (default: built-in defaults)"},
-    [D_LOG_LEVEL] = {"log-level", "PLIMSOLL_DASHBOARD_LOG_LEVEL", "info",
-                     "debug, info, warn or error"},
-    [D_REPORTS] = {"reports", "PLIMSOLL_DASHBOARD_REPORTS", NULL,
-                   "keep one openreports.io/v1alpha1 Report per namespace with failing or warned "
-                   "workloads (needs the reports.openreports.io CRD, and "
-                   "get/list/create/patch/delete on reports)",
-                   .switch_ = true},
-    [D_REPORTS_INTERVAL] = {"reports-interval-seconds",
-                            "PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS", "5",
-                            "compare and write the Reports every N seconds"},
+    [D_LISTEN] = {.name = "listen",
+                  .env = "PLIMSOLL_DASHBOARD_LISTEN",
+                  .def = "0.0.0.0:8080",
+                  .help = "where to serve (ADDR:PORT)"},
+    [D_KUBECONFIG] =
+        {.name = "kubeconfig",
+         .env = "PLIMSOLL_DASHBOARD_KUBECONFIG",
+         .def = NULL,
+         .help = "credentials (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)"},
+    [D_CONFIG] =
+        {.name = "config",
+         .env = "PLIMSOLL_DASHBOARD_CONFIG",
+         .def = NULL,
+         .help = "policy configuration, reloaded when it changes (default: built-in defaults)"},
+    [D_LOG_LEVEL] = {.name = "log-level",
+                     .env = "PLIMSOLL_DASHBOARD_LOG_LEVEL",
+                     .def = "info",
+                     .help = "debug, info, warn or error"},
+    [D_REPORTS] =
+        {.name = "reports",
+         .env = "PLIMSOLL_DASHBOARD_REPORTS",
+         .def = NULL,
+         .help = "keep one openreports.io/v1alpha1 Report per namespace with failing or warned "
+                 "workloads (needs the reports.openreports.io CRD, and "
+                 "get/list/create/patch/delete on reports)",
+         .switch_ = true},
+    [D_REPORTS_INTERVAL] = {.name = "reports-interval-seconds",
+                            .env = "PLIMSOLL_DASHBOARD_REPORTS_INTERVAL_SECONDS",
+                            .def = "5",
+                            .help = "compare and write the Reports every N seconds"},
 };
 
 static void usage(FILE *out)

@@ -349,6 +349,7 @@ struct fake {
     bool end;
     bool quit;
     bool streaming;
+    unsigned streams_ended; /* streams closed so far */
 };
 
 static void send_all(int fd, const char *p, size_t n)
@@ -456,6 +457,7 @@ static void stream(struct fake *f, int fd)
     }
     pthread_mutex_lock(&f->lock);
     f->streaming = false;
+    f->streams_ended++;
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
 }
@@ -587,7 +589,10 @@ static void fake_end(struct fake *f)
 {
     pthread_mutex_lock(&f->lock);
     f->end = true;
-    while (f->streaming) {
+    /* Counted, not "while streaming": on a busy machine the client may already have
+     * reconnected and a queued answer opened the next stream before this thread wakes. */
+    unsigned want = f->streams_ended + (f->streaming ? 1u : 0u);
+    while (f->streams_ended < want) {
         pthread_cond_wait(&f->cond, &f->lock);
     }
     pthread_mutex_unlock(&f->lock);
