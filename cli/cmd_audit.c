@@ -28,6 +28,7 @@
 #include "audit/connect.h"
 #include "audit/workloads.h"
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "cli/output.h"
 #include "core/alloc.h"
 #include "core/json.h"
@@ -44,10 +45,11 @@
 struct audit {
     struct pl_config *cfg;
     const char *kubeconfig;
-    const char *output;
-    json_t *wanted;         /* --namespace names (array), empty: every namespace */
-    json_t *ns_annotations; /* namespace name -> its plimsoll.dev/ annotations */
-    char *server;           /* the API server's URL, for SARIF */
+    const char *output;           /* --output */
+    enum pl_output_format format; /* what output names */
+    json_t *wanted;               /* --namespace names (array), empty: every namespace */
+    json_t *ns_annotations;       /* namespace name -> its plimsoll.dev/ annotations */
+    char *server;                 /* the API server's URL, for SARIF */
     json_t *results;
     struct pl_verdict_counts counts;
     struct pl_pool pool;
@@ -88,23 +90,6 @@ static void usage(FILE *out)
             "  --namespace NS                 only this namespace (repeatable; default: all)\n"
             "  --output text|json|sarif|junit output format (default text), as plimsoll check\n"
             "  --help                         this text\n");
-}
-
-static int load_config(struct audit *a, const char *config)
-{
-    if (!config) {
-        a->cfg = pl_config_new_default(NULL);
-        return 0;
-    }
-    struct pl_error err;
-    pl_error_init(&err);
-    if (pl_config_load_file(config, NULL, &a->cfg, &err) < 0) {
-        char text[1024];
-        fprintf(stderr, "plimsoll audit: invalid configuration %s: %s\n", config,
-                pl_error_format(&err, text, sizeof(text)));
-        return -EINVAL;
-    }
-    return 0;
 }
 
 static int add_namespace(struct audit *a, const char *ns)
@@ -162,13 +147,10 @@ static int parse_args(struct audit *a, int argc, char **argv)
         fprintf(stderr, "plimsoll audit: unexpected argument \"%s\"\n", argv[optind]);
         return -EINVAL;
     }
-    const char *o = a->output;
-    if (strcmp(o, "text") != 0 && strcmp(o, "json") != 0 && strcmp(o, "sarif") != 0 &&
-        strcmp(o, "junit") != 0) {
-        fprintf(stderr, "plimsoll audit: --output must be text, json, sarif or junit\n");
+    if (pl_output_format_parse("audit", a->output, &a->format) < 0) {
         return -EINVAL;
     }
-    return load_config(a, config);
+    return pl_flags_config("audit", config, NULL, &a->cfg) < 0 ? -EINVAL : 0;
 }
 
 /* ---- namespaces ---- */
@@ -453,8 +435,14 @@ static json_t *sorted(const json_t *results)
 }
 
 /* SARIF: each object's API path, relative to the API server's URL as %SRCROOT%. */
-static void render_sarif(const struct audit *a, const json_t *doc)
+/* The results document in the --output format (SARIF: each object's API path under the
+ * API server's URL). */
+static void render(const struct audit *a, const json_t *doc)
 {
+    if (a->format != PL_OUTPUT_SARIF) {
+        pl_output_render(a->format, doc, stdout, NULL);
+        return;
+    }
     json_t *uris = json_object();
     size_t i;
     json_t *r;
@@ -469,21 +457,8 @@ static void render_sarif(const struct audit *a, const json_t *doc)
     snprintf(srcroot, sizeof(srcroot), "%s/", a->server ? a->server : "");
     struct pl_sarif_options opts = {
         .cfg = a->cfg, .version = pl_version, .uris = uris, .srcroot = srcroot};
-    pl_output_sarif(doc, stdout, &opts);
+    pl_output_render(a->format, doc, stdout, &opts);
     json_decref(uris);
-}
-
-static void render(const struct audit *a, const json_t *doc)
-{
-    if (strcmp(a->output, "json") == 0) {
-        pl_output_json(doc, stdout);
-    } else if (strcmp(a->output, "sarif") == 0) {
-        render_sarif(a, doc);
-    } else if (strcmp(a->output, "junit") == 0) {
-        pl_output_junit(doc, stdout);
-    } else {
-        pl_output_text(doc, stdout);
-    }
 }
 
 static int run(struct audit *a)

@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "cli/files.h"
+#include "cli/flags.h"
 #include "cli/output.h"
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -38,23 +39,12 @@
 /* Largest manifest file read. */
 #define MAX_INPUT (64u * 1024u * 1024u)
 
-struct check;
-
-/* One --output format: its name and how the results document is written (cli/output.h). */
-struct format {
-    const char *name;
-    void (*render)(const struct check *c, const json_t *doc);
-};
-
-#define N_FORMATS 4
-static const struct format formats[N_FORMATS]; /* defined with the renderers below */
-
 struct check {
     struct pl_config *cfg;
     struct pl_manifest manifest;
     json_t *cli_annotations;         /* from --namespace-annotation */
     const char *output;              /* --output */
-    const struct format *format;     /* the row of formats[] named by output */
+    enum pl_output_format format;    /* what output names */
     const char *default_ns;          /* --namespace */
     struct pl_neighbours neighbours; /* the objects of the run, for the neighbour policies */
     const char *stdin_name;          /* --stdin-name */
@@ -119,36 +109,9 @@ static int add_cli_annotation(struct check *c, const char *arg)
     return 0;
 }
 
-static int load_config(struct check *c, const char *config)
-{
-    if (!config) {
-        c->cfg = pl_config_new_default(NULL);
-        return 0;
-    }
-    struct pl_error err;
-    pl_error_init(&err);
-    if (pl_config_load_file(config, NULL, &c->cfg, &err) < 0) {
-        char text[1024];
-        fprintf(stderr, "plimsoll check: invalid configuration %s: %s\n", config,
-                pl_error_format(&err, text, sizeof(text)));
-        return -EINVAL;
-    }
-    return 0;
-}
-
 static int check_options(struct check *c)
 {
-    for (size_t i = 0; !c->format && i < N_FORMATS; i++) {
-        if (strcmp(c->output, formats[i].name) == 0) {
-            c->format = &formats[i];
-        }
-    }
-    if (!c->format) {
-        fprintf(stderr, "plimsoll check: --output must be one of");
-        for (size_t i = 0; i < N_FORMATS; i++) {
-            fprintf(stderr, " %s", formats[i].name);
-        }
-        fputc('\n', stderr);
+    if (pl_output_format_parse("check", c->output, &c->format) < 0) {
         return -EINVAL;
     }
     if (!pl_kube_namespace_name_ok(c->default_ns)) {
@@ -220,7 +183,7 @@ static int parse_args(struct check *c, int argc, char **argv)
     if (check_options(c) < 0) {
         return -EINVAL;
     }
-    return load_config(c, config);
+    return pl_flags_config("check", config, NULL, &c->cfg) < 0 ? -EINVAL : 0;
 }
 
 /* Reads and parses one file (or stdin) into the manifest; errors go to stderr. */
@@ -331,46 +294,20 @@ static json_t *artifact_uris(const struct check *c, char **ret_srcroot)
     return uris;
 }
 
-static void render_text(const struct check *c, const json_t *doc)
+/* The results document in the --output format (SARIF with this run's artifact URIs). */
+static void render(const struct check *c, const json_t *doc)
 {
-    (void)c;
-    pl_output_text(doc, stdout);
-}
-
-static void render_json(const struct check *c, const json_t *doc)
-{
-    (void)c;
-    pl_output_json(doc, stdout);
-}
-
-static void render_sarif(const struct check *c, const json_t *doc)
-{
+    if (c->format != PL_OUTPUT_SARIF) {
+        pl_output_render(c->format, doc, stdout, NULL);
+        return;
+    }
     char *srcroot = NULL;
     json_t *uris = artifact_uris(c, &srcroot);
     struct pl_sarif_options opts = {
         .cfg = c->cfg, .version = pl_version, .uris = uris, .srcroot = srcroot};
-    pl_output_sarif(doc, stdout, &opts);
+    pl_output_render(c->format, doc, stdout, &opts);
     json_decref(uris);
     free(srcroot);
-}
-
-static void render_junit(const struct check *c, const json_t *doc)
-{
-    (void)c;
-    pl_output_junit(doc, stdout);
-}
-
-/* The --output formats: the one list the option is checked against and rendered by. */
-static const struct format formats[N_FORMATS] = {
-    {"text", render_text},
-    {"json", render_json},
-    {"sarif", render_sarif},
-    {"junit", render_junit},
-};
-
-static void render(const struct check *c, const json_t *doc)
-{
-    c->format->render(c, doc);
 }
 
 static int run(struct check *c, int argc, char **argv)

@@ -128,17 +128,6 @@ static int parse_args(struct dashboard *d, int argc, char **argv)
     return 0;
 }
 
-/* As plimsoll serve: the namespace it runs in (POD_NAMESPACE) is excluded. */
-static struct pl_config *load_config(const char *path, struct pl_error *err)
-{
-    const char *self_ns = pl_self_namespace();
-    if (!path) {
-        return pl_config_new_default(self_ns);
-    }
-    struct pl_config *cfg = NULL;
-    return pl_config_load_file(path, self_ns, &cfg, err) == 0 ? cfg : NULL;
-}
-
 static bool same_stat(const struct stat *a, const struct stat *b)
 {
     return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
@@ -155,8 +144,9 @@ static void poll_config(struct dashboard *d, struct pl_cluster *c)
     d->config_stat = st;
     struct pl_error err;
     pl_error_init(&err);
-    struct pl_config *cfg = load_config(d->config, &err);
-    if (!cfg) {
+    /* As plimsoll serve: the namespace it runs in (POD_NAMESPACE) is excluded. */
+    struct pl_config *cfg = NULL;
+    if (pl_config_load(d->config, pl_self_namespace(), &cfg, &err) < 0) {
         char text[1024];
         pl_log(PL_LOG_ERROR, "configuration reload failed; the previous one stays",
                json_pack("{s:s, s:s}", "config", d->config, "error",
@@ -233,11 +223,8 @@ int pl_cmd_dashboard(int argc, char **argv)
     if (d.config) {
         (void)stat(d.config, &d.config_stat);
     }
-    struct pl_config *cfg = load_config(d.config, &err);
-    if (!cfg) {
-        char text[1024];
-        fprintf(stderr, "plimsoll dashboard: invalid configuration %s: %s\n", d.config,
-                pl_error_format(&err, text, sizeof(text)));
+    struct pl_config *cfg = NULL;
+    if (pl_flags_config("dashboard", d.config, pl_self_namespace(), &cfg) < 0) {
         return PL_EXIT_USAGE;
     }
     struct pl_cluster_options o = {.kubeconfig = d.kubeconfig, .log = pl_log};

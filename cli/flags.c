@@ -86,6 +86,20 @@ int pl_flag_uint(const char *command, const struct pl_flag *f, unsigned long min
     return 0;
 }
 
+int pl_flags_config(const char *command, const char *path, const char *self_ns,
+                    struct pl_config **ret)
+{
+    struct pl_error err;
+    pl_error_init(&err);
+    if (pl_config_load(path, self_ns, ret, &err) < 0) {
+        char text[1024];
+        fprintf(stderr, "plimsoll %s: invalid configuration %s: %s\n", command, path,
+                pl_error_format(&err, text, sizeof(text)));
+        return -1;
+    }
+    return 0;
+}
+
 const char *pl_self_namespace(void)
 {
     const char *ns = getenv("POD_NAMESPACE");

@@ -4,7 +4,8 @@
  * environment variable, so that a chart can set it, and the command line wins
  * over the environment, which wins over the default. One table per command
  * declares an option's name, variable, default and help once; the parser, the
- * usage text and the number checks read it.
+ * usage text and the number checks read it. Also what the options every
+ * command shares name: the configuration, the namespace it runs in.
  */
 #ifndef PL_CLI_FLAGS_H
 #define PL_CLI_FLAGS_H
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "engine/config.h"
 
 struct pl_flag {
     const char *name;  /* "tls-cert" */
@@ -43,6 +46,14 @@ bool pl_flag_on(const struct pl_flag *f);
  */
 int pl_flag_uint(const char *command, const struct pl_flag *f, unsigned long min, unsigned long max,
                  unsigned *ret);
+
+/**
+ * The policy configuration a command's --config names (path NULL: the built-in
+ * defaults), with self_ns excluded (NULL: none), into *ret. Returns 0, or -1 after
+ * "plimsoll COMMAND: invalid configuration PATH: WHY" on stderr.
+ */
+int pl_flags_config(const char *command, const char *path, const char *self_ns,
+                    struct pl_config **ret);
 
 /**
  * The namespace the process runs in (env POD_NAMESPACE, which the chart sets from

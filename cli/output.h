@@ -33,6 +33,26 @@
 
 #include "engine/config.h"
 
+struct pl_sarif_options;
+
+/* The --output formats of check and audit. */
+enum pl_output_format {
+    PL_OUTPUT_TEXT,
+    PL_OUTPUT_JSON,
+    PL_OUTPUT_SARIF,
+    PL_OUTPUT_JUNIT,
+};
+
+/**
+ * The format called name ("text", "json", "sarif", "junit") into *ret. Returns 0, or
+ * -1 after "plimsoll COMMAND: --output must be text, json, sarif or junit" on stderr.
+ */
+int pl_output_format_parse(const char *command, const char *name, enum pl_output_format *ret);
+
+/** Writes results to out in format; sarif is read by PL_OUTPUT_SARIF only (else NULL). */
+void pl_output_render(enum pl_output_format format, const json_t *results, FILE *out,
+                      const struct pl_sarif_options *sarif);
+
 /** Compiler-like: "file:line:column: error: [policy] path: message" per finding. */
 void pl_output_text(const json_t *results, FILE *out);
 

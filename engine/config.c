@@ -515,6 +515,16 @@ int pl_config_load_file(const char *path, const char *self_namespace, struct pl_
     return r;
 }
 
+int pl_config_load(const char *path, const char *self_namespace, struct pl_config **ret_cfg,
+                   struct pl_error *err)
+{
+    if (!path) {
+        *ret_cfg = pl_config_new_default(self_namespace);
+        return 0;
+    }
+    return pl_config_load_file(path, self_namespace, ret_cfg, err);
+}
+
 struct pl_config *pl_config_new_default(const char *self_namespace)
 {
     struct pl_config *cfg = NULL;

@@ -67,6 +67,13 @@ PL_MUST_CHECK int pl_config_parse(const char *text, size_t len, const char *self
 PL_MUST_CHECK int pl_config_load_file(const char *path, const char *self_namespace,
                                       struct pl_config **ret_cfg, struct pl_error *err);
 
+/**
+ * pl_config_load_file() of path, or the built-in defaults when path is NULL (what
+ * every command's --config means). Same results.
+ */
+PL_MUST_CHECK int pl_config_load(const char *path, const char *self_namespace,
+                                 struct pl_config **ret_cfg, struct pl_error *err);
+
 /** The built-in defaults (SPEC §5). Never fails. One reference. */
 struct pl_config *pl_config_new_default(const char *self_namespace);
 

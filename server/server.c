@@ -110,23 +110,12 @@ static void log_error(const char *msg, const struct pl_error *err)
            json_pack("{s:s}", "error", pl_error_format(err, text, sizeof(text))));
 }
 
-/* Loads the configuration (or the defaults); the caller logs a failure, in one line. */
-static int load_config(const struct pl_server_options *opts, struct pl_config **ret,
-                       struct pl_error *err)
-{
-    if (!opts->config_path) {
-        *ret = pl_config_new_default(opts->self_namespace);
-        return 0;
-    }
-    return pl_config_load_file(opts->config_path, opts->self_namespace, ret, err);
-}
-
 static void reload_config(struct pl_server *s, const char *why)
 {
     struct pl_config *cfg = NULL;
     struct pl_error err;
     pl_error_init(&err);
-    if (load_config(s->opts, &cfg, &err) < 0) {
+    if (pl_config_load(s->opts->config_path, s->opts->self_namespace, &cfg, &err) < 0) {
         char text[1024];
         pl_metrics_config_reload(false);
         /* One line: what was rejected, why, and what stays. */
@@ -418,7 +407,7 @@ static int serve(struct pl_server *s, const sigset_t *set)
     struct pl_error err;
     pl_error_init(&err);
     int code = 2;
-    if (load_config(s->opts, &s->cfg, &err) < 0) {
+    if (pl_config_load(s->opts->config_path, s->opts->self_namespace, &s->cfg, &err) < 0) {
         log_error("invalid configuration", &err);
         goto out;
     }

@@ -430,6 +430,18 @@ static void test_load_file(void **state)
     assert_true(pl_config_excludes(cfg, "self"));
     pl_config_unref(cfg);
 
+    /* pl_config_load: the same file, or the defaults without one. */
+    cfg = NULL;
+    assert_int_equal(pl_config_load(path, NULL, &cfg, &err), 0);
+    assert_string_equal(cfg->source, path);
+    assert_int_equal(cfg->policies[idx("replicas")].mode, PL_MODE_ENFORCE);
+    pl_config_unref(cfg);
+    cfg = NULL;
+    assert_int_equal(pl_config_load(NULL, "self", &cfg, &err), 0);
+    assert_string_equal(cfg->source, "built-in defaults");
+    assert_true(pl_config_excludes(cfg, "self"));
+    pl_config_unref(cfg);
+
     /* A bad file: -EINVAL, with the line. */
     text = "policies:\n  replicas: {mode: sometimes}\n";
     write_file(path, text, strlen(text));
