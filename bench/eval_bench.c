@@ -129,13 +129,42 @@ static int stage_mutate(struct bench *b, const struct body *body, const json_t *
     return r;
 }
 
-static int stage_pipeline(struct bench *b, const struct body *body, const json_t *unused)
+/* Parses body as the handler does, on the request arena; NULL if it does not parse. */
+static json_t *parse_on_arena(struct bench *b, const struct body *body)
 {
-    (void)unused;
     pl_jalloc_use(&b->pool);
     json_t *review = pl_json_load_skipping(body->text, body->len, "managedFields", NULL, 0);
     if (!review) {
         pl_jalloc_use(NULL);
+    }
+    return review;
+}
+
+/* Frees what parse_on_arena made, leaves the arena and clears the pool. */
+static void release_arena(struct bench *b, json_t *review)
+{
+    json_decref(review);
+    pl_jalloc_use(NULL);
+    pl_pool_clear(&b->pool);
+}
+
+/* Encodes the response and serialises it, as the handler does; 0 or -ENOMEM. */
+static int encode_response(const struct pl_admission *adm, const struct pl_decision *decision,
+                           const char *patch, size_t patch_len)
+{
+    json_t *response = pl_admission_encode(adm, decision, patch, patch_len);
+    char *text = pl_json_dump(response, JSON_COMPACT, NULL);
+    int r = text ? 0 : -ENOMEM;
+    free(text);
+    json_decref(response);
+    return r;
+}
+
+static int stage_pipeline(struct bench *b, const struct body *body, const json_t *unused)
+{
+    (void)unused;
+    json_t *review = parse_on_arena(b, body);
+    if (!review) {
         return -EINVAL;
     }
     struct pl_admission adm;
@@ -147,15 +176,9 @@ static int stage_pipeline(struct bench *b, const struct body *body, const json_t
         r = pl_evaluate(b->cfg, &adm.request, &b->pool, &decision, &err);
     }
     if (r == 0) {
-        json_t *response = pl_admission_encode(&adm, &decision, NULL, 0);
-        char *text = pl_json_dump(response, JSON_COMPACT, NULL);
-        r = text ? 0 : -ENOMEM;
-        free(text);
-        json_decref(response);
+        r = encode_response(&adm, &decision, NULL, 0);
     }
-    json_decref(review);
-    pl_jalloc_use(NULL);
-    pl_pool_clear(&b->pool);
+    release_arena(b, review);
     return r;
 }
 
@@ -165,10 +188,8 @@ static int stage_pipeline(struct bench *b, const struct body *body, const json_t
 static int stage_mutate_pipeline(struct bench *b, const struct body *body, const json_t *unused)
 {
     (void)unused;
-    pl_jalloc_use(&b->pool);
-    json_t *review = pl_json_load_skipping(body->text, body->len, "managedFields", NULL, 0);
+    json_t *review = parse_on_arena(b, body);
     if (!review) {
-        pl_jalloc_use(NULL);
         return -EINVAL;
     }
     struct pl_admission adm;
@@ -187,16 +208,10 @@ static int stage_mutate_pipeline(struct bench *b, const struct body *body, const
         r = -EPERM; /* the benchmark bodies are meant to be mutated */
     }
     if (r == 0) {
-        json_t *response = pl_admission_encode(&adm, &decision, patch.data, patch.len);
-        char *text = pl_json_dump(response, JSON_COMPACT, NULL);
-        r = text ? 0 : -ENOMEM;
-        free(text);
-        json_decref(response);
+        r = encode_response(&adm, &decision, patch.data, patch.len);
     }
     pl_buf_finish(&patch);
-    json_decref(review);
-    pl_jalloc_use(NULL);
-    pl_pool_clear(&b->pool);
+    release_arena(b, review);
     return r;
 }
 

@@ -236,13 +236,11 @@ errs() {
   fi
 }
 
-# best_of N KEY COMMAND...: runs COMMAND N times and prints the line with the
-# smallest KEY, plus errors_all=, the errors of every run added up.
-best_of() {
-  local n=$1 key=$2 best="" bestv="" all=0 line v
-  shift 2
-  for _ in $(seq 1 "$n"); do
-    line=$("$@")
+# least_line KEY LINE...: the line with the smallest KEY, plus errors_all= of all of them.
+least_line() {
+  local key=$1 best="" bestv="" all=0 line v
+  shift
+  for line in "$@"; do
     all=$(calc0 "$all + $(errs "$line")")
     v=$(kv "$line" "$key")
     [ -n "$v" ] || continue
@@ -252,6 +250,14 @@ best_of() {
     fi
   done
   echo "$best errors_all=$all"
+}
+
+# best_of N KEY COMMAND...: runs COMMAND N times; least_line of its lines.
+best_of() {
+  local n=$1 key=$2 lines=()
+  shift 2
+  for _ in $(seq 1 "$n"); do lines+=("$("$@")"); done
+  least_line "$key" "${lines[@]}"
 }
 
 # least_each N "KEY..." CMD...: runs CMD N times; prints each KEY's least value over
@@ -422,22 +428,6 @@ if [ -z "$WORKER" ]; then
 fi
 NURL="https://127.0.0.1:$NPORT"
 declare -A N_SAT N_NC N_NR
-
-# least_line KEY LINE...: the line with the smallest KEY, plus errors_all= of all of them.
-least_line() {
-  local key=$1 best="" bestv="" all=0 line v
-  shift
-  for line in "$@"; do
-    all=$(calc0 "$all + $(errs "$line")")
-    v=$(kv "$line" "$key")
-    [ -n "$v" ] || continue
-    if [ -z "$best" ] || awk "BEGIN { exit !($v < $bestv) }"; then
-      best=$line
-      bestv=$v
-    fi
-  done
-  echo "$best errors_all=$all"
-}
 
 # nc_alt BODY [--resume]: a new TLS connection per review, plimsoll and nginx in
 # turn, REP windows each, so that both meet the same noise (their ratio is a
