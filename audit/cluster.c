@@ -228,11 +228,7 @@ static int kind_item(void *ud, const json_t *object)
 /* Whether every kind has been listed (under lock). */
 static bool all_listed(struct pl_cluster *c)
 {
-    size_t want = 0;
-    for (size_t i = 0; pl_audit_kinds[i].kind; i++) {
-        want++;
-    }
-    if (c->n_kinds < want) {
+    if (c->n_kinds < pl_audit_kind_count(pl_audit_kinds)) {
         return false;
     }
     for (size_t i = 0; i < c->n_kinds; i++) {

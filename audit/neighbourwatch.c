@@ -74,11 +74,7 @@ static void mark(struct pl_cluster *c, const json_t *object)
 /* Whether every neighbour kind has been listed. Under lock. */
 static bool all_listed(const struct pl_cluster *c)
 {
-    size_t want = 0;
-    while (pl_audit_neighbour_kinds[want].kind) {
-        want++;
-    }
-    if (c->n_nwatch < want) {
+    if (c->n_nwatch < pl_audit_kind_count(pl_audit_neighbour_kinds)) {
         return false;
     }
     for (size_t i = 0; i < c->n_nwatch; i++) {

@@ -40,6 +40,15 @@ const struct pl_audit_kind pl_audit_neighbour_kinds[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+size_t pl_audit_kind_count(const struct pl_audit_kind *table)
+{
+    size_t n = 0;
+    while (table[n].kind) {
+        n++;
+    }
+    return n;
+}
+
 bool pl_audit_neighbour_judged(const struct pl_audit_kind *k)
 {
     return strcmp(k->kind, "NetworkPolicy") != 0;

@@ -44,6 +44,9 @@ extern const struct pl_audit_kind pl_audit_kinds[];
  */
 extern const struct pl_audit_kind pl_audit_neighbour_kinds[];
 
+/* How many kinds a NULL-ended table (pl_audit_kinds, pl_audit_neighbour_kinds) holds. */
+size_t pl_audit_kind_count(const struct pl_audit_kind *table);
+
 /* Whether objects of neighbour kind k are judged (PodDisruptionBudget, HorizontalPodAutoscaler). */
 bool pl_audit_neighbour_judged(const struct pl_audit_kind *k);
 

@@ -5,7 +5,14 @@
 #include "test/helpers/log_capture.h"
 
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "core/log.h"
 
@@ -37,4 +44,21 @@ int pl_test_log_restore(void **state)
 int pl_test_log_fd(void)
 {
     return fds[0];
+}
+
+json_t *pl_test_log_line(void)
+{
+    static char buf[65536];
+    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    char *nl = strchr(buf, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0'); /* exactly one line */
+    json_error_t jerr;
+    json_t *line = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
+    assert_non_null(line);
+    return line;
 }

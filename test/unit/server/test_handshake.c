@@ -20,24 +20,6 @@
 #include "server/handshake.h"
 #include "test/helpers/log_capture.h"
 
-/* The next log line as JSON, or NULL when nothing was logged. */
-static json_t *read_line(void)
-{
-    static char buf[65536];
-    ssize_t n = read(pl_test_log_fd(), buf, sizeof(buf) - 1);
-    if (n <= 0) {
-        return NULL;
-    }
-    buf[n] = '\0';
-    char *nl = strchr(buf, '\n');
-    assert_non_null(nl);
-    assert_int_equal(nl[1], '\0'); /* exactly one line */
-    json_error_t jerr;
-    json_t *line = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
-    assert_non_null(line);
-    return line;
-}
-
 /* The count of reason in the exposition. */
 static double count(const char *reason)
 {
@@ -80,7 +62,7 @@ static void test_counted_and_rate_limited(void **state)
            before0 = count("closed-before-certificate");
     /* The first failure is logged at once, with the reason and the hint. */
     pl_handshake_failed(certificate, "10.0.0.7", 1000.0);
-    json_t *line = read_line();
+    json_t *line = pl_test_log_line();
     assert_non_null(line);
     assert_string_equal(json_string_value(json_object_get(line, "msg")), "TLS handshake failed");
     assert_string_equal(json_string_value(json_object_get(line, "level")), "warn");
@@ -96,13 +78,13 @@ static void test_counted_and_rate_limited(void **state)
     }
     pl_handshake_failed(hello, "10.0.0.8", 1009.0);
     pl_handshake_failed(nothing, NULL, 1009.9);
-    assert_null(read_line());
+    assert_null(pl_test_log_line());
     assert_true(count("closed-after-certificate") == after0 + 6);
     assert_true(count("closed-before-certificate") == before0 + 1);
     assert_true(count("no-client-hello") == none0 + 1);
     /* The interval over: one line, saying how many went unlogged. */
     pl_handshake_failed(nothing, "::1", 1000.0 + PL_HANDSHAKE_LOG_INTERVAL_S);
-    line = read_line();
+    line = pl_test_log_line();
     assert_non_null(line);
     assert_string_equal(json_string_value(json_object_get(line, "reason")), "no-client-hello");
     assert_non_null(strstr(json_string_value(json_object_get(line, "error")), "ClientHello"));

@@ -215,15 +215,7 @@ static void test_violated_ids_suppressed(void **state)
 /* The one log line written since the last call. New reference. */
 static json_t *read_line(void)
 {
-    static char buf[65536];
-    ssize_t n = read(pl_test_log_fd(), buf, sizeof(buf) - 1);
-    assert_true(n > 0);
-    buf[n] = '\0';
-    char *nl = strchr(buf, '\n');
-    assert_non_null(nl);
-    assert_int_equal(nl[1], '\0'); /* exactly one line */
-    json_error_t jerr;
-    json_t *line = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
+    json_t *line = pl_test_log_line();
     assert_non_null(line);
     return line;
 }
