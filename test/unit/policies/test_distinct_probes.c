@@ -17,6 +17,7 @@
 
 #include "policies/distinct_probes.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 /* The container every comparison runs in: port "http" is 8080. */
 static const char *const container_yaml = "name: web\n"
@@ -108,31 +109,7 @@ static void test_identical(void **state)
 /* Runs the check on an object and returns the number of violations; paths go to paths. */
 static size_t run_check(const char *yaml, char *paths, size_t size)
 {
-    json_t *root = pl_test_yaml(yaml);
-    struct pl_object obj;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_object_init(&obj, root, &err), 0);
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_report report;
-    pl_report_init(&report, &pool, &obj);
-    report.policy = "distinct-probes";
-    struct pl_eval ev = {.obj = &obj, .params = NULL, .pool = &pool};
-    if (pl_policy_applies(&pl_policy_distinct_probes, &obj)) { /* as the evaluator decides */
-        check(&ev, obj.pod_spec, &report);
-    }
-    size_t len = 0;
-    paths[0] = '\0';
-    for (size_t i = 0; i < report.len; i++) {
-        int n = snprintf(paths + len, size - len, "%s%s", i ? "|" : "", report.items[i].path);
-        assert_true(n > 0 && (size_t)n < size - len);
-        len += (size_t)n;
-    }
-    size_t count = report.len;
-    pl_pool_finish(&pool);
-    json_decref(root);
-    return count;
+    return pl_test_run_policy_paths(&pl_policy_distinct_probes, NULL, yaml, paths, size);
 }
 
 static void test_check_sets(void **state)

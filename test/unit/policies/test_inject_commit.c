@@ -20,6 +20,7 @@
 
 #include "policies/inject_commit.c"
 #include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 struct tag_case {
     const char *tag;
@@ -97,11 +98,7 @@ static const struct tag_case tag_cases[] = {
 
 static struct params *default_params(void)
 {
-    void *params = NULL;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_params_parse(&param_set, NULL, NULL, &params, &err), 0);
-    return params;
+    return pl_test_params(&param_set, NULL);
 }
 
 static void test_default_patterns(void **state)
@@ -387,34 +384,7 @@ static void test_ordinary_tags_are_cheap(void **state)
 /* Runs the mutation on yaml (and old_yaml on UPDATE) with default params; returns the ops. */
 static json_t *run(const char *yaml, const char *old_yaml)
 {
-    json_t *object = pl_test_yaml(yaml);
-    json_t *old = old_yaml ? pl_test_yaml(old_yaml) : NULL;
-    struct params *params = default_params();
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_patch patch;
-    pl_patch_init(&patch, object, 0);
-    struct pl_object obj, old_obj;
-    assert_int_equal(pl_object_init(&obj, patch.doc, NULL), 0);
-    if (old) {
-        assert_int_equal(pl_object_init(&old_obj, old, NULL), 0);
-    }
-    struct pl_mutate_ctx ctx = {
-        .obj = &obj,
-        .old_obj = old ? &old_obj : NULL,
-        .params = params,
-        .pool = &pool,
-        .namespace_ = "shop",
-        .spec_mutable = true,
-    };
-    assert_int_equal(mutate(&ctx, &patch), 0);
-    json_t *ops = pl_patch_take_ops(&patch);
-    pl_patch_finish(&patch);
-    pl_pool_finish(&pool);
-    pl_params_free(&param_set, params);
-    json_decref(old);
-    json_decref(object);
-    return ops;
+    return pl_test_run_mutation(&pl_mutation_inject_commit, NULL, yaml, old_yaml, true, NULL);
 }
 
 /* The value the ops give to path, or NULL. */

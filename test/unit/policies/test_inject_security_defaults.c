@@ -16,31 +16,15 @@
 #include <cmocka.h>
 
 #include "policies/inject_security_defaults.c"
-#include "test/helpers/fixture.h"
+#include "test/helpers/policy_fixture.h"
 
 /* Runs the mutation on yaml; returns the operations as compact JSON text (free()). */
 static char *run(const char *yaml, bool spec_mutable)
 {
-    json_t *object = pl_test_yaml(yaml);
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_patch patch;
-    pl_patch_init(&patch, object, 0);
-    struct pl_object obj;
-    assert_int_equal(pl_object_init(&obj, patch.doc, NULL), 0);
-    struct pl_mutate_ctx ctx = {
-        .obj = &obj,
-        .pool = &pool,
-        .namespace_ = "shop",
-        .spec_mutable = spec_mutable,
-    };
-    assert_int_equal(mutate(&ctx, &patch), 0);
-    json_t *ops = pl_patch_take_ops(&patch);
+    json_t *ops = pl_test_run_mutation(&pl_mutation_inject_security_defaults, NULL, yaml, NULL,
+                                       spec_mutable, NULL);
     char *text = json_dumps(ops, JSON_COMPACT);
     json_decref(ops);
-    pl_patch_finish(&patch);
-    pl_pool_finish(&pool);
-    json_decref(object);
     return text;
 }
 

@@ -151,29 +151,9 @@ static void test_encoding(void **state)
 /* Runs the mutation with params_yaml on yaml; returns the patched object. */
 static json_t *run(const char *yaml, const char *params_yaml, bool spec_mutable)
 {
-    json_t *object = pl_test_yaml(yaml);
-    void *params = NULL;
-    struct pl_error err;
-    assert_int_equal(parse(params_yaml, &params, &err), 0);
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_patch patch;
-    pl_patch_init(&patch, object, 0);
-    struct pl_object obj;
-    assert_int_equal(pl_object_init(&obj, patch.doc, NULL), 0);
-    struct pl_mutate_ctx ctx = {
-        .obj = &obj,
-        .params = params,
-        .pool = &pool,
-        .namespace_ = "shop",
-        .spec_mutable = spec_mutable,
-    };
-    assert_int_equal(mutate(&ctx, &patch), 0);
-    json_t *doc = json_incref(patch.doc);
-    pl_patch_finish(&patch);
-    pl_pool_finish(&pool);
-    pl_params_free(&param_set, params);
-    json_decref(object);
+    json_t *doc = NULL;
+    json_decref(pl_test_run_mutation(&pl_mutation_inject_tracing, params_yaml, yaml, NULL,
+                                     spec_mutable, &doc));
     return doc;
 }
 

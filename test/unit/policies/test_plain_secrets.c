@@ -73,11 +73,7 @@ static void test_split_words(void **state)
 
 static struct params *defaults(void)
 {
-    void *p = NULL;
-    struct pl_error err;
-    pl_error_init(&err);
-    assert_int_equal(pl_params_parse(&param_set, NULL, NULL, &p, &err), 0);
-    return p;
+    return pl_test_params(&param_set, NULL);
 }
 
 static void test_name_matches_defaults(void **state)

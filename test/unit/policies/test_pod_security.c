@@ -173,35 +173,9 @@ static void test_list(void **state)
 /* Runs the check on object at level ("baseline"/"restricted"); paths joined by "|" go to buf. */
 static size_t run_check(const char *object, const char *level, char *buf, size_t size)
 {
-    void *params = NULL;
-    struct pl_error err;
     char settings[64];
     snprintf(settings, sizeof(settings), "{level: %s}", level);
-    assert_int_equal(parse(settings, &params, &err), 0);
-    json_t *root = pl_test_yaml(object);
-    struct pl_object obj;
-    assert_int_equal(pl_object_init(&obj, root, &err), 0);
-    struct pl_pool pool;
-    pl_pool_init(&pool);
-    struct pl_report report;
-    pl_report_init(&report, &pool, &obj);
-    struct pl_eval ev = {.obj = &obj, .params = params, .pool = &pool};
-    size_t count = 0;
-    if (obj.pod_spec) {
-        check(&ev, obj.pod_spec, &report);
-        count = report.len;
-    }
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < report.len; i++) {
-        int n = snprintf(buf + len, size - len, "%s%s", i ? "|" : "", report.items[i].path);
-        assert_true(n > 0 && (size_t)n < size - len);
-        len += (size_t)n;
-    }
-    pl_pool_finish(&pool);
-    json_decref(root);
-    pl_params_free(&param_set, params);
-    return count;
+    return pl_test_run_policy_paths(&pl_policy_pod_security, settings, object, buf, size);
 }
 
 static void test_check(void **state)
