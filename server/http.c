@@ -75,6 +75,7 @@ struct conn {
 
 struct pl_http_daemon {
     struct MHD_Daemon *mhd;
+    int quiesced_fd; /* the listening socket once quiesced (shut down, closed at stop), or -1 */
     struct pl_http_options opts;
     atomic_bool closing;
     bool tls;
@@ -794,8 +795,15 @@ static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct socka
                                     int fd)
 {
     const struct pl_http_options *opts = &d->opts;
+    /* poll(2), not epoll: libmicrohttpd 0.9.75's MHD_quiesce_daemon races its
+     * epoll worker threads over removing the listening socket from their epoll
+     * sets, and the loser calls MHD_PANIC, which aborts: the drain's end then
+     * killed the process with SIGABRT instead of exit 0, now and then (daemon.c,
+     * MHD_quiesce_daemon and MHD_epoll). With poll, quiescing only raises a flag
+     * and wakes each worker through its ITC. A worker's poll set is rebuilt each
+     * round from its own connections, at most connection_limit / threads. */
     unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -856,6 +864,7 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     d->opts = *opts;
     d->tls = opts->tls_cert != NULL;
     d->priority = priority;
+    d->quiesced_fd = -1;
     atomic_init(&d->closing, false);
     pthread_mutex_init(&d->lock, NULL);
     pthread_condattr_t ca;
@@ -895,11 +904,20 @@ void pl_http_set_closing(struct pl_http_daemon *d)
     atomic_store(&d->closing, true);
 }
 
+/* The socket is shut down, which takes it out of the listening state (the
+ * kernel refuses new connections and resets the ones in the backlog), but it
+ * is closed only after the daemon has stopped: a worker woken by a connection
+ * just before may still be on its way to accept(2), and must not find the
+ * descriptor's number reused by another socket. */
 void pl_http_quiesce(struct pl_http_daemon *d)
 {
+    if (d->quiesced_fd >= 0) {
+        return;
+    }
     MHD_socket fd = MHD_quiesce_daemon(d->mhd);
     if (fd != MHD_INVALID_SOCKET) {
-        close(fd);
+        (void)shutdown(fd, SHUT_RDWR);
+        d->quiesced_fd = fd;
     }
 }
 
@@ -933,5 +951,8 @@ void pl_http_stop(struct pl_http_daemon *d)
         pthread_join(d->reaper, NULL);
     }
     MHD_stop_daemon(d->mhd);
+    if (d->quiesced_fd >= 0) {
+        close(d->quiesced_fd);
+    }
     daemon_free(d);
 }

@@ -374,8 +374,9 @@ static void run_until_signal(struct pl_server *s, struct reloader *rl, const sig
  * finish, for at most FINISH_SECONDS. */
 static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sigset_t *set)
 {
-    atomic_store(&s->draining, true);
+    /* Closing first: once readyz says 503, every answer says "Connection: close". */
     pl_http_set_closing(webhook);
+    atomic_store(&s->draining, true);
     struct timespec left = {(time_t)s->opts->drain_seconds, 0};
     while (left.tv_sec > 0) {
         struct timespec tick = {1, 0};
