@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -75,7 +76,8 @@ struct conn {
 
 struct pl_http_daemon {
     struct MHD_Daemon *mhd;
-    int quiesced_fd; /* the listening socket once quiesced (shut down, closed at stop), or -1 */
+    int listen_fd;        /* the number libmicrohttpd accepts on */
+    int quiesce_write_fd; /* once quiesced: the write end of the pipe behind listen_fd, or -1 */
     struct pl_http_options opts;
     atomic_bool closing;
     bool tls;
@@ -795,15 +797,8 @@ static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct socka
                                     int fd)
 {
     const struct pl_http_options *opts = &d->opts;
-    /* poll(2), not epoll: libmicrohttpd 0.9.75's MHD_quiesce_daemon races its
-     * epoll worker threads over removing the listening socket from their epoll
-     * sets, and the loser calls MHD_PANIC, which aborts: the drain's end then
-     * killed the process with SIGABRT instead of exit 0, now and then (daemon.c,
-     * MHD_quiesce_daemon and MHD_epoll). With poll, quiescing only raises a flag
-     * and wakes each worker through its ITC. A worker's poll set is rebuilt each
-     * round from its own connections, at most connection_limit / threads. */
     unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -835,10 +830,14 @@ static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct socka
             (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL};
     }
     pool_opts[n_pool] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    /* The accept policy enforces connection_limit, evicting to make room;
-     * libmicrohttpd's own limit sits above it (evicted sockets take a moment
-     * to close, and it splits its limit between the pool's threads). */
-    unsigned mhd_limit = opts->connection_limit + opts->connection_limit / 4 + 16 + opts->threads;
+    /* The accept policy enforces connection_limit, evicting to make room.
+     * libmicrohttpd splits its own limit between the pool's threads; each
+     * thread's share sits above everything the policy lets in (evicted sockets
+     * take a moment to close), so that no thread ever reaches it: a thread at
+     * its limit takes the listening socket out of its epoll set, which after
+     * pl_http_quiesce would fail and abort. */
+    unsigned share = opts->connection_limit + opts->connection_limit / 4 + 16;
+    unsigned mhd_limit = share * (opts->threads > 1 ? opts->threads : 1);
     return MHD_start_daemon(flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_log, d, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, pool_opts,
                             MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
@@ -864,7 +863,7 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     d->opts = *opts;
     d->tls = opts->tls_cert != NULL;
     d->priority = priority;
-    d->quiesced_fd = -1;
+    d->quiesce_write_fd = -1;
     atomic_init(&d->closing, false);
     pthread_mutex_init(&d->lock, NULL);
     pthread_condattr_t ca;
@@ -882,6 +881,7 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
         daemon_free(d);
         return -EIO;
     }
+    d->listen_fd = fd;
     d->mhd = start_mhd(d, &addr, fd);
     if (!d->mhd) {
         close(fd);
@@ -904,21 +904,41 @@ void pl_http_set_closing(struct pl_http_daemon *d)
     atomic_store(&d->closing, true);
 }
 
-/* The socket is shut down, which takes it out of the listening state (the
- * kernel refuses new connections and resets the ones in the backlog), but it
- * is closed only after the daemon has stopped: a worker woken by a connection
- * just before may still be on its way to accept(2), and must not find the
- * descriptor's number reused by another socket. */
+/*
+ * Not MHD_quiesce_daemon: in libmicrohttpd 0.9.75 it races the epoll worker
+ * threads over removing the listening socket from their epoll sets, and the
+ * loser calls MHD_PANIC, which aborts (daemon.c, MHD_quiesce_daemon and
+ * MHD_epoll): the drain's end killed the process with SIGABRT instead of
+ * exit 0, now and then. (poll(2) has no such race, but costs every wake-up a
+ * pass over all of a worker's connections: 15 % more CPU per review at 64.)
+ *
+ * Instead the read end of a pipe that is never written takes the socket's
+ * descriptor number (dup3), which closes the socket in one step, with no
+ * moment when the number is free for another file. The kernel refuses new
+ * connections and resets those in the backlog, and drops the socket from
+ * every epoll set by itself. libmicrohttpd is told nothing: its number now
+ * names a file that never becomes readable (the write end stays open, so no
+ * end-of-file either), and it closes it at stop as it would the socket.
+ */
 void pl_http_quiesce(struct pl_http_daemon *d)
 {
-    if (d->quiesced_fd >= 0) {
+    if (d->quiesce_write_fd >= 0) {
         return;
     }
-    MHD_socket fd = MHD_quiesce_daemon(d->mhd);
-    if (fd != MHD_INVALID_SOCKET) {
-        (void)shutdown(fd, SHUT_RDWR);
-        d->quiesced_fd = fd;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        pl_log(PL_LOG_WARN, "cannot stop accepting before the daemon stops",
+               json_pack("{s:s}", "error", strerror(errno)));
+        return;
     }
+    if (dup3(p[0], d->listen_fd, O_CLOEXEC) < 0) {
+        pl_log(PL_LOG_WARN, "cannot stop accepting before the daemon stops",
+               json_pack("{s:s}", "error", strerror(errno)));
+        close(p[1]);
+    } else {
+        d->quiesce_write_fd = p[1];
+    }
+    close(p[0]);
 }
 
 unsigned pl_http_in_flight(struct pl_http_daemon *d)
@@ -951,8 +971,8 @@ void pl_http_stop(struct pl_http_daemon *d)
         pthread_join(d->reaper, NULL);
     }
     MHD_stop_daemon(d->mhd);
-    if (d->quiesced_fd >= 0) {
-        close(d->quiesced_fd);
+    if (d->quiesce_write_fd >= 0) {
+        close(d->quiesce_write_fd);
     }
     daemon_free(d);
 }

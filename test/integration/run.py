@@ -39,6 +39,18 @@ def test(quick=False):
     return wrap
 
 
+def wait_for(pred, timeout, what):
+    """pred's first true value within timeout seconds. Tests wait for what they
+    assert instead of sleeping a guess, which a loaded CI machine overruns."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -573,7 +585,7 @@ def decision_lines_are_logged(s):
     tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     s.review(review(deployment([{"name": "web", "image": "x"}]), uid="log-me"),
              headers={"traceparent": tp})
-    time.sleep(0.2)
+    wait_for(lambda: any(l.get("uid") == "log-me" for l in s.log_lines()), 10, "the decision line")
     lines = [l for l in s.log_lines() if l.get("uid") == "log-me"]
     assert len(lines) == 1, lines
     l = lines[0]
@@ -588,8 +600,8 @@ def decision_lines_are_logged(s):
     bad["spec"]["template"]["metadata"]["annotations"] = {"plimsoll.dev/exempt": "liveness-probe"}
     r = s.review(review(bad, uid="log-notes"))["response"]
     assert any("exempt-reason" in w for w in r.get("warnings", [])), r
-    time.sleep(0.2)
-    l = [x for x in s.log_lines() if x.get("uid") == "log-notes"][0]
+    l = wait_for(lambda: [x for x in s.log_lines() if x.get("uid") == "log-notes"], 10,
+                 "the decision line")[0]
     assert any("exempt-reason" in n for n in l.get("notes", [])), l
 
 
@@ -694,7 +706,8 @@ def config_reload_keeps_old_on_error(s2):
         # an invalid file: the old configuration stays in force
         with open(srv.config_path, "w") as f:
             f.write("policies:\n  liveness-probe: {mode: enforcing}\n")
-        time.sleep(2.5)
+        wait_for_rejections(srv, 1)
+        time.sleep(1.5)  # time for a second rejection line, which must not come
         assert srv.review(bad)["response"]["allowed"] is False
         logs = srv.log_lines()
         # One line per rejected reload, with the reason in its error field.
@@ -717,10 +730,10 @@ def config_reload_keeps_old_on_error(s2):
             time.sleep(0.2)
         assert resp["allowed"] and any("[liveness-probe]" in w for w in resp["warnings"]), resp
         os.kill(srv.proc.pid, signal.SIGHUP)
-        time.sleep(0.5)
+        success = 'plimsoll_config_reloads_total{result="success"} 2'
+        wait_for(lambda: success in srv.get("/metrics")[1], 10, "the SIGHUP reload")
         _, text = srv.get("/metrics")
         assert 'plimsoll_config_reloads_total{result="failure"} 1' in text, text
-        assert 'plimsoll_config_reloads_total{result="success"} 2' in text, text
     finally:
         assert srv.stop() == 0
 
@@ -791,8 +804,8 @@ def sigterm_during_config_reloads_is_prompt(s2):
         time.sleep(0.1)
     started = time.time()
     srv.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
-    assert srv.get("/readyz")[0] == 503  # the main thread took SIGTERM at once
+    # the main thread takes SIGTERM at once (a busy reload thread would keep it for seconds)
+    wait_for(lambda: srv.get("/readyz")[0] == 503, 1.0, "readyz 503 after SIGTERM")
     code = srv.proc.wait(30)
     took = time.time() - started
     srv.log.close()
@@ -857,7 +870,15 @@ def expired_certificate_is_logged(s):
     p = subprocess.Popen([s.binary, "serve", "--tls-cert", crt, "--tls-key", key, "--listen",
                           f"127.0.0.1:{port}", "--health-listen", f"127.0.0.1:{health}",
                           "--drain-seconds", "0"], stdout=subprocess.PIPE, text=True)
-    time.sleep(1)
+
+    def health_answers():
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", health, timeout=2)
+            c.request("GET", "/healthz")
+            return c.getresponse().status > 0
+        except OSError:
+            return False
+    wait_for(health_answers, 30, "the health port")  # serving: the start-up checks are done
     p.send_signal(signal.SIGTERM)
     out, _ = p.communicate(timeout=20)
     assert "expired" in out, out
@@ -915,7 +936,8 @@ def certificate_rotation_without_restart(s2):
         # a broken pair is rejected and the current one stays
         with open(os.path.join(s2.dir, "gen2", "tls.key"), "w") as f:
             f.write("not a key")
-        time.sleep(2.5)
+        wait_for(lambda: any("new serving certificate rejected" in l.get("msg", "")
+                             for l in srv.log_lines()), 10, "the broken pair's rejection")
         c = http.client.HTTPSConnection("localhost", srv.port, context=ctx2, timeout=10)
         st, _, _ = srv.post("/validate", review(pod(containers=[good_container()])), conn=c)
         c.close()

@@ -48,8 +48,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 _spec = importlib.util.spec_from_file_location("it", os.path.join(ROOT, "test/integration/run.py"))
 it = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(it)
-Server, review, pod, good_container, free_port = (it.Server, it.review, it.pod,
-                                                   it.good_container, it.free_port)
+Server, review, pod, good_container, free_port, wait_for = (
+    it.Server, it.review, it.pod, it.good_container, it.free_port, it.wait_for)
 
 TESTS = []
 ONLY_CORE = "policies:\n  resources: {mode: off}\n"
@@ -128,16 +128,6 @@ def metric(srv, name):
     _, text = srv.get("/metrics")
     m = re.search("^" + re.escape(name) + r" (\S+)$", text, re.M)
     return float(m.group(1)) if m else None
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def insecure_context(**kw):
