@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -76,8 +77,9 @@ struct conn {
 
 struct pl_http_daemon {
     struct MHD_Daemon *mhd;
-    int listen_fd;        /* the number libmicrohttpd accepts on */
-    int quiesce_write_fd; /* once quiesced: the write end of the pipe behind listen_fd, or -1 */
+    int listen_fd;       /* the number libmicrohttpd accepts on */
+    int quiesce_pipe[2]; /* made at start, so quiescing needs no new descriptor; -1 once used */
+    bool quiesced;
     struct pl_http_options opts;
     atomic_bool closing;
     bool tls;
@@ -757,6 +759,11 @@ static void daemon_free(struct pl_http_daemon *d)
         gnutls_free(d->ticket_key.data);
     }
     free(d->priority);
+    for (int i = 0; i < 2; i++) {
+        if (d->quiesce_pipe[i] >= 0) {
+            close(d->quiesce_pipe[i]);
+        }
+    }
     pthread_cond_destroy(&d->reaper_cv);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -836,8 +843,11 @@ static struct MHD_Daemon *start_mhd(struct pl_http_daemon *d, const struct socka
      * take a moment to close), so that no thread ever reaches it: a thread at
      * its limit takes the listening socket out of its epoll set, which after
      * pl_http_quiesce would fail and abort. */
-    unsigned share = opts->connection_limit + opts->connection_limit / 4 + 16;
-    unsigned mhd_limit = share * (opts->threads > 1 ? opts->threads : 1);
+    unsigned threads = opts->threads > 1 ? opts->threads : 1;
+    /* + what the workers may admit at once, and what one of them accepts in a
+     * pass (10) before it closes the sockets cut meanwhile */
+    uint64_t share = (uint64_t)opts->connection_limit + opts->connection_limit / 4 + threads + 32;
+    unsigned mhd_limit = share * threads > UINT_MAX ? UINT_MAX : (unsigned)(share * threads);
     return MHD_start_daemon(flags, 0, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_log, d, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY, pool_opts,
                             MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout,
@@ -863,7 +873,7 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
     d->opts = *opts;
     d->tls = opts->tls_cert != NULL;
     d->priority = priority;
-    d->quiesce_write_fd = -1;
+    d->quiesce_pipe[0] = d->quiesce_pipe[1] = -1;
     atomic_init(&d->closing, false);
     pthread_mutex_init(&d->lock, NULL);
     pthread_condattr_t ca;
@@ -875,6 +885,11 @@ int pl_http_start(const struct pl_http_options *opts, struct pl_http_daemon **re
      * talked to, and a restart rotates the key. */
     if (d->tls && gnutls_session_ticket_key_generate(&d->ticket_key) < 0) {
         d->ticket_key.data = NULL;
+    }
+    if (pipe2(d->quiesce_pipe, O_CLOEXEC) < 0) {
+        pl_error_set(err, "", 0, "cannot serve on %s: %s", opts->listen, strerror(errno));
+        daemon_free(d);
+        return -EIO;
     }
     int fd = listen_socket(opts->listen, &addr, err);
     if (fd < 0) {
@@ -917,28 +932,27 @@ void pl_http_set_closing(struct pl_http_daemon *d)
  * moment when the number is free for another file. The kernel refuses new
  * connections and resets those in the backlog, and drops the socket from
  * every epoll set by itself. libmicrohttpd is told nothing: its number now
- * names a file that never becomes readable (the write end stays open, so no
- * end-of-file either), and it closes it at stop as it would the socket.
+ * names a file that never becomes readable (the write end stays open until
+ * the daemon has stopped, so no end-of-file either), and it closes it at stop
+ * as it would the socket. The pipe is made at start: a server out of
+ * descriptors still stops accepting. This relies on no worker ever removing
+ * the listening socket from its epoll set itself, which libmicrohttpd does at
+ * its connection limit (see start_mhd) and after accept(2) ran out of
+ * descriptors (see raise_descriptor_limit in server.c).
  */
 void pl_http_quiesce(struct pl_http_daemon *d)
 {
-    if (d->quiesce_write_fd >= 0) {
+    if (d->quiesced) {
         return;
     }
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
+    if (dup3(d->quiesce_pipe[0], d->listen_fd, O_CLOEXEC) < 0) {
         pl_log(PL_LOG_WARN, "cannot stop accepting before the daemon stops",
                json_pack("{s:s}", "error", strerror(errno)));
         return;
     }
-    if (dup3(p[0], d->listen_fd, O_CLOEXEC) < 0) {
-        pl_log(PL_LOG_WARN, "cannot stop accepting before the daemon stops",
-               json_pack("{s:s}", "error", strerror(errno)));
-        close(p[1]);
-    } else {
-        d->quiesce_write_fd = p[1];
-    }
-    close(p[0]);
+    close(d->quiesce_pipe[0]);
+    d->quiesce_pipe[0] = -1;
+    d->quiesced = true;
 }
 
 unsigned pl_http_in_flight(struct pl_http_daemon *d)
@@ -971,8 +985,5 @@ void pl_http_stop(struct pl_http_daemon *d)
         pthread_join(d->reaper, NULL);
     }
     MHD_stop_daemon(d->mhd);
-    if (d->quiesce_write_fd >= 0) {
-        close(d->quiesce_write_fd);
-    }
     daemon_free(d);
 }

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,11 @@
  * answered before the process exits (a review takes milliseconds; this bounds
  * a slow upload that started just before the deadline). */
 #define FINISH_SECONDS 5
+/* Probes and scrapes come from the kubelet and Prometheus: a handful of addresses. */
+#define HEALTH_CONNECTION_LIMIT 512
+/* Descriptors besides connections: listening sockets, epoll and ITC per
+ * worker, the log, the configuration, certificates, the API server's client. */
+#define OTHER_DESCRIPTORS 64
 
 static const struct pl_http_route webhook_routes[] = {
     {"/validate", "POST", pl_webhook_validate},
@@ -293,9 +299,8 @@ static int start_daemons(struct pl_server *s, const char *client_ca_pem,
         .threads = 1,
         .max_body = 4096,
         .connection_timeout = 5,
-        /* Probes and scrapes come from the kubelet and Prometheus: a handful of
-         * addresses. A per-address cap keeps one slow client from starving them. */
-        .connection_limit = 512,
+        /* A per-address cap keeps one slow client from starving the others. */
+        .connection_limit = HEALTH_CONNECTION_LIMIT,
         .per_ip_limit = 16,
         /* A probe or a scrape is one short GET. */
         .header_timeout = 5,
@@ -400,6 +405,36 @@ static void drain(struct pl_server *s, struct pl_http_daemon *webhook, const sig
     }
 }
 
+/*
+ * Raises the soft limit on open descriptors to the hard one (as Go programs
+ * do by themselves; 1024 is a common soft limit) and warns when even that is
+ * below what the connection limits can use. Past it accept(2) fails, and
+ * libmicrohttpd then takes the listening socket out of its epoll set, which
+ * the drain's pl_http_quiesce must never meet.
+ */
+static void raise_descriptor_limit(const struct pl_server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        return;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
+    rlim_t need = (rlim_t)s->opts->connection_limit + HEALTH_CONNECTION_LIMIT + OTHER_DESCRIPTORS +
+                  4u * s->opts->threads;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        pl_log(PL_LOG_WARN,
+               "the open-file limit is below what the connection limits need; lower "
+               "--connection-limit or raise the limit (ulimit -n)",
+               json_pack("{s:I, s:I}", "open_files", (json_int_t)rl.rlim_cur, "needed",
+                         (json_int_t)need));
+    }
+}
+
 static int serve(struct pl_server *s, const sigset_t *set)
 {
     char *client_ca = NULL;
@@ -422,6 +457,7 @@ static int serve(struct pl_server *s, const sigset_t *set)
         goto out;
     }
     warn_expiry(pl_certstore_not_after());
+    raise_descriptor_limit(s);
     if (start_nswatch(s) < 0 || start_daemons(s, client_ca, &health, &webhook) < 0) {
         goto out;
     }
