@@ -77,9 +77,9 @@ struct conn {
 
 struct pl_http_daemon {
     struct MHD_Daemon *mhd;
-    int listen_fd;       /* the number libmicrohttpd accepts on */
-    int quiesce_pipe[2]; /* made at start, so quiescing needs no new descriptor; -1 once used */
-    bool quiesced;
+    int listen_fd; /* the number libmicrohttpd accepts on */
+    /* Made at start, so quiescing needs no new descriptor; [0] is -1 once used. */
+    int quiesce_pipe[2];
     struct pl_http_options opts;
     atomic_bool closing;
     bool tls;
@@ -942,8 +942,8 @@ void pl_http_set_closing(struct pl_http_daemon *d)
  */
 void pl_http_quiesce(struct pl_http_daemon *d)
 {
-    if (d->quiesced) {
-        return;
+    if (d->quiesce_pipe[0] < 0) {
+        return; /* already quiesced */
     }
     if (dup3(d->quiesce_pipe[0], d->listen_fd, O_CLOEXEC) < 0) {
         pl_log(PL_LOG_WARN, "cannot stop accepting before the daemon stops",
@@ -952,7 +952,6 @@ void pl_http_quiesce(struct pl_http_daemon *d)
     }
     close(d->quiesce_pipe[0]);
     d->quiesce_pipe[0] = -1;
-    d->quiesced = true;
 }
 
 unsigned pl_http_in_flight(struct pl_http_daemon *d)

@@ -50,9 +50,12 @@
 #define FINISH_SECONDS 5
 /* Probes and scrapes come from the kubelet and Prometheus: a handful of addresses. */
 #define HEALTH_CONNECTION_LIMIT 512
-/* Descriptors besides connections: listening sockets, epoll and ITC per
- * worker, the log, the configuration, certificates, the API server's client. */
+/* Descriptors besides connections and the workers' own: listening sockets and
+ * their quiesce pipes, the log, the configuration, certificates, the API
+ * server's client. */
 #define OTHER_DESCRIPTORS 64
+/* Each worker thread's epoll set and inter-thread channel, with room to spare. */
+#define DESCRIPTORS_PER_WORKER 4
 
 static const struct pl_http_route webhook_routes[] = {
     {"/validate", "POST", pl_webhook_validate},
@@ -425,7 +428,7 @@ static void raise_descriptor_limit(const struct pl_server *s)
         }
     }
     rlim_t need = (rlim_t)s->opts->connection_limit + HEALTH_CONNECTION_LIMIT + OTHER_DESCRIPTORS +
-                  4u * s->opts->threads;
+                  (rlim_t)DESCRIPTORS_PER_WORKER * s->opts->threads;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         pl_log(PL_LOG_WARN,
                "the open-file limit is below what the connection limits need; lower "
