@@ -28,6 +28,7 @@
 #include "core/jalloc.h"
 #include "core/json.h"
 #include "core/keys.h"
+#include "core/log.h"
 #include "core/object.h"
 #include "engine/evaluate.h"
 #include "policies/registry.h"
@@ -40,7 +41,9 @@
 /* How often neighbour changes are turned into a new set and re-judged verdicts. */
 #define FLUSH_MS 200
 
-void pl__cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *msg, json_t *fields)
+/* Hands a log line to the view's logger (fields: a new reference, taken). */
+static void cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *msg,
+                        json_t *fields)
 {
     if (c->opts.log) {
         c->opts.log(level, msg, fields);
@@ -53,7 +56,7 @@ void pl__cluster_warn(struct pl_cluster *c, const char *msg, const char *key, co
 {
     /* On the heap whatever pool is current: a logger may keep what it is given. */
     struct pl_pool *outer = pl_jalloc_use(NULL);
-    pl__cluster_log(c, PL_LOG_WARN, msg, json_pack("{s:s, s:s}", "workload", key, "error", error));
+    cluster_log(c, PL_LOG_WARN, msg, json_pack("{s:s, s:s}", "workload", key, "error", error));
     pl_jalloc_use(outer);
 }
 
@@ -168,11 +171,13 @@ static int upsert(struct pl__kindwatch *kw, const json_t *object)
         /* Past PL_CLUSTER_TEXT_MAX (etcd stops at 1.5 MiB): this one object is left out,
          * not the rest of its list. */
         json_decref(compact);
-        pl__cluster_warn(c, "dashboard: an object too large to keep", key, "larger than 16 MiB");
+        char why[64];
+        snprintf(why, sizeof(why), "larger than %u MiB", PL_CLUSTER_TEXT_MAX >> 20);
+        pl__cluster_warn(c, "dashboard: an object too large to keep", key, why);
         return 0;
     }
     struct pl__workload *w = *p;
-    if (w && strlen(w->object) == text->len && memcmp(w->object, text->data, text->len) == 0) {
+    if (w && strcmp(w->object, text->data) == 0) {
         json_decref(compact);
         w->gen = kw->gen;
         return 0;
@@ -356,12 +361,12 @@ static int ns_event(void *ud, enum pl_kube_event type, const json_t *object)
 static void lw_log(void *ud, enum pl_log_level level, const char *msg, json_t *fields)
 {
     struct pl__kindwatch *kw = ud;
-    pl__cluster_log(kw->c, level, msg, fields);
+    cluster_log(kw->c, level, msg, fields);
 }
 
 static void ns_log(void *ud, enum pl_log_level level, const char *msg, json_t *fields)
 {
-    pl__cluster_log(ud, level, msg, fields);
+    cluster_log(ud, level, msg, fields);
 }
 
 static int new_listwatch(struct pl_cluster *c, const char *path, const char *name,
@@ -373,8 +378,8 @@ static int new_listwatch(struct pl_cluster *c, const char *path, const char *nam
     pl_error_init(&err);
     int r = pl_audit_connect(c->kubeconfig, &client, &err);
     if (r < 0) {
-        pl__cluster_log(c, PL_LOG_ERROR, "dashboard: credentials",
-                        json_pack("{s:s}", "error", err.message));
+        cluster_log(c, PL_LOG_ERROR, "dashboard: credentials",
+                    json_pack("{s:s}", "error", err.message));
         return r;
     }
     struct pl_kube_listwatch_options o = {.path = path, .name = name, .pooled_items = pooled_items};
@@ -509,8 +514,8 @@ static void *starter(void *arg)
                        i < PL_CLUSTER_NEIGHBOUR_KINDS_MAX;
          i++) {
         if (start_neighbour(c, &pl_audit_neighbour_kinds[i]) < 0) {
-            pl__cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
-                            json_pack("{s:s}", "kind", pl_audit_neighbour_kinds[i].kind));
+            cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
+                        json_pack("{s:s}", "kind", pl_audit_neighbour_kinds[i].kind));
         }
     }
     for (unsigned waited = 0;
@@ -521,8 +526,8 @@ static void *starter(void *arg)
     flush(c);
     for (size_t i = 0; pl_audit_kinds[i].kind && !atomic_load(&c->stop); i++) {
         if (start_kind(c, &pl_audit_kinds[i]) < 0) {
-            pl__cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
-                            json_pack("{s:s}", "kind", pl_audit_kinds[i].kind));
+            cluster_log(c, PL_LOG_ERROR, "dashboard: cannot watch a kind",
+                        json_pack("{s:s}", "kind", pl_audit_kinds[i].kind));
         }
     }
     while (!atomic_load(&c->stop)) {

@@ -18,7 +18,6 @@
 #include "audit/cluster.h"
 #include "audit/workloads.h"
 #include "core/buf.h"
-#include "core/log.h"
 #include "core/neighbours.h"
 #include "core/pool.h"
 #include "kube/listwatch.h"
@@ -103,10 +102,6 @@ struct pl_cluster {
     struct pl_pool pool;   /* judging temporaries, under lock */
     struct pl_buf scratch; /* the text being written (an object's, a verdict's), under lock */
 };
-
-/** Hands a log line to the view's logger (fields: a new reference, taken). */
-void pl__cluster_log(struct pl_cluster *c, enum pl_log_level level, const char *msg,
-                     json_t *fields);
 
 /**
  * Logs a warning about one workload (key "ns/Kind/name") and why. Safe on a pooled

@@ -130,16 +130,16 @@ static void keep_verdict(struct pl_cluster *c, struct pl__workload *w, const str
             pl_buf_puts(b, ",\"notes\":") |
             (v->d.notes ? pl_json_write(v->d.notes, true, b) : pl_buf_puts(b, "[]")) |
             pl_buf_puts(b, "}");
-    free(w->verdict);
     /* Past the scratch ceiling (16 MiB; the report keeps at most PL_REPORT_MAX_VIOLATIONS
-     * findings per mode, so not reached in practice): the status alone, never a cut text. */
-    w->verdict = r == 0 ? pl_xmemdup(b->data, b->len + 1) : NULL;
-    if (!w->verdict) {
+     * findings per mode, so not reached in practice): the status alone, never a cut text
+     * (a few bytes in the reset buffer, which cannot fail). */
+    if (r != 0) {
         pl_buf_reset(b);
-        r = pl_buf_puts(b, "{\"status\":") | pl_json_write_string(status, strlen(status), b) |
-            pl_buf_puts(b, "}");
-        w->verdict = pl_xstrdup(r == 0 ? b->data : "{}");
+        (void)(pl_buf_puts(b, "{\"status\":") | pl_json_write_string(status, strlen(status), b) |
+               pl_buf_puts(b, "}"));
     }
+    free(w->verdict);
+    w->verdict = pl_xmemdup(b->data, b->len + 1);
 }
 
 /* The exemption reason of the object or its pod template, if any. */

@@ -434,7 +434,6 @@ static json_t *sorted(const json_t *results)
     return out;
 }
 
-/* SARIF: each object's API path, relative to the API server's URL as %SRCROOT%. */
 /* The results document in the --output format (SARIF: each object's API path under the
  * API server's URL). */
 static void render(const struct audit *a, const json_t *doc)

@@ -85,8 +85,7 @@ static json_t *verdict_json(const struct pl_verdict_input *in, size_t i, const s
         json_array_append_new(x->suppression == PL_SUPPRESS_EXEMPT ? suppressed : counted,
                               violation_json(in, i, x));
     }
-    /* Before the decoder's objections are laid over it (mark_invalid). */
-    const char *status = !d->allowed ? "rejected" : d->evaluated ? "admitted" : "skipped";
+    const char *status = pl_verdict_status_name(v->status);
     json_t *out =
         json_pack("{s:s, s:b, s:b, s:s?, s:o, s:o, s:O, s:O}", "status", status, "allowed",
                   d->allowed, "evaluated", d->evaluated, "message", d->message, "violations",
